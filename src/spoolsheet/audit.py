@@ -1,0 +1,131 @@
+"""The append-only audit log in the Metadata sheet: events, validated, never edited.
+
+Every event has a known type (an unknown one is an error, never dropped silently) and
+``metadata_json`` that is real JSON. Events are added to a ``ChangeSet`` so that they land in
+the same atomic write as the change they describe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from .errors import SchemaError, UsageError
+from .schema import METADATA, METADATA_HEADERS, ColumnMap
+from .values import format_date, is_blank, parse_date, shop_now
+from .workbook.base import Sheet
+from .workbook.changes import ChangeSet
+
+_OPS = ("ARM", "SOLD", "METROLOGIA")
+EVENT_TYPES: frozenset[str] = frozenset(
+    [f"{verb}_{op}" for verb in ("INICIAR", "COMPLETAR", "CANCELAR") for op in _OPS]
+    + ["TOMAR_SPOOL", "PAUSAR_SPOOL", "BACKUP_CREATED", "BACKUP_RESTORED",
+       "MIGRATION_APPLIED", "MIGRATION_REVERTED", "MIGRATION_BASELINED"]
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    evento_tipo: str
+    tag_spool: str = ""
+    worker_id: int | None = None
+    worker_nombre: str = ""
+    operacion: str = ""
+    accion: str = ""
+    fecha_operacion: dt.date | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timestamp: dt.datetime = field(default_factory=shop_now)
+
+    def __post_init__(self) -> None:
+        if self.evento_tipo not in EVENT_TYPES:
+            raise UsageError(f"unknown audit event type {self.evento_tipo!r}; known: "
+                             + ", ".join(sorted(EVENT_TYPES)))
+
+    def metadata_json(self) -> str:
+        return json.dumps(dict(self.metadata), ensure_ascii=False, sort_keys=True, default=str)
+
+    def row(self) -> list[object]:
+        """The event as a Metadata row, in METADATA_HEADERS order. Every text cell stays text."""
+        return [
+            self.id,
+            self.timestamp.strftime("%d-%m-%Y %H:%M:%S"),
+            self.evento_tipo,
+            self.tag_spool,
+            self.worker_id if self.worker_id is not None else "",
+            self.worker_nombre,
+            self.operacion,
+            self.accion,
+            format_date(self.fecha_operacion or self.timestamp.date()),
+            self.metadata_json(),
+        ]
+
+
+def metadata_columns(sheet: Sheet) -> ColumnMap:
+    """Metadata's header, matched case-insensitively; all ten columns must be there."""
+    cmap = ColumnMap.from_row(sheet.title, sheet.row(1))
+    cmap.require(METADATA_HEADERS)
+    return cmap
+
+
+def log_event(changes: ChangeSet, event: Event, metadata: Sheet | None = None) -> ChangeSet:
+    """Add ``event`` to ``changes`` as a row appended to Metadata.
+
+    With the Metadata sheet as read, the row follows its header order (production may reorder
+    columns); without it, the standard order is used.
+    """
+    values = event.row()
+    if metadata is not None:
+        cmap = metadata_columns(metadata)
+        row: list[object] = [None] * cmap.width
+        for name, value in zip(METADATA_HEADERS, values):
+            row[cmap.index(name) - 1] = value
+        values = row
+    return changes.append_rows(METADATA, [values])
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An event as read back from the sheet (``row`` is its 1-based row number)."""
+
+    row: int
+    id: str
+    timestamp: dt.datetime | dt.date | None
+    evento_tipo: str
+    tag_spool: str
+    worker_id: int | None
+    worker_nombre: str
+    operacion: str
+    accion: str
+    metadata: dict[str, Any]
+
+
+def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
+    """Every event in the Metadata sheet, oldest first. A bad metadata_json is a SchemaError."""
+    cmap = metadata_columns(sheet)
+    idx = {name: cmap.index(name) for name in METADATA_HEADERS}
+    for r in range(2, len(sheet.rows) + 1):
+        get = lambda name: sheet.cell(r, idx[name])  # noqa: E731
+        if is_blank(get("evento_tipo")):
+            continue
+        raw = get("metadata_json")
+        try:
+            meta = json.loads(raw) if not is_blank(raw) else {}
+        except (TypeError, ValueError):
+            raise SchemaError(f"sheet {sheet.title!r} row {r}: metadata_json is not valid JSON") from None
+        worker = get("worker_id")
+        yield LoggedEvent(
+            row=r,
+            id=str(get("id") or ""),
+            timestamp=parse_date(get("timestamp"), sheet=sheet.title, row=r, column="timestamp"),
+            evento_tipo=str(get("evento_tipo")),
+            tag_spool=str(get("tag_spool") or ""),
+            worker_id=int(float(worker)) if not is_blank(worker) else None,
+            worker_nombre=str(get("worker_nombre") or ""),
+            operacion=str(get("operacion") or ""),
+            accion=str(get("accion") or ""),
+            metadata=meta if isinstance(meta, dict) else {"value": meta},
+        )

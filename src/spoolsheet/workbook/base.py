@@ -1,0 +1,134 @@
+"""The backend contract: what every storage (Google Sheets, .xlsx) must do, and nothing more.
+
+Like httpx's transports, a backend does I/O and only I/O: list sheets, read whole sheets, apply a
+``ChangeSet`` atomically, and give an exclusive section for read-check-write. Everything that
+knows about spools, backups or migrations lives above it, in ``Workbook`` and its users.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..values import Cell, is_blank
+from .changes import ChangeSet
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """A sheet's identity and grid size (rows × cols), which may exceed its data."""
+
+    title: str
+    sheet_id: int
+    index: int
+    rows: int
+    cols: int
+
+
+@dataclass
+class Sheet:
+    """A sheet's content as read: ``rows[r][c]`` is the cell at row r+1, column c+1.
+
+    Trailing blank cells and rows are trimmed (as Google returns them), so ``rows`` may be shorter
+    than the grid; ``cell`` answers None past the data.
+    """
+
+    info: SheetInfo
+    rows: list[list[Cell]]
+
+    @property
+    def title(self) -> str:
+        return self.info.title
+
+    def cell(self, row: int, col: int) -> Cell:
+        if 1 <= row <= len(self.rows):
+            r = self.rows[row - 1]
+            if 1 <= col <= len(r):
+                return r[col - 1]
+        return None
+
+    def row(self, row: int) -> list[Cell]:
+        return list(self.rows[row - 1]) if 1 <= row <= len(self.rows) else []
+
+    def column(self, col: int, start: int = 1) -> list[Cell]:
+        return [self.cell(r, col) for r in range(start, len(self.rows) + 1)]
+
+
+def trim(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
+    """Drop trailing blank cells of each row and trailing blank rows (Google's read shape)."""
+    out: list[list[Cell]] = []
+    for row in rows:
+        r = list(row)
+        while r and (r[-1] is None or r[-1] == ""):
+            r.pop()
+        out.append(r)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+@dataclass
+class RequestStats:
+    """Requests a backend made, by kind. On .xlsx a read is a file load and a write a file save."""
+
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, kind: str) -> None:
+        with self._lock:
+            setattr(self, kind, getattr(self, kind) + 1)
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes
+
+    def snapshot(self) -> dict[str, int]:
+        return {"reads": self.reads, "writes": self.writes, "retries": self.retries}
+
+
+class Backend(ABC):
+    """One storage for one workbook. Implementations: ``XlsxBackend``, ``GoogleBackend``."""
+
+    kind: str  # "xlsx" or "google"
+    stats: RequestStats
+
+    @property
+    @abstractmethod
+    def id(self) -> str:
+        """Stable identity of the workbook: the spreadsheet id, or the file's absolute path."""
+
+    @property
+    @abstractmethod
+    def title(self) -> str:
+        """The workbook's human name: the spreadsheet title, or the file name without suffix."""
+
+    @abstractmethod
+    def sheets(self) -> list[SheetInfo]:
+        """Every sheet with its grid size, in order (cached; kept current by ``apply``)."""
+
+    @abstractmethod
+    def read(self, titles: Sequence[str] | None = None) -> dict[str, Sheet]:
+        """Whole sheets (all when ``titles`` is None) in one request; values unformatted and typed."""
+
+    @abstractmethod
+    def apply(self, changes: ChangeSet) -> None:
+        """Apply every change or none of them."""
+
+    @abstractmethod
+    def exclusive(self) -> AbstractContextManager[None]:
+        """A section no other writer of this workbook enters (file lock / in-process lock)."""
+
+    def close(self) -> None:
+        """Release what the backend holds. Idempotent."""
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def row_is_blank(row: Sequence[Cell]) -> bool:
+    return all(is_blank(v) for v in row)

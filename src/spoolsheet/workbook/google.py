@@ -1,0 +1,365 @@
+"""The Google Sheets backend: gspread's HTTP client over google-auth, with our edge around it.
+
+Every request goes through ``GoogleHTTPClient.call``: it points the URL at the configured
+endpoint, always sets a timeout, counts the request, retries what ``retry.py`` says to, and turns
+every failure into one of our exceptions naming what was being done. Nothing above this module
+sees gspread or requests errors.
+
+Costs: ``sheets()`` 1 read, once; ``read()`` 1 read for any number of sheets (it also refreshes
+the sheet list); ``apply()`` 1 write (one atomic ``spreadsheets.batchUpdate``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
+
+import requests
+from gspread.http_client import HTTPClient
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
+
+from ..errors import (BackendError, SheetNotFound, UsageError, WorkbookAccessDenied,
+                      WorkbookNotFound)
+from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
+from .base import Backend, RequestStats, Sheet, SheetInfo, trim
+from .changes import ChangeSet
+from .retry import AmbiguousWriteError, RetryableFailure, RetryPolicy, is_transient_status
+
+GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
+DEFAULT_TIMEOUT = 30.0
+MAX_CELLS = 10_000_000
+SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
+DRIVE_URL = DRIVE_FILES_API_V3_URL
+
+
+class GoogleHTTPClient(HTTPClient):
+    """gspread's HTTP client with our edge: endpoint, timeout, counting, retries, error mapping."""
+
+    def __init__(self, session: requests.Session, *, endpoint: str | None, timeout: float,
+                 retry: RetryPolicy, stats: RequestStats) -> None:
+        super().__init__(auth=None, session=session)
+        self.set_timeout(timeout)
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self.retry = retry
+        self.stats = stats
+
+    def _url(self, url: str) -> str:
+        if self.endpoint:
+            for host in GOOGLE_HOSTS:
+                if url.startswith(host):
+                    return self.endpoint + url[len(host):]
+        return url
+
+    def request(self, method: str, endpoint: str, params=None, data=None, json=None, files=None,
+                headers=None, *, what: str = "", idempotent: bool | None = None):
+        """One logical request, retried as the policy allows; returns the ``requests.Response``."""
+        method = method.upper()
+        kind = "reads" if method == "GET" else "writes"
+        safe = method in ("GET", "PUT", "DELETE") if idempotent is None else idempotent
+        what = what or f"{method} {endpoint}"
+
+        def attempt() -> requests.Response:
+            self.stats.count(kind)
+            try:
+                response = self.session.request(method, self._url(endpoint), params=params,
+                                                data=data, json=json, files=files,
+                                                headers=headers, timeout=self.timeout)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                failure = f"{what}: no answer from Google ({type(exc).__name__})"
+                if safe:
+                    raise RetryableFailure(failure) from exc
+                raise AmbiguousWriteError(f"{failure}; the write may have been applied") from exc
+            if response.ok:
+                return response
+            raise classify(response, what, safe)
+
+        def on_retry(state) -> None:
+            self.stats.count("retries")
+
+        return self.retry.retrying(on_retry)(attempt)
+
+    def call(self, method: str, url: str, *, what: str, params: Mapping[str, Any] | None = None,
+             body: Any = None, idempotent: bool | None = None) -> Any:
+        """``request`` returning the decoded JSON body (None when empty)."""
+        response = self.request(method, url, params=params, json=body, what=what,
+                                idempotent=idempotent)
+        return response.json() if response.content else None
+
+
+def classify(response: requests.Response, what: str, safe: bool) -> Exception:
+    """A failed response → our exception, by status code (the message is only for people)."""
+    status = response.status_code
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        message = response.reason or "no message"
+    text = f"{what}: HTTP {status}: {message}"
+    if status == 429 or (is_transient_status(status) and safe):
+        return RetryableFailure(text, status=status)
+    if is_transient_status(status):
+        return AmbiguousWriteError(f"{text}; the write may have been applied", status=status)
+    if status == 404:
+        return WorkbookNotFound(text)
+    if status in (401, 403):
+        return WorkbookAccessDenied(text)
+    return BackendError(text, status=status)
+
+
+def quote_sheet(title: str) -> str:
+    """A sheet title as an A1 range: ``'Hoja 1'`` quoted, quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _user_entered(value: Cell) -> dict[str, Any]:
+    """A typed ``userEnteredValue``: text is a stringValue, never parsed into a formula."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Formula):
+        return {"userEnteredValue": {"formulaValue": str(value)}}
+    if isinstance(value, str):
+        return {"userEnteredValue": {"stringValue": value}}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, (int, float)):
+        return {"userEnteredValue": {"numberValue": value}}
+    if isinstance(value, (dt.date, dt.datetime)):
+        return {"userEnteredValue": {"numberValue": datetime_to_serial(value)}}
+    raise UsageError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
+
+
+def _read_value(cell: Mapping[str, Any]) -> Cell:
+    entered = cell.get("userEnteredValue")
+    if not entered:
+        return None
+    if "formulaValue" in entered:
+        return Formula(entered["formulaValue"])
+    for key in ("stringValue", "numberValue", "boolValue"):
+        if key in entered:
+            return entered[key]
+    return None
+
+
+def _info(props: Mapping[str, Any]) -> SheetInfo:
+    grid = props.get("gridProperties", {})
+    return SheetInfo(props["title"], props["sheetId"], props.get("index", 0),
+                     grid.get("rowCount", 0), grid.get("columnCount", 0))
+
+
+class GoogleBackend(Backend):
+    kind = "google"
+    _locks: dict[str, threading.RLock] = {}
+    _locks_guard = threading.Lock()
+
+    def __init__(self, spreadsheet_id: str, *, session: requests.Session,
+                 endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy = RetryPolicy()) -> None:
+        if not spreadsheet_id:
+            raise UsageError("no Google spreadsheet id given (--sheet-id / GOOGLE_SHEET_ID)")
+        self.spreadsheet_id = spreadsheet_id
+        self.stats = RequestStats()
+        self.http = GoogleHTTPClient(session, endpoint=endpoint, timeout=timeout, retry=retry,
+                                     stats=self.stats)
+        self._title: str | None = None
+        self._infos: dict[str, SheetInfo] | None = None
+        with self._locks_guard:
+            self._lock = self._locks.setdefault(spreadsheet_id, threading.RLock())
+
+    @property
+    def id(self) -> str:
+        return self.spreadsheet_id
+
+    @property
+    def url(self) -> str:
+        return f"{SHEETS_URL}/{self.spreadsheet_id}"
+
+    @property
+    def title(self) -> str:
+        if self._title is None:
+            self._fetch_metadata()
+        return self._title or ""
+
+    # --- metadata ------------------------------------------------------------------------
+
+    def _fetch_metadata(self) -> None:
+        meta = self.http.call("GET", self.url, what=f"reading spreadsheet {self.spreadsheet_id}",
+                              params={"fields": "spreadsheetId,properties.title,sheets.properties"})
+        self._remember(meta)
+
+    def _remember(self, spreadsheet: Mapping[str, Any]) -> None:
+        if "properties" in spreadsheet:
+            self._title = spreadsheet["properties"].get("title", self._title)
+        sheets = sorted((_info(s["properties"]) for s in spreadsheet.get("sheets", [])),
+                        key=lambda i: i.index)
+        self._infos = {i.title: i for i in sheets}
+
+    def sheets(self) -> list[SheetInfo]:
+        if self._infos is None:
+            self._fetch_metadata()
+        assert self._infos is not None
+        return list(self._infos.values())
+
+    def _sheet_info(self, title: str) -> SheetInfo:
+        infos = {i.title: i for i in self.sheets()}
+        if title not in infos:
+            raise SheetNotFound(f"sheet {title!r} not found in spreadsheet {self.spreadsheet_id}")
+        return infos[title]
+
+    # --- reading -------------------------------------------------------------------------
+
+    def read(self, titles: Sequence[str] | None = None) -> dict[str, Sheet]:
+        if titles is not None and self._infos is not None:
+            for t in titles:
+                self._sheet_info(t)
+        params: dict[str, Any] = {
+            "includeGridData": "true",
+            "fields": "properties.title,sheets(properties,data(startRow,rowData(values(userEnteredValue))))",
+        }
+        if titles is not None:
+            params["ranges"] = [quote_sheet(t) for t in titles]
+        what = f"reading sheets {', '.join(titles) if titles else '(all)'} of {self.spreadsheet_id}"
+        try:
+            body = self.http.call("GET", self.url, what=what, params=params)
+        except BackendError as exc:
+            if exc.status == 400 and "Unable to parse range" in str(exc):
+                raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
+            raise
+        result: dict[str, Sheet] = {}
+        for sheet in body.get("sheets", []):
+            info = _info(sheet["properties"])
+            rows: list[list[Cell]] = []
+            for data in sheet.get("data", []):
+                rows.extend([None] * (data.get("startRow", 0) - len(rows)))
+                rows.extend([[_read_value(c) for c in r.get("values", [])]
+                             for r in data.get("rowData", [])])
+            result[info.title] = Sheet(info, trim(rows))
+        if titles is None:
+            self._remember(body)
+        elif self._infos is not None:
+            self._infos.update({s.info.title: s.info for s in result.values()})
+        return result
+
+    # --- writing -------------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Serialises writers of this spreadsheet within this process (Sheets has no CAS)."""
+        with self._lock:
+            yield
+
+    def apply(self, changes: ChangeSet) -> None:
+        if not changes:
+            return
+        requests_, new_infos = self._translate(changes)
+        touched = ", ".join(sorted(changes.sheets_touched()))
+        reply = self.http.call(
+            "POST", f"{self.url}:batchUpdate",
+            what=f"writing {changes.cell_count()} cells to {touched} of {self.spreadsheet_id}",
+            body={"requests": requests_, "includeSpreadsheetInResponse": True,
+                  "responseIncludeGridData": False},
+            idempotent=not changes.appends,
+        )
+        if reply and "updatedSpreadsheet" in reply:
+            self._remember(reply["updatedSpreadsheet"])
+        else:
+            self._infos = new_infos
+
+    def _translate(self, changes: ChangeSet) -> tuple[list[dict], dict[str, SheetInfo]]:
+        """The batchUpdate requests for a change set, and the sheet list it will leave."""
+        infos = {i.title: i for i in self.sheets()}
+        used_ids = {i.sheet_id for i in infos.values()}
+        out: list[dict] = []
+
+        def info(title: str) -> SheetInfo:
+            if title not in infos:
+                raise SheetNotFound(f"sheet {title!r} not found in spreadsheet {self.spreadsheet_id}")
+            return infos[title]
+
+        for new in changes.new_sheets:
+            if new.title in infos:
+                raise UsageError(f"sheet {new.title!r} already exists in {self.spreadsheet_id}")
+            sheet_id = random.randrange(1, 2**31 - 1)
+            while sheet_id in used_ids:
+                sheet_id = random.randrange(1, 2**31 - 1)
+            used_ids.add(sheet_id)
+            infos[new.title] = SheetInfo(new.title, sheet_id, len(infos), new.rows, new.cols)
+            out.append({"addSheet": {"properties": {
+                "sheetId": sheet_id, "title": new.title,
+                "gridProperties": {"rowCount": new.rows, "columnCount": new.cols}}}})
+
+        # Target sizes: explicit resizes, then growth for cells written past the edge.
+        target = {t: (i.rows, i.cols) for t, i in infos.items()}
+        for rs in changes.resizes:
+            cur = target[info(rs.sheet).title]
+            target[rs.sheet] = (rs.rows or cur[0], rs.cols or cur[1])
+        need = {t: list(v) for t, v in target.items()}
+        for b in changes.blocks:
+            info(b.sheet)
+            need[b.sheet][0] = max(need[b.sheet][0], b.last_row)
+            need[b.sheet][1] = max(need[b.sheet][1], b.last_col)
+        for title, rows in changes.appends:
+            info(title)
+            need[title][1] = max(need[title][1], max(len(r) for r in rows))
+        for title, (rows, cols) in need.items():
+            cur = infos[title]
+            grow_rows, grow_cols = max(rows, cur.rows), max(cols, cur.cols)
+            if (grow_rows, grow_cols) != (cur.rows, cur.cols):
+                out.append({"updateSheetProperties": {
+                    "properties": {"sheetId": cur.sheet_id, "gridProperties": {
+                        "rowCount": grow_rows, "columnCount": grow_cols}},
+                    "fields": "gridProperties(rowCount,columnCount)"}})
+                infos[title] = SheetInfo(title, cur.sheet_id, cur.index, grow_rows, grow_cols)
+        cells_after = sum(i.rows * i.cols for i in infos.values())
+        if cells_after > MAX_CELLS:
+            raise UsageError(f"the change would make the spreadsheet {cells_after:,} cells, over "
+                             f"Google's limit of {MAX_CELLS:,}")
+
+        for b in changes.blocks:
+            sid = infos[b.sheet].sheet_id
+            out.append({"updateCells": {
+                "start": {"sheetId": sid, "rowIndex": b.row - 1, "columnIndex": b.col - 1},
+                "rows": [{"values": [_user_entered(v) for v in r]} for r in b.rows],
+                "fields": "userEnteredValue"}})
+            out.extend(self._date_formats(sid, b.row, b.col, b.rows))
+        for title, rows in changes.appends:
+            out.append({"appendCells": {
+                "sheetId": infos[title].sheet_id,
+                "rows": [{"values": [_user_entered(v) for v in r]} for r in rows],
+                "fields": "userEnteredValue"}})
+
+        for title, (rows, cols) in need.items():
+            cur = infos[title]
+            for dim, keep, have in (("ROWS", rows, cur.rows), ("COLUMNS", cols, cur.cols)):
+                if keep < have:
+                    out.append({"deleteDimension": {"range": {
+                        "sheetId": cur.sheet_id, "dimension": dim,
+                        "startIndex": keep, "endIndex": have}}})
+            infos[title] = SheetInfo(title, cur.sheet_id, cur.index, min(rows, cur.rows),
+                                     min(cols, cur.cols))
+        for title in changes.deleted_sheets:
+            out.append({"deleteSheet": {"sheetId": info(title).sheet_id}})
+            del infos[title]
+        return out, infos
+
+    @staticmethod
+    def _date_formats(sheet_id: int, row: int, col: int, rows) -> list[dict]:
+        """Dates are written as serial numbers; this shows them dd-mm-yyyy (format only)."""
+        out = []
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                if isinstance(value, (dt.date, dt.datetime)):
+                    out.append({"repeatCell": {
+                        "range": {"sheetId": sheet_id, "startRowIndex": row - 1 + r,
+                                  "endRowIndex": row + r, "startColumnIndex": col - 1 + c,
+                                  "endColumnIndex": col + c},
+                        "cell": {"userEnteredFormat": {"numberFormat": {
+                            "type": "DATE", "pattern": DATE_DISPLAY_FORMAT}}},
+                        "fields": "userEnteredFormat.numberFormat"}})
+        return out
+
+    def close(self) -> None:
+        self.http.session.close()
+
