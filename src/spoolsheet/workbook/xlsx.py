@@ -37,7 +37,13 @@ def lock_path(path: Path) -> Path:
 
 
 def atomic_save(workbook: openpyxl.Workbook, path: Path) -> None:
-    """Save to a temp file in the same folder, fsync, rename over ``path``, fsync the folder."""
+    """Save to a temp file in the same folder, fsync, rename over ``path``, fsync the folder.
+
+    Call it holding the workbook's lock: any temp file already there was left by a writer that
+    died mid-save, and is swept.
+    """
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         workbook.save(tmp)

@@ -1,0 +1,84 @@
+"""Shared fixtures: fresh workbooks on both backends, built from real files and the real fake.
+
+Every test gets its own copy; nothing leaks between tests. Google workbooks are served by the
+in-process fake through the real gspread client (no sockets); wire-level tests start the
+loopback server themselves.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from spoolsheet.settings import Settings
+from spoolsheet.testing.fake_google import FakeGoogle
+from spoolsheet.workbook import Workbook, open_workbook
+from spoolsheet.workbook.retry import FAST_RETRY
+
+FAKE_ENDPOINT = "http://fake-google.test"
+
+
+def google_settings(sheet_id: str, **extra) -> Settings:
+    return Settings(sheet_id=sheet_id, google_endpoint=FAKE_ENDPOINT, workbook=None, **extra)
+
+
+def open_google(fake: FakeGoogle, sheet_id: str) -> Workbook:
+    """A Workbook on the fake through gspread, with millisecond retries."""
+    return open_workbook(google_settings(sheet_id), transport=fake.adapter(), retry=FAST_RETRY)
+
+
+@pytest.fixture(scope="session")
+def sample_2500(tmp_path_factory) -> Path:
+    """The default 2,500-spool sample, generated once per run; copy it before changing it."""
+    from spoolsheet.sample import write_sample
+
+    path = tmp_path_factory.mktemp("sample") / "Kronos.xlsx"
+    write_sample(path, spools=2500, seed=7)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_small(tmp_path_factory) -> Path:
+    """A 200-spool sample for tests that do many operations."""
+    from spoolsheet.sample import write_sample
+
+    path = tmp_path_factory.mktemp("sample") / "Kronos_small.xlsx"
+    write_sample(path, spools=200, seed=3)
+    return path
+
+
+@pytest.fixture
+def fake_google() -> FakeGoogle:
+    return FakeGoogle()
+
+
+@pytest.fixture(params=["xlsx", "google"])
+def backend_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def open_copy(tmp_path, fake_google, backend_kind) -> Callable[[Path], Workbook]:
+    """``open_copy(xlsx_path)``: a fresh, private copy of that workbook on the test's backend.
+
+    xlsx: the file copied into tmp_path. google: the file loaded into the fake under id "live".
+    """
+    opened: list[Workbook] = []
+
+    def _open(source: Path) -> Workbook:
+        if backend_kind == "xlsx":
+            target = tmp_path / source.name
+            shutil.copy(source, target)
+            wb = open_workbook(Settings(workbook=target, sheet_id=None))
+        else:
+            fake_google.load_xlsx(source, "live")
+            wb = open_google(fake_google, "live")
+        opened.append(wb)
+        return wb
+
+    yield _open
+    for wb in opened:
+        wb.close()

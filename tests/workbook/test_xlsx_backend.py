@@ -1,0 +1,155 @@
+"""The .xlsx backend on real files: atomic change sets, formulas kept apart from text, locks."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+
+import openpyxl
+import pytest
+
+from spoolsheet.errors import CorruptWorkbook, SheetNotFound, WorkbookLocked, WorkbookNotFound
+from spoolsheet.values import Formula
+from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
+from spoolsheet.workbook.xlsx import lock_path
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = tmp_path / "Kronos.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Operaciones"
+    ws.append(["NV", "TAG_SPOOL / CODIGO_BARRA", "Armador"])
+    ws.append([1, "MK-1", "MR(93)"])
+    ws.append([2, "MK-2", None])
+    meta = wb.create_sheet("Metadata")
+    meta.append(["id", "evento_tipo"])
+    wb.save(path)
+    return path
+
+
+def test_reads_typed_values_trimmed(book):
+    with Workbook(XlsxBackend(book)) as wb:
+        sheet = wb.read_sheet("Operaciones")
+        assert sheet.rows == [["NV", "TAG_SPOOL / CODIGO_BARRA", "Armador"], [1, "MK-1", "MR(93)"],
+                              [2, "MK-2"]]
+        assert [s.title for s in wb.sheets()] == ["Operaciones", "Metadata"]
+
+
+def test_change_set_lands_whole_and_survives_reload(book):
+    with Workbook(XlsxBackend(book)) as wb:
+        wb.apply(ChangeSet()
+                 .set("Operaciones", 3, 3, "=HYPERLINK(\"http://evil\")")
+                 .set("Operaciones", 2, 4, Formula("=A2*2"))
+                 .append_rows("Metadata", [["e1", "TOMAR_SPOOL"]])
+                 .add_sheet("Extra", rows=40, cols=8))
+    again = Workbook(XlsxBackend(book))
+    ops = again.read_sheet("Operaciones")
+    assert ops.cell(3, 3) == "=HYPERLINK(\"http://evil\")" and not isinstance(ops.cell(3, 3), Formula)
+    assert isinstance(ops.cell(2, 4), Formula)
+    assert again.read_sheet("Metadata").rows[-1] == ["e1", "TOMAR_SPOOL"]
+    extra = {s.title: s for s in again.sheets()}["Extra"]
+    assert (extra.rows, extra.cols) == (40, 8)
+    raw = openpyxl.load_workbook(book)["Operaciones"]["C3"]
+    assert raw.data_type == "s"  # stored as text, Excel will not evaluate it
+
+
+def test_failed_change_set_changes_nothing(book):
+    before = book.read_bytes()
+    wb = Workbook(XlsxBackend(book))
+    with pytest.raises(SheetNotFound):
+        wb.apply(ChangeSet().set("Operaciones", 2, 3, "XX(1)").set("Nope", 1, 1, "x"))
+    assert book.read_bytes() == before
+    assert wb.read_sheet("Operaciones").cell(2, 3) == "MR(93)"  # the half-applied memory is gone
+
+
+def test_shrink_and_delete(book):
+    wb = Workbook(XlsxBackend(book))
+    wb.apply(ChangeSet().resize("Operaciones", rows=2, cols=2).delete_sheet("Metadata"))
+    assert wb.read_sheet("Operaciones").rows == [["NV", "TAG_SPOOL / CODIGO_BARRA"], [1, "MK-1"]]
+    assert wb.sheet_titles() == ["Operaciones"]
+
+
+def test_reloads_when_another_process_wrote(book):
+    mine = Workbook(XlsxBackend(book))
+    assert mine.read_sheet("Operaciones").cell(2, 2) == "MK-1"
+    other = Workbook(XlsxBackend(book))
+    other.apply(ChangeSet().set("Operaciones", 2, 2, "MK-1b"))
+    assert mine.read_sheet("Operaciones").cell(2, 2) == "MK-1b"
+    loads = mine.stats.reads
+    mine.read_sheet("Operaciones")
+    assert mine.stats.reads == loads  # unchanged file: no reload
+
+
+def test_bad_inputs_are_named(tmp_path):
+    with pytest.raises(WorkbookNotFound, match="missing.xlsx"):
+        XlsxBackend(tmp_path / "missing.xlsx")
+    text = tmp_path / "notes.xlsx"
+    text.write_text("not a workbook")
+    with pytest.raises(CorruptWorkbook, match="notes.xlsx"):
+        XlsxBackend(text)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(broken, "w") as z:
+        z.writestr("hello.txt", "zip but not xlsx")
+    with pytest.raises(CorruptWorkbook, match="broken.xlsx"):
+        XlsxBackend(broken).sheets()
+
+
+def test_file_locked_by_another_process(book):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import filelock, sys, time
+            with filelock.FileLock({str(lock_path(book))!r}):
+                print("held", flush=True); time.sleep(30)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = book.read_bytes()
+        with pytest.raises(WorkbookLocked, match="locked by another process"):
+            XlsxBackend(book, lock_timeout=0.2).apply(ChangeSet().set("Operaciones", 2, 2, "X"))
+        assert book.read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+WRITER = """
+import sys
+from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
+wb = Workbook(XlsxBackend(sys.argv[1]))
+n = 0
+while True:
+    n += 1
+    wb.apply(ChangeSet().set("Operaciones", 2, 1, n).set_block("Operaciones", 10, 1, [[n] * 20] * 200))
+    print(n, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_killed_mid_write_leaves_old_or_new_workbook(book):
+    """SIGKILL a writer at random moments: the file always opens, whole, at some version."""
+    rng = random.Random(1)
+    last_seen = 0
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(book)], stdout=subprocess.PIPE,
+                                text=True)
+        proc.stdout.readline()  # at least one write completed
+        time.sleep(rng.uniform(0.0, 0.3))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        ops = openpyxl.load_workbook(book)["Operaciones"]
+        n = ops["A2"].value
+        assert isinstance(n, int) and n >= 1
+        assert all(ops.cell(row=r, column=c).value == n for r in (10, 209) for c in (1, 20))
+        assert ops["B2"].value == "MK-1"
+        last_seen = n
+    assert last_seen >= 1
+    leftovers = [p.name for p in book.parent.iterdir() if p.suffix == ".tmp"]
+    assert len(leftovers) <= 1  # the next writer sweeps what a killed one left
