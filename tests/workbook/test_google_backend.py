@@ -1,0 +1,190 @@
+"""The Google backend through the real gspread client against the fake: costs, semantics, faults."""
+
+import json
+
+import pytest
+
+from spoolsheet.errors import (BackendError, ConfigurationError, SheetNotFound,
+                               TransientBackendError, WorkbookNotFound)
+from spoolsheet.settings import Settings
+from spoolsheet.values import Formula
+from spoolsheet.workbook import ChangeSet, open_workbook
+from spoolsheet.workbook.retry import FAST_RETRY, AmbiguousWriteError, RetryPolicy
+
+from ..conftest import FAKE_ENDPOINT, google_settings, open_google
+
+
+@pytest.fixture
+def book(fake_google):
+    sid = fake_google.create_spreadsheet("Kronos", spreadsheet_id="kronos")
+    wb = open_google(fake_google, sid)
+    wb.apply(ChangeSet()
+             .add_sheet("Operaciones", rows=50, cols=5)
+             .add_sheet("Metadata", rows=10, cols=3)
+             .set_block("Operaciones", 1, 1, [["NV", "TAG_SPOOL / CODIGO_BARRA", "Armador"],
+                                              [1, "MK-1", "MR(93)"], [2, "MK-2", None]])
+             .set_row("Metadata", 1, 1, ["id", "evento_tipo"])
+             .delete_sheet("Sheet1"))
+    fake_google.reset_log()
+    wb.stats.reads = wb.stats.writes = 0
+    return wb
+
+
+def test_reading_every_sheet_is_one_request(book, fake_google):
+    sheets = book.read()
+    assert list(sheets) == ["Operaciones", "Metadata"]
+    assert sheets["Operaciones"].rows == [["NV", "TAG_SPOOL / CODIGO_BARRA", "Armador"],
+                                          [1, "MK-1", "MR(93)"], [2, "MK-2"]]
+    assert sheets["Operaciones"].info.rows == 50
+    assert fake_google.count(kind="read") == 1 and book.stats.reads == 1
+
+
+def test_sheet_list_is_fetched_once_and_kept_current(fake_google):
+    fake_google.create_spreadsheet("Kronos", spreadsheet_id="k2")
+    wb = open_google(fake_google, "k2")
+    assert wb.sheet_titles() == ["Sheet1"]
+    wb.apply(ChangeSet().add_sheet("Nueva", rows=5, cols=5).resize("Sheet1", rows=2000))
+    assert wb.sheet_titles() == ["Sheet1", "Nueva"]
+    assert {s.title: s.rows for s in wb.sheets()}["Sheet1"] == 2000
+    assert fake_google.count(kind="read") == 1 and fake_google.count(kind="write") == 1
+
+
+def test_change_across_sheets_is_one_atomic_write(book, fake_google):
+    book.apply(ChangeSet()
+               .set("Operaciones", 3, 3, "=IMPORTXML(\"http://evil\")")
+               .set("Operaciones", 2, 4, Formula("=A2*2"))
+               .set("Operaciones", 80, 7, "past the grid")
+               .append_rows("Metadata", [["e1", "TOMAR_SPOOL"]]))
+    assert fake_google.count(kind="write") == 1
+    ops = book.read_sheet("Operaciones")
+    assert ops.cell(3, 3) == "=IMPORTXML(\"http://evil\")" and not isinstance(ops.cell(3, 3), Formula)
+    assert ops.cell(2, 4) == Formula("=A2*2")
+    assert ops.cell(80, 7) == "past the grid" and (ops.info.rows, ops.info.cols) == (80, 7)
+    assert book.read_sheet("Metadata").rows[-1] == ["e1", "TOMAR_SPOOL"]
+
+
+def test_a_rejected_batch_changes_nothing(book, fake_google):
+    before = fake_google.values("kronos", "Operaciones")
+    stale = open_google(fake_google, "kronos")
+    stale.sheets()
+    book.apply(ChangeSet().add_sheet("Tmp"))           # the stale copy does not know of "Tmp"
+    with pytest.raises(BackendError) as err:
+        stale.apply(ChangeSet().set("Operaciones", 2, 3, "XX(1)").add_sheet("Tmp"))
+    assert err.value.status == 400
+    assert fake_google.values("kronos", "Operaciones") == before
+
+
+def test_unknown_sheet_is_refused_before_any_request(book, fake_google):
+    book.sheets()
+    with pytest.raises(SheetNotFound, match="Nope"):
+        book.apply(ChangeSet().set("Nope", 1, 1, "x"))
+    assert fake_google.count(kind="write") == 0
+
+
+def test_unknown_spreadsheet_is_not_found(fake_google):
+    with pytest.raises(WorkbookNotFound, match="no-such-id"):
+        open_google(fake_google, "no-such-id").sheets()
+
+
+def test_429_storm_is_ridden_out(book, fake_google):
+    fake_google.inject(kind="read", nth=1, fault="429", times=4)
+    assert book.read_sheet("Operaciones").cell(2, 2) == "MK-1"
+    assert [e.status for e in fake_google.log if e.kind == "read"] == [429, 429, 429, 429, 200]
+    assert book.stats.retries == 4
+
+
+def test_retry_budget_is_finite(book, fake_google):
+    fake_google.inject(kind="read", nth=1, fault="503", times=50)
+    book.backend.http.retry = RetryPolicy(max_attempts=3, initial_wait=0.001, max_wait=0.002,
+                                          jitter=0.001)
+    with pytest.raises(TransientBackendError, match="503"):
+        book.read_sheet("Operaciones")
+    assert fake_google.count(kind="read") == 3
+
+
+def test_client_errors_are_never_retried(book, fake_google):
+    with pytest.raises(SheetNotFound):
+        book.backend.read(["No existe"])
+    assert fake_google.count(kind="read") == 1 and book.stats.retries == 0
+
+
+def test_idempotent_write_is_retried_after_a_500(book, fake_google):
+    fake_google.inject(kind="write", nth=1, fault="500")
+    book.apply(ChangeSet().set("Operaciones", 2, 3, "JP(12)"))
+    assert [e.status for e in fake_google.log if e.kind == "write"] == [500, 200]
+    assert book.read_sheet("Operaciones").cell(2, 3) == "JP(12)"
+
+
+def test_append_is_not_repeated_blindly(book, fake_google):
+    fake_google.inject(kind="write", nth=1, fault="500")
+    with pytest.raises(AmbiguousWriteError, match="may have been applied"):
+        book.apply(ChangeSet().append_rows("Metadata", [["e1", "TOMAR_SPOOL"]]))
+    assert fake_google.count(kind="write") == 1
+    assert book.read_sheet("Metadata").rows == [["id", "evento_tipo"]]
+
+
+@pytest.mark.slow
+def test_hang_hits_the_timeout_and_is_retried(fake_google):
+    fake_google.create_spreadsheet("Kronos", spreadsheet_id="wire")
+    fake_google.hang_seconds = 3
+    with fake_google.serve() as server:
+        settings = Settings(sheet_id="wire", google_endpoint=server.base_url, google_timeout=0.5,
+                            workbook=None)
+        wb = open_workbook(settings, retry=FAST_RETRY)
+        fake_google.inject(kind="read", nth=1, fault="hang")
+        assert wb.sheet_titles() == ["Sheet1"]
+        assert wb.stats.retries == 1
+
+
+@pytest.mark.slow
+def test_connection_reset_is_retried_over_the_wire(fake_google):
+    fake_google.create_spreadsheet("Kronos", spreadsheet_id="wire")
+    with fake_google.serve() as server:
+        wb = open_workbook(Settings(sheet_id="wire", google_endpoint=server.base_url,
+                                    workbook=None), retry=FAST_RETRY)
+        fake_google.inject(kind="read", nth=1, fault="reset")
+        assert wb.sheet_titles() == ["Sheet1"]
+        assert wb.stats.retries == 1
+
+
+def _service_account(tmp_path, token_uri):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    info = {"type": "service_account", "project_id": "shop", "private_key_id": "k1",
+            "private_key": pem, "client_email": "spoolsheet@shop.iam.gserviceaccount.com",
+            "client_id": "1", "token_uri": token_uri}
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(info))
+    return path, pem
+
+
+def test_service_account_key_authenticates_against_the_fake(tmp_path, fake_google):
+    fake_google.create_spreadsheet("Kronos", spreadsheet_id="auth")
+    key_path, _ = _service_account(tmp_path, f"{FAKE_ENDPOINT}/token")
+    wb = open_workbook(google_settings("auth", credentials_file=key_path),
+                       transport=fake_google.adapter(), retry=FAST_RETRY)
+    assert wb.sheet_titles() == ["Sheet1"]
+    assert [e.kind for e in fake_google.log][:1] == ["token"]
+
+
+def test_credentials_never_show_in_errors_or_settings(tmp_path, fake_google):
+    key_path, pem = _service_account(tmp_path, f"{FAKE_ENDPOINT}/token")
+    secret = json.loads(key_path.read_text())
+    settings = Settings(sheet_id="x", credentials_json=json.dumps(secret), workbook=None)
+    assert "PRIVATE KEY" not in repr(settings) and "PRIVATE KEY" not in str(settings.model_dump())
+    broken = dict(secret, type="user")
+    with pytest.raises(ConfigurationError) as err:
+        Settings(sheet_id="x", credentials_json=json.dumps(broken), workbook=None).service_account_info()
+    assert "PRIVATE KEY" not in str(err.value) and pem[40:80] not in str(err.value)
+
+
+def test_missing_credentials_for_real_google(monkeypatch):
+    for var in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS_JSON",
+                "SPOOLSHEET_GOOGLE_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ConfigurationError, match="GOOGLE_APPLICATION_CREDENTIALS"):
+        open_workbook(Settings(sheet_id="abc", workbook=None, _env_file=None))
