@@ -35,7 +35,7 @@ from .workbook import Workbook
 from .workbook.changes import ChangeSet
 
 __all__ = ["SampleSheet", "generate", "write_sample", "write_xlsx", "fill_workbook",
-           "summary", "REFERENCE_DAY", "METADATA_SAMPLE_HEADERS"]
+           "summary", "check_target", "REFERENCE_DAY", "METADATA_SAMPLE_HEADERS"]
 
 #: The sample's "today": the last day anything happened. Fixed, so the content never drifts.
 REFERENCE_DAY = dt.date(2026, 3, 13)
@@ -566,7 +566,8 @@ def _package_parts(titles: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _target(path: str | os.PathLike[str], overwrite: bool) -> Path:
+def check_target(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """The path to write the sample to, refused before any work if it cannot or should not be."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{path}: the sample is an .xlsx workbook; give a path ending in .xlsx")
@@ -580,7 +581,7 @@ def _target(path: str | os.PathLike[str], overwrite: bool) -> Path:
 def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[SampleSheet], *,
                overwrite: bool = False) -> Path:
     """Write ``sheets`` to a new .xlsx, atomically: a temp file beside it, fsynced, renamed."""
-    path = _target(path, overwrite)
+    path = check_target(path, overwrite)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
 
     def part(name: str) -> zipfile.ZipInfo:
@@ -609,7 +610,7 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[SampleSheet], *,
 def write_sample(path: str | os.PathLike[str], spools: int = 2500, seed: int = 0, *,
                  overwrite: bool = False) -> Path:
     """Write the sample workbook to ``path`` (.xlsx); refuses an existing file unless ``overwrite``."""
-    path = _target(path, overwrite)  # before spending time generating
+    path = check_target(path, overwrite)  # before spending time generating
     return write_xlsx(path, generate(spools, seed), overwrite=overwrite)
 
 
