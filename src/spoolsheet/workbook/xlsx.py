@@ -60,15 +60,22 @@ def atomic_save(workbook: openpyxl.Workbook, path: Path) -> None:
 
 
 def load_xlsx(path: Path) -> openpyxl.Workbook:
-    """openpyxl's load with its failures mapped to ours."""
+    """openpyxl's load with its failures mapped to ours, every sheet's grid kept for the next save.
+
+    A grid corner saved as an empty string loads as an empty cell, which openpyxl's next save
+    drops: marking it again keeps the grid size through any number of load/save cycles.
+    """
     try:
-        return openpyxl.load_workbook(path)
+        workbook = openpyxl.load_workbook(path)
     except FileNotFoundError as exc:
         raise WorkbookNotFound(f"workbook file not found: {path}") from exc
     except PermissionError as exc:
         raise WorkbookAccessDenied(f"cannot read workbook file {path}: permission denied") from exc
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise CorruptWorkbook(f"{path} is not a readable .xlsx workbook ({exc})") from exc
+    for ws in workbook.worksheets:
+        mark_grid_corner(ws, ws.max_row, ws.max_column)
+    return workbook
 
 
 def sheet_rows(ws: Worksheet) -> list[list[Cell]]:
