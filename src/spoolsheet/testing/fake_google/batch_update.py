@@ -1,0 +1,389 @@
+"""``spreadsheets.batchUpdate``: all requests apply, in order, or none do.
+
+Each request kind is one small function over a working copy of the spreadsheet; the copy is
+committed only after the last request succeeded. A request the real API knows but the fake does
+not implement answers 501 UNIMPLEMENTED, naming it, instead of pretending.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from . import fieldmask
+from .errors import ApiError
+from .messages import ApiRequest
+from .sheets import spreadsheet_resource
+from .state import Sheet, Spreadsheet, Store, check_grid, new_sheet_properties
+
+Handler = Callable[[Store, Spreadsheet, dict[str, Any]], dict[str, Any] | None]
+
+# Real request kinds the fake does not implement (answered 501); anything else unknown is a 400.
+UNIMPLEMENTED = frozenset(
+    [
+        "addBanding",
+        "addChart",
+        "addConditionalFormatRule",
+        "addDataSource",
+        "addDimensionGroup",
+        "addFilterView",
+        "addNamedRange",
+        "addProtectedRange",
+        "addSlicer",
+        "addTable",
+        "autoFill",
+        "autoResizeDimensions",
+        "clearBasicFilter",
+        "copyPaste",
+        "createDeveloperMetadata",
+        "cutPaste",
+        "deleteBanding",
+        "deleteConditionalFormatRule",
+        "deleteDataSource",
+        "deleteDeveloperMetadata",
+        "deleteDimensionGroup",
+        "deleteDuplicates",
+        "deleteEmbeddedObject",
+        "deleteFilterView",
+        "deleteNamedRange",
+        "deleteProtectedRange",
+        "deleteRange",
+        "deleteTable",
+        "duplicateFilterView",
+        "findReplace",
+        "insertRange",
+        "mergeCells",
+        "moveDimension",
+        "pasteData",
+        "randomizeRange",
+        "refreshDataSource",
+        "setBasicFilter",
+        "setDataValidation",
+        "sortRange",
+        "textToColumns",
+        "trimWhitespace",
+        "unmergeCells",
+        "updateBanding",
+        "updateBorders",
+        "updateChartSpec",
+        "updateConditionalFormatRule",
+        "updateDataSource",
+        "updateDeveloperMetadata",
+        "updateDimensionGroup",
+        "updateDimensionProperties",
+        "updateEmbeddedObjectBorder",
+        "updateEmbeddedObjectPosition",
+        "updateFilterView",
+        "updateNamedRange",
+        "updateProtectedRange",
+        "updateSlicerSpec",
+        "updateTable",
+    ]
+)
+
+
+class RequestError(Exception):
+    """A request is invalid; the dispatcher prefixes ``Invalid requests[i].kind:``."""
+
+
+def batch_update(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:
+    body = req.json()
+    work = store.spreadsheet(spreadsheet_id).clone()
+    replies = []
+    for index, request in enumerate(body.get("requests", [])):
+        ((kind, params),) = request.items()
+        handler = HANDLERS.get(kind)
+        if handler is None:
+            if kind in UNIMPLEMENTED:
+                raise ApiError(501, f"fake-google does not implement batchUpdate request {kind!r}.")
+            raise ApiError(
+                400,
+                f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{index}]': "
+                "Cannot find field.",
+            )
+        try:
+            reply = handler(store, work, params)
+        except RequestError as exc:
+            raise ApiError(400, f"Invalid requests[{index}].{kind}: {exc}") from None
+        replies.append({kind: reply} if reply else {})
+    store.commit(work)
+    result: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "replies": replies}
+    if body.get("includeSpreadsheetInResponse"):
+        result["updatedSpreadsheet"] = spreadsheet_resource(
+            work, [], bool(body.get("responseIncludeGridData")), None
+        )
+    return result
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _sheet(spreadsheet: Spreadsheet, sheet_id: int | None) -> Sheet:
+    sheet = spreadsheet.sheet_by_id(sheet_id or 0)
+    if sheet is None:
+        raise RequestError(f"No grid with id: {sheet_id or 0}")
+    return sheet
+
+
+def _box(spreadsheet: Spreadsheet, grid_range: dict[str, Any]) -> tuple[Sheet, tuple[int, int, int, int]]:
+    """A GridRange -> (sheet, box); missing bounds mean the grid edge."""
+    sheet = _sheet(spreadsheet, grid_range.get("sheetId"))
+    box = (
+        grid_range.get("startRowIndex", 0),
+        grid_range.get("startColumnIndex", 0),
+        grid_range.get("endRowIndex", sheet.row_count),
+        grid_range.get("endColumnIndex", sheet.col_count),
+    )
+    _check_grid(sheet, box)
+    return sheet, box
+
+
+def _check_grid(sheet: Sheet, box: tuple[int, int, int, int]) -> None:
+    try:
+        check_grid(sheet, box)
+    except ApiError as exc:
+        raise RequestError(exc.message) from None
+
+
+def _unique_title(spreadsheet: Spreadsheet, title: str, ignore: Sheet | None = None) -> None:
+    other = spreadsheet.sheet_by_title(title)
+    if other is not None and other is not ignore:
+        raise RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
+
+
+def _color(value: Any) -> Any:
+    """Colours come back as the API stores them: 8 bits a channel, as float32, zeros left out."""
+    if isinstance(value, dict):
+        return {k: _color(v) for k, v in value.items() if v not in (0, None)}
+    if isinstance(value, (int, float)):
+        channel = math.floor(value * 255 + 1e-6) / 255
+        return float(f"{struct.unpack('f', struct.pack('f', channel))[0]:.8g}")
+    return value
+
+
+def _normalise_cell(cell: dict[str, Any]) -> dict[str, Any]:
+    """Store typed values as the API does: numbers as floats, empty strings as no value."""
+    cell = copy.deepcopy(cell)
+    if cell.get("note") == "":
+        del cell["note"]
+    entered = cell.get("userEnteredValue")
+    if entered is not None:
+        if "numberValue" in entered:
+            entered["numberValue"] = float(entered["numberValue"])
+        if entered.get("stringValue") == "" or not entered:
+            del cell["userEnteredValue"]
+    return cell
+
+
+def _write_cells(
+    sheet: Sheet,
+    row0: int,
+    col0: int,
+    rows: list[dict[str, Any]],
+    mask: fieldmask.Mask | None,
+    box: tuple[int, int, int, int] | None = None,
+) -> None:
+    """Masked update of cells from RowData; inside ``box`` cells not given are cleared per mask."""
+    given = {}
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row.get("values", [])):
+            given[(row0 + r, col0 + c)] = _normalise_cell(cell)
+    targets = set(given)
+    if box is not None:
+        targets |= {(r, c) for r in range(box[0], box[2]) for c in range(box[1], box[3])}
+    for r, c in targets:
+        sheet.grid.set(r, c, fieldmask.update(sheet.grid.get(r, c), given.get((r, c), {}), mask))
+
+
+def _mask(params: dict[str, Any]) -> fieldmask.Mask:
+    """The request's update mask; it is required, as in the real API."""
+    try:
+        mask = fieldmask.parse(params.get("fields"))
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    if mask is None:
+        raise RequestError("At least one field must be updated, but 'fields' is empty.")
+    return mask
+
+
+def _move(spreadsheet: Spreadsheet, sheet: Sheet, index: int) -> None:
+    spreadsheet.sheets.remove(sheet)
+    spreadsheet.sheets.insert(min(max(index, 0), len(spreadsheet.sheets)), sheet)
+
+
+def _size(sheet: Sheet, dimension: str) -> int:
+    return sheet.row_count if dimension == "ROWS" else sheet.col_count
+
+
+def _grow(sheet: Sheet, dimension: str, by: int) -> None:
+    key = "rowCount" if dimension == "ROWS" else "columnCount"
+    sheet.properties["gridProperties"][key] += by
+
+
+# --- request kinds -----------------------------------------------------------------------------
+
+
+def add_sheet(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> dict[str, Any]:
+    given = copy.deepcopy(params.get("properties", {}))
+    sheet_id = given.pop("sheetId", None)
+    if sheet_id is None:
+        sheet_id = store.new_sheet_id(spreadsheet)
+    elif spreadsheet.sheet_by_id(sheet_id) is not None:
+        raise RequestError(f"A sheet with the id {sheet_id} already exists.")
+    title = given.pop("title", None) or next(
+        f"Sheet{n}"
+        for n in range(len(spreadsheet.sheets) + 1, 10**6)
+        if not spreadsheet.sheet_by_title(f"Sheet{n}")
+    )
+    _unique_title(spreadsheet, title)
+    grid_props = given.pop("gridProperties", {})
+    properties = new_sheet_properties(
+        sheet_id, title, grid_props.pop("rowCount", 1000), grid_props.pop("columnCount", 26)
+    )
+    properties["gridProperties"].update(grid_props)
+    index = given.pop("index", len(spreadsheet.sheets))
+    properties.update(_color(given) if "tabColorStyle" in given else given)
+    sheet = Sheet(properties)
+    spreadsheet.sheets.insert(min(index, len(spreadsheet.sheets)), sheet)
+    return {"properties": spreadsheet.sheet_properties(sheet)}
+
+
+def delete_sheet(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet = _sheet(spreadsheet, params.get("sheetId"))
+    if len(spreadsheet.sheets) == 1:
+        raise RequestError("You can't remove all the sheets in a document.")
+    spreadsheet.sheets.remove(sheet)
+
+
+def duplicate_sheet(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> dict[str, Any]:
+    source = _sheet(spreadsheet, params.get("sourceSheetId"))
+    copy_ = source.clone()
+    sheet_id = params.get("newSheetId")
+    if sheet_id is None:
+        sheet_id = store.new_sheet_id(spreadsheet)
+    elif spreadsheet.sheet_by_id(sheet_id) is not None:
+        raise RequestError(f"A sheet with the id {sheet_id} already exists.")
+    title = params.get("newSheetName") or f"Copy of {source.title}"
+    _unique_title(spreadsheet, title)
+    copy_.properties.update(sheetId=sheet_id, title=title)
+    spreadsheet.sheets.insert(params.get("insertSheetIndex", len(spreadsheet.sheets)), copy_)
+    return {"properties": spreadsheet.sheet_properties(copy_)}
+
+
+def update_sheet_properties(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    given = params.get("properties", {})
+    sheet = _sheet(spreadsheet, given.get("sheetId"))
+    mask = _mask(params)
+    move = "index" in given if "*" in mask else "index" in mask
+    if "*" not in mask:
+        mask = {k: v for k, v in mask.items() if k not in ("sheetId", "index")}
+    rows, cols = sheet.row_count, sheet.col_count
+    source = {k: v for k, v in given.items() if k not in ("sheetId", "index")}
+    if "tabColorStyle" in source:
+        source["tabColorStyle"] = _color(source["tabColorStyle"])
+    merged = fieldmask.update({k: v for k, v in sheet.properties.items() if k != "sheetId"}, source, mask)
+    grid_props = merged.setdefault("gridProperties", {})
+    grid_props.setdefault("rowCount", rows)
+    grid_props.setdefault("columnCount", cols)
+    if grid_props["rowCount"] < 1 or grid_props["columnCount"] < 1:
+        raise RequestError("A sheet must have at least one row and one column.")
+    if merged.get("hidden") and all(s.properties.get("hidden") or s is sheet for s in spreadsheet.sheets):
+        raise RequestError("You can't hide all the sheets in a document.")
+    _unique_title(spreadsheet, merged.get("title", ""), ignore=sheet)
+    sheet.properties = {"sheetId": sheet.sheet_id, **merged}
+    sheet.grid.truncate(grid_props["rowCount"], grid_props["columnCount"])
+    if move:
+        _move(spreadsheet, sheet, given.get("index", 0))
+
+
+def update_spreadsheet_properties(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    spreadsheet.properties = fieldmask.update(
+        spreadsheet.properties, params.get("properties", {}), _mask(params)
+    )
+
+
+def append_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet = _sheet(spreadsheet, params.get("sheetId"))
+    if params.get("length", 0) < 1:
+        raise RequestError("length must be at least 1")
+    _grow(sheet, params.get("dimension", "ROWS"), params["length"])
+
+
+def _dimension_range(spreadsheet: Spreadsheet, params: dict[str, Any]) -> tuple[Sheet, str, int, int]:
+    grid_range = params.get("range", {})
+    sheet = _sheet(spreadsheet, grid_range.get("sheetId"))
+    dimension = grid_range.get("dimension", "ROWS")
+    start, end = grid_range.get("startIndex", 0), grid_range.get("endIndex", _size(sheet, dimension))
+    if not 0 <= start < end:
+        raise RequestError(f"Invalid dimension range: startIndex {start}, endIndex {end}")
+    return sheet, dimension, start, end
+
+
+def insert_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet, dimension, start, end = _dimension_range(spreadsheet, params)
+    if start > _size(sheet, dimension):
+        raise RequestError(f"startIndex {start} is after the last {dimension.lower()[:-1]} of the grid.")
+    sheet.grid.insert(dimension, start, end - start)
+    _grow(sheet, dimension, end - start)
+
+
+def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet, dimension, start, end = _dimension_range(spreadsheet, params)
+    size = _size(sheet, dimension)
+    if end > size:
+        raise RequestError(f"endIndex {end} is after the last {dimension.lower()[:-1]} of the grid ({size}).")
+    if end - start >= size:
+        raise RequestError(f"You can't delete all the {dimension.lower()} on the sheet.")
+    sheet.grid.delete(dimension, start, end)
+    _grow(sheet, dimension, start - end)
+
+
+def update_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    rows = params.get("rows", [])
+    mask = _mask(params)
+    if "range" in params:
+        sheet, box = _box(spreadsheet, params["range"])
+        row0, col0 = box[0], box[1]
+        if len(rows) > box[2] - row0 or any(len(r.get("values", [])) > box[3] - col0 for r in rows):
+            raise RequestError("The rows do not fit in the range.")
+    else:
+        start = params.get("start", {})
+        sheet = _sheet(spreadsheet, start.get("sheetId"))
+        row0, col0, box = start.get("rowIndex", 0), start.get("columnIndex", 0), None
+        width = max((len(r.get("values", [])) for r in rows), default=0)
+        _check_grid(sheet, (row0, col0, row0 + max(len(rows), 1), col0 + max(width, 1)))
+    _write_cells(sheet, row0, col0, rows, mask, box)
+
+
+def append_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet = _sheet(spreadsheet, params.get("sheetId"))
+    rows = params.get("rows", [])
+    row0 = sheet.grid.last_value_row() + 1
+    width = max((len(r.get("values", [])) for r in rows), default=0)
+    sheet.resize(max(sheet.row_count, row0 + len(rows)), max(sheet.col_count, width))
+    _write_cells(sheet, row0, 0, rows, _mask(params))
+
+
+def repeat_cell(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet, box = _box(spreadsheet, params.get("range", {}))
+    row0, col0, row1, col1 = box
+    rows = [{"values": [params.get("cell", {})] * (col1 - col0)}] * (row1 - row0)
+    _write_cells(sheet, row0, col0, rows, _mask(params))
+
+
+HANDLERS: dict[str, Handler] = {
+    "addSheet": add_sheet,
+    "deleteSheet": delete_sheet,
+    "duplicateSheet": duplicate_sheet,
+    "updateSheetProperties": update_sheet_properties,
+    "updateSpreadsheetProperties": update_spreadsheet_properties,
+    "appendDimension": append_dimension,
+    "insertDimension": insert_dimension,
+    "deleteDimension": delete_dimension,
+    "updateCells": update_cells,
+    "appendCells": append_cells,
+    "repeatCell": repeat_cell,
+}

@@ -1,0 +1,383 @@
+"""Sheets v4 read/write endpoints: spreadsheets.get/create and the ``values`` family.
+
+Reads omit trailing empty cells and rows and leave out ``values`` for an empty range; ranges come
+back normalised; writes outside the grid fail with 400 while ``values.append`` grows the grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import a1, fieldmask
+from .errors import bad_request
+from .grid import Grid
+from .messages import ApiRequest
+from .state import Sheet, Spreadsheet, Store, check_grid, new_sheet_properties
+from .values import cell_from_input, effective_value, format_value, render
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _trim(cells: list[Any]) -> list[Any]:
+    while cells and cells[-1] is None:
+        cells.pop()
+    return ["" if c is None else c for c in cells]
+
+
+def read_box(
+    sheet: Sheet, box: tuple[int, int, int, int], major: str, option: str, date_option: str
+) -> list[list[Any]]:
+    """Rendered values of a box, trailing empties trimmed (per row, or per column for COLUMNS)."""
+    row0, col0, row1, col1 = box
+    grid = sheet.grid
+    last_row = min(row1, len(grid.rows))
+    matrix = [
+        [render(grid.get(r, c), option, date_option) for c in range(col0, min(col1, len(grid.rows[r])))]
+        for r in range(row0, last_row)
+    ]
+    if major == "COLUMNS":
+        width = max((len(row) for row in matrix), default=0)
+        matrix = [[row[c] if c < len(row) else None for row in matrix] for c in range(width)]
+    lines = [_trim(line) for line in matrix]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+@dataclass(frozen=True)
+class Render:
+    """How a read renders: majorDimension, valueRenderOption, dateTimeRenderOption."""
+
+    major: str = "ROWS"
+    option: str = "FORMATTED_VALUE"
+    date_option: str = "SERIAL_NUMBER"
+
+    @classmethod
+    def of(cls, get: Callable[[str], Any], prefix: str = "") -> Render:
+        """Read the options with ``get`` (a query or body lookup); ``prefix="response"`` reads
+        responseValueRenderOption & co., the options of includeValuesInResponse."""
+
+        def name(option: str) -> str:
+            return prefix + option[0].upper() + option[1:] if prefix else option
+
+        return cls(
+            (None if prefix else get("majorDimension")) or cls.major,
+            get(name("valueRenderOption")) or cls.option,
+            get(name("dateTimeRenderOption")) or cls.date_option,
+        )
+
+
+def value_range(sheet: Sheet, box: tuple[int, int, int, int], how: Render) -> dict[str, Any]:
+    """A ValueRange answer."""
+    result: dict[str, Any] = {"range": a1.format_range(sheet.title, *box), "majorDimension": how.major}
+    lines = read_box(sheet, box, how.major, how.option, how.date_option)
+    if lines:
+        result["values"] = lines
+    return result
+
+
+def values_get(store: Store, req: ApiRequest, spreadsheet_id: str, range_text: str) -> dict[str, Any]:
+    sheet, box = store.spreadsheet(spreadsheet_id).box(range_text)
+    return value_range(sheet, box, Render.of(req.param))
+
+
+def values_batch_get(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:
+    spreadsheet = store.spreadsheet(spreadsheet_id)
+    how = Render.of(req.param)
+    ranges = [value_range(*spreadsheet.box(text), how) for text in req.params("ranges")]
+    return {"spreadsheetId": spreadsheet_id, "valueRanges": ranges}
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _matrix(body: dict[str, Any], field: str) -> list[list[Any]]:
+    """``values`` of a ValueRange, oriented as rows; 400 when it is not a list of lists."""
+    values = body.get("values", [])
+    if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
+        shown = values if not isinstance(values, list) else next(r for r in values if not isinstance(r, list))
+        raise bad_request(
+            f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.ListValue), \"{shown}\""
+        )
+    if body.get("majorDimension") == "COLUMNS":
+        height = max((len(col) for col in values), default=0)
+        values = [[col[r] if r < len(col) else None for col in values] for r in range(height)]
+    return values
+
+
+def write_matrix(
+    spreadsheet: Spreadsheet, sheet: Sheet, row0: int, col0: int, values: list[list[Any]], user_entered: bool
+) -> dict[str, Any]:
+    """Write rows of values at a corner (grid already checked); -> UpdateValuesResponse."""
+    locale = spreadsheet.properties.get("locale", "en_US")
+    written_rows: set[int] = set()
+    written_cols: set[int] = set()
+    for r, row in enumerate(values):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            old = sheet.grid.get(row0 + r, col0 + c)
+            sheet.grid.set(row0 + r, col0 + c, cell_from_input(value, user_entered, locale, old))
+            written_rows.add(r)
+            written_cols.add(c)
+    width = max((len(row) for row in values), default=0)
+    result: dict[str, Any] = {"spreadsheetId": spreadsheet.id}
+    if values and width:
+        result["updatedRange"] = a1.format_range(sheet.title, row0, col0, row0 + len(values), col0 + width)
+        result.update(
+            updatedRows=len(written_rows),
+            updatedColumns=len(written_cols),
+            updatedCells=sum(v is not None for row in values for v in row),
+        )
+    return result
+
+
+def _input_option(value: str | None) -> bool:
+    """valueInputOption -> "parse like typed input?"; it is required, as in the real API."""
+    if value not in ("RAW", "USER_ENTERED"):
+        raise bad_request(
+            "'valueInputOption' is required but not specified"
+            if value is None
+            else f"Invalid valueInputOption: {value}"
+        )
+    return value == "USER_ENTERED"
+
+
+def _update_one(
+    spreadsheet: Spreadsheet, range_text: str, body: dict[str, Any], user_entered: bool, field: str
+) -> dict[str, Any]:
+    sheet, parsed = spreadsheet.locate(range_text)
+    values = _matrix(body, field)
+    row0, col0, row1, col1 = parsed.box(sheet.row_count, sheet.col_count)
+    height, width = len(values), max((len(row) for row in values), default=0)
+    if not parsed.single_cell and not parsed.whole_sheet:
+        check_grid(sheet, (row0, col0, row1, col1))
+        if parsed.row1 is not None and height > row1 - row0:
+            raise bad_request(
+                f"Requested writing within range [{range_text}], but tried writing to row [{row0 + height}]"
+            )
+        if parsed.col1 is not None and width > col1 - col0:
+            raise bad_request(
+                f"Requested writing within range [{range_text}], "
+                f"but tried writing to column [{a1.column_letters(col0 + width - 1)}]"
+            )
+    check_grid(sheet, (row0, col0, row0 + max(height, 1), col0 + max(width, 1)))
+    return write_matrix(spreadsheet, sheet, row0, col0, values, user_entered)
+
+
+def _with_data(result: dict[str, Any], spreadsheet: Spreadsheet, get: Callable[[str], Any]) -> dict[str, Any]:
+    """Add ``updatedData`` when the client asked for includeValuesInResponse."""
+    if str(get("includeValuesInResponse")).lower() == "true" and "updatedRange" in result:
+        sheet, box = spreadsheet.box(result["updatedRange"])
+        result["updatedData"] = value_range(sheet, box, Render.of(get, prefix="response"))
+    return result
+
+
+def values_update(store: Store, req: ApiRequest, spreadsheet_id: str, range_text: str) -> dict[str, Any]:
+    work = store.spreadsheet(spreadsheet_id).clone()
+    body = req.json()
+    result = _update_one(work, range_text, body, _input_option(req.param("valueInputOption")), "data.values")
+    store.commit(work)
+    return _with_data(result, work, req.param)
+
+
+def values_batch_update(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:
+    work = store.spreadsheet(spreadsheet_id).clone()
+    body = req.json()
+    user_entered = _input_option(body.get("valueInputOption"))
+    responses = [
+        _update_one(work, item.get("range", ""), item, user_entered, f"data[{i}].values")
+        for i, item in enumerate(body.get("data", []))
+    ]
+    store.commit(work)
+    responses = [_with_data(r, work, body.get) for r in responses]
+    written = [r for r in responses if "updatedRange" in r]
+    result: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
+    if written:
+        result.update(
+            totalUpdatedRows=sum(r["updatedRows"] for r in written),
+            totalUpdatedColumns=max(r["updatedColumns"] for r in written),
+            totalUpdatedCells=sum(r["updatedCells"] for r in written),
+            totalUpdatedSheets=len({r["updatedRange"].rpartition("!")[0] for r in written}),
+        )
+    result["responses"] = responses
+    return result
+
+
+def _find_table(sheet: Sheet, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The "table" values.append appends after, found the way Sheets does it: the last run of
+    adjacent values in the last row holding data inside the range, extended upwards while the
+    rows above hold values in those columns. (So a blank cell in the last row shifts where the
+    next row lands, a well-known Sheets surprise.)"""
+    row0, col0, row1, col1 = box
+    grid = sheet.grid
+    rows_with_data = [
+        r
+        for r in range(row0, min(row1, len(grid.rows)))
+        if any(grid.has_value(r, c) for c in range(col0, col1))
+    ]
+    if not rows_with_data:
+        return None
+    bottom = rows_with_data[-1]
+    last = max(c for c in range(col0, col1) if grid.has_value(bottom, c))
+    first = last
+    while first > col0 and grid.has_value(bottom, first - 1):
+        first -= 1
+    top = bottom
+    while top > row0 and any(grid.has_value(top - 1, c) for c in range(first, last + 1)):
+        top -= 1
+    return top, first, bottom + 1, last + 1
+
+
+def values_append(store: Store, req: ApiRequest, spreadsheet_id: str, range_text: str) -> dict[str, Any]:
+    work = store.spreadsheet(spreadsheet_id).clone()
+    body = req.json()
+    user_entered = _input_option(req.param("valueInputOption"))
+    sheet, parsed = work.locate(range_text)
+    values = _matrix(body, "data.values")
+    row0, col0, row1, col1 = parsed.box(sheet.row_count, sheet.col_count)
+    table = _find_table(sheet, (row0, col0, min(row1, sheet.row_count), min(col1, sheet.col_count)))
+    at_row, at_col = (table[2], table[1]) if table else (row0, col0)
+    height, width = len(values), max((len(row) for row in values), default=0)
+    if req.param("insertDataOption") == "INSERT_ROWS":
+        sheet.grid.insert("ROWS", at_row, height)
+        sheet.properties["gridProperties"]["rowCount"] += height
+    sheet.resize(max(sheet.row_count, at_row + height), max(sheet.col_count, at_col + width))
+    updates = write_matrix(work, sheet, at_row, at_col, values, user_entered)
+    store.commit(work)
+    result: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
+    if table:
+        result["tableRange"] = a1.format_range(sheet.title, *table)
+    result["updates"] = _with_data(updates, work, req.param)
+    return result
+
+
+def _clear(spreadsheet: Spreadsheet, range_text: str) -> str:
+    sheet, box = spreadsheet.box(range_text)
+    row0, col0, row1, col1 = box
+    for r in range(row0, min(row1, len(sheet.grid.rows))):
+        for c in range(col0, min(col1, len(sheet.grid.rows[r]))):
+            cell = sheet.grid.get(r, c)
+            if "userEnteredValue" in cell:
+                sheet.grid.set(r, c, {k: v for k, v in cell.items() if k != "userEnteredValue"})
+    return a1.format_range(sheet.title, *box)
+
+
+def values_clear(store: Store, req: ApiRequest, spreadsheet_id: str, range_text: str) -> dict[str, Any]:
+    work = store.spreadsheet(spreadsheet_id).clone()
+    cleared = _clear(work, range_text)
+    store.commit(work)
+    return {"spreadsheetId": spreadsheet_id, "clearedRange": cleared}
+
+
+def values_batch_clear(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:
+    work = store.spreadsheet(spreadsheet_id).clone()
+    cleared = [_clear(work, text) for text in req.json().get("ranges", [])]
+    store.commit(work)
+    return {"spreadsheetId": spreadsheet_id, "clearedRanges": cleared}
+
+
+# --- spreadsheets ------------------------------------------------------------------------------
+
+
+def cell_data(cell: dict[str, Any], mask: fieldmask.Mask | None) -> dict[str, Any]:
+    """CellData of a stored cell, computed fields included, cut down to the mask."""
+    data: dict[str, Any] = {}
+    if "userEnteredValue" in cell:
+        data["userEnteredValue"] = cell["userEnteredValue"]
+        effective = effective_value(cell)
+        if effective is not None:
+            number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
+            data["effectiveValue"] = effective
+            data["formattedValue"] = format_value(effective, number_format)
+    for key in ("userEnteredFormat", "note"):
+        if key in cell:
+            data[key] = cell[key]
+    if "userEnteredFormat" in cell:
+        data["effectiveFormat"] = cell["userEnteredFormat"]
+    return fieldmask.select(data, mask)
+
+
+def grid_data(sheet: Sheet, box: tuple[int, int, int, int], mask: fieldmask.Mask | None) -> dict[str, Any]:
+    """GridData for a box: rows trimmed of trailing empty cells, trailing empty rows dropped."""
+    row0, col0, row1, col1 = box
+    grid = sheet.grid
+    rows: list[dict[str, Any]] = []
+    for r in range(row0, min(row1, len(grid.rows))):
+        cells = [cell_data(grid.get(r, c), mask) for c in range(col0, min(col1, len(grid.rows[r])))]
+        while cells and not cells[-1]:
+            cells.pop()
+        rows.append({"values": cells} if cells else {})
+    while rows and not rows[-1]:
+        rows.pop()
+    data: dict[str, Any] = {}
+    if row0:
+        data["startRow"] = row0
+    if col0:
+        data["startColumn"] = col0
+    if rows:
+        data["rowData"] = rows
+    return data
+
+
+def spreadsheet_resource(
+    spreadsheet: Spreadsheet, ranges: list[str], include_grid: bool, cell_mask: fieldmask.Mask | None
+) -> dict[str, Any]:
+    """The Spreadsheet resource; with ``ranges`` only the sheets they touch, one GridData per range."""
+    boxes: dict[int, list[tuple[int, int, int, int]]] = {}
+    for text in ranges:
+        sheet, box = spreadsheet.box(text)
+        boxes.setdefault(sheet.sheet_id, []).append(box)
+    sheets = []
+    for sheet in spreadsheet.sheets:
+        if ranges and sheet.sheet_id not in boxes:
+            continue
+        entry: dict[str, Any] = {"properties": spreadsheet.sheet_properties(sheet)}
+        if include_grid:
+            wanted = boxes.get(sheet.sheet_id, [(0, 0, sheet.row_count, sheet.col_count)])
+            entry["data"] = [grid_data(sheet, box, cell_mask) for box in wanted]
+        sheets.append(entry)
+    return {
+        "spreadsheetId": spreadsheet.id,
+        "properties": dict(spreadsheet.properties),
+        "sheets": sheets,
+        "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{spreadsheet.id}/edit",
+    }
+
+
+def spreadsheets_get(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:
+    spreadsheet = store.spreadsheet(spreadsheet_id)
+    try:
+        mask = fieldmask.parse(req.param("fields"))
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    # With a field mask the API ignores includeGridData and returns whatever the mask names.
+    include = req.flag("includeGridData") if mask is None else fieldmask.selects(mask, "sheets", "data")
+    cell_mask = fieldmask.subtree(mask, "sheets", "data", "rowData", "values")
+    resource = spreadsheet_resource(spreadsheet, req.params("ranges"), include, cell_mask)
+    return fieldmask.select(resource, mask)
+
+
+def spreadsheets_create(store: Store, req: ApiRequest) -> dict[str, Any]:
+    """POST /v4/spreadsheets: a new spreadsheet in the caller's own Drive (needs storage)."""
+    body = req.json()
+    store.require_storage([])
+    props = dict(body.get("properties", {}))
+    title = props.pop("title", "Untitled spreadsheet")
+    sheets = []
+    for i, given in enumerate(body.get("sheets", [])):
+        given = dict(given.get("properties", {}))
+        given.pop("index", None)
+        grid_props = given.pop("gridProperties", {})
+        base = new_sheet_properties(
+            given.pop("sheetId", i),
+            given.pop("title", f"Sheet{i + 1}"),
+            grid_props.pop("rowCount", 1000),
+            grid_props.pop("columnCount", 26),
+        )
+        base["gridProperties"].update(grid_props)
+        sheets.append(Sheet({**base, **given}, Grid()))
+    spreadsheet = store.add_spreadsheet(title, [], sheets=sheets, **props)
+    return spreadsheet_resource(spreadsheet, [], False, None)

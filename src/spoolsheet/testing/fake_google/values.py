@@ -1,0 +1,274 @@
+"""Cell values: what a write stores, what a read renders.
+
+A cell is stored the way the API describes it (a ``CellData`` dict): ``userEnteredValue`` holds
+exactly one of stringValue / numberValue / boolValue / formulaValue, ``userEnteredFormat`` may hold
+a ``numberFormat``, ``note`` a note. Cell dicts are never mutated in place (grids share them
+between copies), every write builds a new dict.
+
+Formulas: only plain arithmetic on literals (``=1+1``, ``=3/2``, ``=(2+3)*4^2``) is evaluated;
+any other formula has no effective value and reads back empty in FORMATTED_VALUE and
+UNFORMATTED_VALUE (FORMULA still returns its text).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import operator
+import re
+from typing import Any
+
+EPOCH = dt.datetime(1899, 12, 30)  # serial number 0 in Sheets (and Excel's 1900 system)
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PERCENT = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))%$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def to_serial(value: dt.date | dt.datetime) -> float:
+    """A date or datetime -> Sheets serial number (days since 1899-12-30)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    delta = value.replace(tzinfo=None) - EPOCH
+    return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
+
+
+def from_serial(serial: float) -> dt.datetime:
+    return EPOCH + dt.timedelta(days=serial)
+
+
+def _number_format(kind: str, pattern: str) -> dict[str, Any]:
+    return {"numberFormat": {"type": kind, "pattern": pattern}}
+
+
+def parse_user_entered(text: str, locale: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Parse typed text like the Sheets UI: -> (userEnteredValue, userEnteredFormat or None)."""
+    if text.startswith("'"):
+        return {"stringValue": text[1:]}, None
+    if text.startswith("="):
+        return {"formulaValue": text}, None
+    stripped = text.strip()
+    if stripped.upper() in ("TRUE", "FALSE"):
+        return {"boolValue": stripped.upper() == "TRUE"}, None
+    if _NUMBER.match(stripped):
+        return {"numberValue": float(stripped)}, None
+    if _GROUPED.match(stripped):
+        decimals = "." + "0" * len(stripped.partition(".")[2]) if "." in stripped else ""
+        value = float(stripped.replace(",", ""))
+        return {"numberValue": value}, _number_format("NUMBER", "#,##0" + decimals)
+    if match := _PERCENT.match(stripped):
+        decimals = len(match[1].partition(".")[2])
+        pattern = "0" + ("." + "0" * decimals if decimals else "") + "%"
+        return {"numberValue": float(match[1]) / 100}, _number_format("PERCENT", pattern)
+    date = _parse_date(stripped, locale)
+    if date is not None:
+        value, pattern = date
+        kind = "DATE_TIME" if "h" in pattern else "DATE"
+        return {"numberValue": to_serial(value)}, _number_format(kind, pattern)
+    return {"stringValue": text}, None
+
+
+def _parse_date(text: str, locale: str) -> tuple[dt.datetime, str] | None:
+    try:
+        if match := _ISO_DATE.match(text):
+            year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+            value = dt.datetime(year, month, day, hour, minute, second)
+            return value, "yyyy-mm-dd hh:mm:ss" if match[4] else "yyyy-mm-dd"
+        if match := _SLASH_DATE.match(text):
+            first, second_, year = (int(g) for g in match.groups())
+            if locale.startswith("en_US"):
+                return dt.datetime(year, first, second_), "m/d/yyyy"
+            return dt.datetime(year, second_, first), "d/m/yyyy"
+    except ValueError:  # 2024-02-30 and friends stay text, as in Sheets
+        return None
+    return None
+
+
+def cell_from_input(value: Any, user_entered: bool, locale: str, old: dict[str, Any]) -> dict[str, Any]:
+    """The new cell after writing one JSON value through the values API.
+
+    Formatting and notes of the old cell survive, as in Sheets; an empty string clears the value.
+    Callers skip JSON null themselves (null leaves the cell alone).
+    """
+    cell = {k: v for k, v in old.items() if k != "userEnteredValue"}
+    if isinstance(value, bool):
+        entered: dict[str, Any] | None = {"boolValue": value}
+    elif isinstance(value, (int, float)):
+        entered = {"numberValue": float(value)}
+    elif value == "":
+        entered = None
+    elif user_entered:
+        entered, fmt = parse_user_entered(str(value), locale)
+        if fmt is not None:
+            cell["userEnteredFormat"] = {**cell.get("userEnteredFormat", {}), **fmt}
+    else:
+        entered = {"stringValue": str(value)}
+    if entered is not None:
+        cell["userEnteredValue"] = entered
+    return cell
+
+
+# --- formulas ----------------------------------------------------------------------------------
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+
+
+def evaluate_formula(formula: str) -> float | None:
+    """``=3/2`` -> 1.5. Only literal arithmetic; anything else (or an error) -> None."""
+    try:
+        tree = ast.parse(formula[1:].replace("^", "**"), mode="eval").body
+        result = _arith(tree)
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _arith(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        return _BINARY[type(node.op)](_arith(node.left), _arith(node.right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_arith(node.operand))
+    raise ValueError("not plain arithmetic")
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def effective_value(cell: dict[str, Any]) -> dict[str, Any] | None:
+    """The computed ``effectiveValue`` of a cell, None when empty or not computable."""
+    entered = cell.get("userEnteredValue")
+    if not entered:
+        return None
+    if "formulaValue" in entered:
+        result = evaluate_formula(entered["formulaValue"])
+        return None if result is None else {"numberValue": result}
+    return dict(entered)
+
+
+def json_number(value: float) -> int | float:
+    """Integral floats travel as JSON integers, like the API's ``42`` rather than ``42.0``."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def render(cell: dict[str, Any], option: str, date_time_option: str = "SERIAL_NUMBER") -> Any:
+    """One cell for a values read; None means empty (trimmed from the end of rows)."""
+    entered = cell.get("userEnteredValue") or {}
+    if option == "FORMULA" and "formulaValue" in entered:
+        return entered["formulaValue"]
+    effective = effective_value(cell)
+    if effective is None:
+        return None
+    number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
+    if option == "FORMATTED_VALUE":
+        return format_value(effective, number_format)
+    if "numberValue" in effective:
+        is_date = bool(number_format) and number_format.get("type") in ("DATE", "DATE_TIME", "TIME")
+        if is_date and date_time_option == "FORMATTED_STRING":
+            return format_value(effective, number_format)
+        return json_number(effective["numberValue"])
+    return next(iter(effective.values()))
+
+
+def format_value(effective: dict[str, Any], number_format: dict[str, Any] | None) -> str:
+    """The ``formattedValue`` of an effective value under a numberFormat."""
+    if "stringValue" in effective:
+        return effective["stringValue"]
+    if "boolValue" in effective:
+        return "TRUE" if effective["boolValue"] else "FALSE"
+    number = effective["numberValue"]
+    kind = (number_format or {}).get("type")
+    pattern = (number_format or {}).get("pattern", "")
+    if kind in ("DATE", "DATE_TIME", "TIME") and pattern:
+        return format_date(from_serial(number), pattern)
+    if pattern and kind in ("NUMBER", "PERCENT", "CURRENCY"):
+        return _format_pattern(number, pattern)
+    return format_automatic(number)
+
+
+def format_automatic(number: float) -> str:
+    """Sheets' "Automatic" format: integers plainly, up to 10 decimals, E notation at extremes."""
+    if number != 0 and (abs(number) >= 1e15 or abs(number) < 1e-10):
+        mantissa, exponent = f"{number:.9E}".split("E")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}E{'+' if int(exponent) >= 0 else '-'}{abs(int(exponent)):02d}"
+    text = f"{round(number, 10):.10f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _format_pattern(number: float, pattern: str) -> str:
+    """Numeric patterns such as ``0``, ``0.00``, ``#,##0.00``, ``0.0%``, ``"$"#,##0``."""
+    match = re.search(r"[#0][#0,]*(\.0+)?", pattern)
+    if match is None:
+        return format_automatic(number)
+    if "%" in pattern:
+        number *= 100
+    decimals = len(match[1]) - 1 if match[1] else 0
+    body = f"{abs(number):{',' if ',' in match[0] else ''}.{decimals}f}"
+    sign = "-" if number < 0 and float(body.replace(",", "")) != 0 else ""
+    prefix = pattern[: match.start()].replace('"', "")
+    suffix = pattern[match.end() :].replace('"', "")
+    return sign + prefix + body + suffix
+
+
+_DATE_TOKEN = re.compile(r"yyyy|yy|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|AM/PM|\"[^\"]*\"|.", re.I)
+
+
+def format_date(value: dt.datetime, pattern: str) -> str:
+    """Spreadsheet date patterns (``yyyy-mm-dd``, ``d/m/yyyy``, ``yyyy-mm-dd hh:mm:ss``)."""
+    value = value + dt.timedelta(microseconds=500_000)  # round to the second
+    tokens = _DATE_TOKEN.findall(pattern)
+    twelve_hour = any(t.lower() == "am/pm" for t in tokens)
+    out = []
+    for i, token in enumerate(tokens):
+        low = token.lower()
+        minutes = low in ("m", "mm") and (
+            any(t.lower() in ("h", "hh") for t in tokens[max(0, i - 2) : i])
+            or any(t.lower() in ("s", "ss") for t in tokens[i + 1 : i + 3])
+        )
+        hour = value.hour % 12 or 12 if twelve_hour else value.hour
+        out.append(
+            {
+                "yyyy": f"{value.year:04d}",
+                "yy": f"{value.year % 100:02d}",
+                "mmmm": value.strftime("%B"),
+                "mmm": value.strftime("%b"),
+                "mm": f"{value.minute:02d}" if minutes else f"{value.month:02d}",
+                "m": f"{value.minute}" if minutes else f"{value.month}",
+                "dddd": value.strftime("%A"),
+                "ddd": value.strftime("%a"),
+                "dd": f"{value.day:02d}",
+                "d": f"{value.day}",
+                "hh": f"{hour:02d}",
+                "h": f"{hour}",
+                "ss": f"{value.second:02d}",
+                "s": f"{value.second}",
+                "am/pm": "AM" if value.hour < 12 else "PM",
+            }.get(low, token.strip('"'))
+        )
+    return "".join(out)
+
+
+def python_value(cell: dict[str, Any]) -> Any:
+    """The user-entered value as Python (str/int/float/bool, formulas as their text), for tests."""
+    entered = cell.get("userEnteredValue")
+    if not entered:
+        return None
+    ((kind, value),) = entered.items()
+    if kind == "numberValue":
+        return json_number(value)
+    return value
