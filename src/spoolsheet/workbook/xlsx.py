@@ -22,8 +22,8 @@ import openpyxl
 from openpyxl.utils.exceptions import IllegalCharacterError, InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..errors import (CorruptWorkbook, DataError, SheetNotFound, UsageError, WorkbookAccessDenied,
-                      WorkbookLocked, WorkbookNotFound)
+from ..errors import (BackendError, CorruptWorkbook, DataError, SheetNotFound, UsageError,
+                      WorkbookAccessDenied, WorkbookLocked, WorkbookNotFound)
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
@@ -208,8 +208,11 @@ class XlsxBackend(Backend):
             try:
                 self._apply_in_memory(wb, changes)
                 atomic_save(wb, self.path)
-            except BaseException:
+            except BaseException as exc:
                 self._wb = None  # half-applied in memory: forget it, the file is untouched
+                if isinstance(exc, OSError):  # disk full, permissions: ours, not a traceback
+                    raise BackendError(f"saving {self.path.name} failed ({exc.strerror or exc}); "
+                                       f"the file was not changed") from exc
                 raise
             self._stamp = self._disk_stamp()
             self.stats.count("writes")
