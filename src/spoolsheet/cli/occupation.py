@@ -1,7 +1,103 @@
-"""CLI commands for occupation (being written)."""
+"""``spoolsheet tomar / pausar / completar / spools / history``: thin layers over spoolsheet.occupation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Optional
 
 import typer
+from rich.table import Table
+
+from .. import occupation
+from ..occupation import Holding, Operation
+from ..values import format_date, shop_now
+from .common import cli_errors, console, workbook
+
+WORKER = typer.Option(..., "--worker", help="The worker's Id in Trabajadores.")
+EXPECT = typer.Option(None, "--expect-version", help="Refuse (exit 3) unless the spool is at this "
+                                                     "version: the one you last saw.")
+TAG = typer.Argument(..., help="The spool's TAG_SPOOL (barcode).")
+
+
+def say(outcome: occupation.Outcome) -> None:
+    console.print(str(outcome), markup=False, soft_wrap=True)
+
+
+def when(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    text = format_date(value)
+    return f"{text} {value:%H:%M}" if isinstance(value, dt.datetime) else text
+
+
+def span(holding: Holding, now: dt.datetime) -> str:
+    length = holding.duration(now)
+    if length is None:
+        return "?"
+    hours, rest = divmod(int(length.total_seconds()) // 60, 60)
+    days, hours = divmod(hours, 24)
+    return (f"{days}d " if days else "") + f"{hours}h {rest:02d}m"
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+
+    @app.command("tomar")
+    @cli_errors
+    def tomar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
+              op: Operation = typer.Option(..., "--op", case_sensitive=False,
+                                           help="The operation to take it for."),
+              expect_version: Optional[int] = EXPECT) -> None:
+        """Take a free spool for ARM or SOLD (exit 3 if someone else holds or changed it)."""
+        with workbook(ctx) as wb:
+            say(occupation.tomar(wb, tag, worker=worker, op=op, expect_version=expect_version))
+
+    @app.command("pausar")
+    @cli_errors
+    def pausar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
+               expect_version: Optional[int] = EXPECT) -> None:
+        """Release a spool you hold, keeping its progress (exit 3 if you do not hold it)."""
+        with workbook(ctx) as wb:
+            say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version))
+
+    @app.command("completar")
+    @cli_errors
+    def completar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
+                  expect_version: Optional[int] = EXPECT) -> None:
+        """Finish the operation you took the spool for, and release it."""
+        with workbook(ctx) as wb:
+            say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version))
+
+    @app.command("spools")
+    @cli_errors
+    def spools(ctx: typer.Context,
+               free: bool = typer.Option(False, "--free", help="Only spools nobody holds."),
+               occupied: bool = typer.Option(False, "--occupied", help="Only spools someone holds."),
+               as_json: bool = typer.Option(False, "--json", help="JSON records, with version and "
+                                                                  "row_hash.")) -> None:
+        """Who has what: every spool with its holder, ARM and SOLD stages and version."""
+        with workbook(ctx) as wb:
+            found = occupation.spools(wb, free=free, occupied=occupied)
+        if as_json:
+            console.print_json(json.dumps([s.as_dict() for s in found], ensure_ascii=False))
+            return
+        table = Table("TAG", "Ocupado_Por", "since", "ARM", "SOLD", "version", box=None)
+        for s in found:
+            table.add_row(s.tag, str(s.holder or ""), when(s.since), s.stage(Operation.ARM),
+                          s.stage(Operation.SOLD), str(s.version))
+        console.print(table)
+        console.print(f"{len(found)} spools, {sum(not s.free for s in found)} occupied")
+
+    @app.command("history")
+    @cli_errors
+    def history(ctx: typer.Context, tag: str = TAG) -> None:
+        """Who held a spool, for which operation, from when to when, for how long."""
+        with workbook(ctx) as wb:
+            held = occupation.history(wb, tag)
+        now = shop_now()
+        table = Table("worker", "op", "from", "to", "for", "ended by", box=None)
+        for h in held:
+            table.add_row(h.worker or str(h.worker_id), h.operation, when(h.start),
+                          when(h.end) or "(holds it now)", span(h, now), h.ended_by or "")
+        console.print(table if held else f"{tag}: never taken (no TOMAR_SPOOL in Metadata)")

@@ -1,0 +1,85 @@
+"""One exception per refusal, each with a one-line message that says why.
+
+    Refusal (SpoolsheetError)                  exit 1: the request itself cannot be done
+    ├── NotMigrated                            the workbook is not at v3.0: run `migrate up`
+    ├── SpoolNotFound                          no row has that TAG
+    ├── UnknownWorker / WorkerInactive / MissingRole
+    ├── PrerequisiteMissing                    ARM needs Fecha_Materiales, SOLD needs ARM started
+    ├── OperationDone                          the operation already has its date
+    └── (ConflictError: exit 3, someone else holds or changed the spool)
+        ├── SpoolOccupied                      held by MR(93) since ...
+        ├── NotHolder                          PAUSAR/COMPLETAR by someone who does not hold it
+        ├── VersionConflict                    the version is not the one the caller expected
+        └── RowChanged                         the row's cells are not the ones the caller saw
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..errors import ConflictError, SpoolsheetError
+from ..values import WorkerRef, format_date
+
+
+class Refusal(SpoolsheetError):
+    """An occupation request the rules or the workbook refuse; the data is left as it was."""
+
+    def __init__(self, message: str, *, tag: str | None = None) -> None:
+        super().__init__(message)
+        self.tag = tag
+
+
+class NotMigrated(Refusal):
+    pass
+
+
+class SpoolNotFound(Refusal):
+    pass
+
+
+class UnknownWorker(Refusal):
+    pass
+
+
+class WorkerInactive(Refusal):
+    pass
+
+
+class MissingRole(Refusal):
+    pass
+
+
+class PrerequisiteMissing(Refusal):
+    pass
+
+
+class OperationDone(Refusal):
+    pass
+
+
+class SpoolOccupied(Refusal, ConflictError):
+    def __init__(self, tag: str, holder: WorkerRef, since: dt.date | None) -> None:
+        when = f" since {format_date(since)}" if since else ""
+        super().__init__(f"spool {tag} is occupied by {holder}{when}", tag=tag)
+        self.holder, self.since = holder, since
+
+
+class NotHolder(Refusal, ConflictError):
+    def __init__(self, tag: str, worker: WorkerRef, holder: WorkerRef | None) -> None:
+        held = f"it is held by {holder}" if holder else "nobody holds it"
+        super().__init__(f"spool {tag}: {worker} does not hold it ({held})", tag=tag)
+        self.worker, self.holder = worker, holder
+
+
+class VersionConflict(Refusal, ConflictError):
+    def __init__(self, tag: str, expected: int, current: int) -> None:
+        super().__init__(f"spool {tag} was changed by someone else: expected version {expected}, "
+                         f"it is at version {current}; read it again", tag=tag)
+        self.expected, self.current = expected, current
+
+
+class RowChanged(Refusal, ConflictError):
+    def __init__(self, tag: str, row: int, version: int) -> None:
+        super().__init__(f"spool {tag} (row {row}) was edited since it was read (version "
+                         f"{version}); read it again", tag=tag)
+        self.row, self.version = row, version
