@@ -95,6 +95,8 @@ def split_sheet(text: str) -> tuple[str | None, str]:
         return title, rest[1:]
     if "!" in text:
         title, _, cells = text.rpartition("!")
+        if not title:
+            raise ValueError(text)
         return title, cells
     return None, text
 
