@@ -3,22 +3,31 @@
 The v2.1 application reads sheets by name and ignores this one. The workbook's schema version is
 derived from it: the version of the last migration recorded as applied (or baselined), and
 ``BASE_VERSION`` when nothing was ever recorded.
+
+A run's row is written at an explicit row number (the runner holds the migration lock), so that
+its status can be updated in place: ``applied`` when the change lands, then ``verified`` (or
+``verify_failed``) once it has been read back.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
+from ..errors import SchemaError
 from ..schema import ColumnMap
+from ..values import is_blank, shop_now
 from ..workbook.base import Sheet
+from ..workbook.changes import ChangeSet
 
 LEDGER_SHEET = "spoolsheet_migrations"
 LEDGER_HEADERS = (
     "migration_id", "schema_version", "description", "status", "applied_at", "applied_by",
     "duration_s", "backup_id", "checksum", "details",
 )
-#: Statuses after which the schema is at the row's version.
-AT_VERSION = ("applied", "verified", "baselined")
+#: Statuses after which the schema is at the row's version (the change landed).
+AT_VERSION = ("applied", "verified", "baselined", "verify_failed")
 #: Status after which the schema is back at the version before the row's migration.
 REVERTED = "reverted"
 BASE_VERSION = "v2.1"
@@ -30,17 +39,118 @@ def schema_version(sheets: Mapping[str, Sheet], previous: Mapping[str, str] | No
     ``previous`` maps a migration's version to the version it upgraded from, so that a
     ``reverted`` row steps back; without it a revert steps back to ``BASE_VERSION``.
     """
+    version = BASE_VERSION
+    for entry in read_ledger(sheets):
+        if entry.status in AT_VERSION and entry.schema_version:
+            version = entry.schema_version
+        elif entry.status == REVERTED and entry.schema_version:
+            version = (previous or {}).get(entry.schema_version, BASE_VERSION)
+    return version
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One ledger row as read (``row`` is its 1-based row number)."""
+
+    row: int
+    migration_id: str
+    schema_version: str
+    description: str
+    status: str
+    applied_at: str
+    applied_by: str
+    duration_s: float | None
+    backup_id: str
+    checksum: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _columns(ledger: Sheet) -> dict[str, int]:
+    return ColumnMap.from_row(ledger.title, ledger.row(1)).require(LEDGER_HEADERS)
+
+
+def read_ledger(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
+    """Every run recorded in the ledger, oldest first ([] when there is no ledger sheet)."""
     ledger = sheets.get(LEDGER_SHEET)
     if ledger is None or not ledger.rows:
-        return BASE_VERSION
-    cmap = ColumnMap.from_row(ledger.title, ledger.row(1))
-    status_col, version_col = cmap.index("status"), cmap.index("schema_version")
-    version = BASE_VERSION
+        return []
+    idx = _columns(ledger)
+    out = []
     for r in range(2, len(ledger.rows) + 1):
-        status = str(ledger.cell(r, status_col) or "").strip().lower()
-        row_version = str(ledger.cell(r, version_col) or "").strip()
-        if status in AT_VERSION and row_version:
-            version = row_version
-        elif status == REVERTED and row_version:
-            version = (previous or {}).get(row_version, BASE_VERSION)
-    return version
+        get = lambda name: ledger.cell(r, idx[name])  # noqa: E731
+        if is_blank(get("migration_id")):
+            continue
+        raw = get("details")
+        try:
+            details = json.loads(raw) if not is_blank(raw) else {}
+        except (TypeError, ValueError):
+            raise SchemaError(f"sheet {LEDGER_SHEET!r} row {r}: details is not valid JSON") from None
+        duration = get("duration_s")
+        out.append(LedgerEntry(
+            row=r,
+            migration_id=str(get("migration_id")).strip(),
+            schema_version=str(get("schema_version") or "").strip(),
+            description=str(get("description") or ""),
+            status=str(get("status") or "").strip().lower(),
+            applied_at=str(get("applied_at") or ""),
+            applied_by=str(get("applied_by") or ""),
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            backup_id=str(get("backup_id") or ""),
+            checksum=str(get("checksum") or ""),
+            details=details if isinstance(details, dict) else {"value": details},
+        ))
+    return out
+
+
+def _details(details: Mapping[str, Any]) -> str:
+    return json.dumps(dict(details), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def record(changes: ChangeSet, sheets: Mapping[str, Sheet], *, migration_id: str,
+           schema_version: str, description: str, status: str, applied_by: str,
+           backup_id: str | None, checksum: str, details: Mapping[str, Any],
+           duration_s: float | None = None) -> int:
+    """Add a ledger row to ``changes`` (creating the sheet in the same write); returns its row.
+
+    The row goes after the last row with data, at an explicit position: repeating the write
+    writes the same cells, and a later status update knows where the row is.
+    """
+    ledger = sheets.get(LEDGER_SHEET)
+    if ledger is None:
+        changes.add_sheet(LEDGER_SHEET, rows=100, cols=len(LEDGER_HEADERS))
+        changes.set_row(LEDGER_SHEET, 1, 1, LEDGER_HEADERS)
+        row, order = 2, {name: i for i, name in enumerate(LEDGER_HEADERS, start=1)}
+    else:
+        order = _columns(ledger) if ledger.rows else {n: i for i, n in enumerate(LEDGER_HEADERS, 1)}
+        if not ledger.rows:
+            changes.set_row(LEDGER_SHEET, 1, 1, LEDGER_HEADERS)
+        row = max(len(ledger.rows), 1) + 1
+    values = {
+        "migration_id": migration_id, "schema_version": schema_version,
+        "description": description, "status": status,
+        "applied_at": shop_now().strftime("%d-%m-%Y %H:%M:%S"), "applied_by": applied_by,
+        "duration_s": round(duration_s, 3) if duration_s is not None else None,
+        "backup_id": backup_id or "", "checksum": checksum, "details": _details(details),
+    }
+    cells: list[object] = [None] * max(order.values())
+    for name, value in values.items():
+        cells[order[name] - 1] = value
+    changes.set_row(LEDGER_SHEET, row, 1, cells)
+    return row
+
+
+def update(changes: ChangeSet, sheets: Mapping[str, Sheet], row: int, *, status: str,
+           duration_s: float | None = None, details: Mapping[str, Any] | None = None) -> None:
+    """Set the status (and duration, details) of the ledger row ``row`` in ``changes``."""
+    ledger = sheets.get(LEDGER_SHEET)
+    order = _columns(ledger) if ledger is not None and ledger.rows else {
+        n: i for i, n in enumerate(LEDGER_HEADERS, 1)}
+    changes.set(LEDGER_SHEET, row, order["status"], status)
+    if duration_s is not None:
+        changes.set(LEDGER_SHEET, row, order["duration_s"], round(duration_s, 3))
+    if details is not None:
+        changes.set(LEDGER_SHEET, row, order["details"], _details(details))
+
+
+__all__ = ["LEDGER_SHEET", "LEDGER_HEADERS", "AT_VERSION", "REVERTED", "BASE_VERSION",
+           "LedgerEntry", "schema_version", "read_ledger", "record", "update"]

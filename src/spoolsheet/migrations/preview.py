@@ -1,0 +1,133 @@
+"""What a ChangeSet will do, before and after it is written: preview, protected regions, requests.
+
+``simulate`` applies a ChangeSet to sheets as read, in memory, with the order and growth rules
+``ChangeSet`` documents, so a migration is verified on its expected result *before* anything
+is written, and on the real result after. ``regions`` are the cells that existed before a
+change and must come through it unchanged; their fingerprints are kept in the ledger so that a
+run killed before its verification can still be verified when it is resumed.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..fingerprint import differences, sheet_fingerprint
+from ..schema import column_letter
+from ..workbook.base import Sheet, SheetInfo, trim
+from ..workbook.changes import ChangeSet
+from .lock import LOCK_SHEET
+
+Region = tuple[int, int]  # (rows, cols) from A1
+
+
+def simulate(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet]:
+    """The sheets as they will read after ``changes`` (values as written, not as re-read)."""
+    grids = {t: [list(r) for r in s.rows] for t, s in sheets.items()}
+    infos = {t: s.info for t, s in sheets.items()}
+
+    def fit(title: str, rows: int, cols: int) -> None:
+        info = infos[title]
+        infos[title] = SheetInfo(title, info.sheet_id, info.index, max(info.rows, rows),
+                                 max(info.cols, cols))
+
+    def put(title: str, row: int, col: int, values) -> None:
+        grid = grids[title]
+        for r, vals in enumerate(values, start=row):
+            while len(grid) < r:
+                grid.append([])
+            line = grid[r - 1]
+            for c, v in enumerate(vals, start=col):
+                line.extend([None] * (c - len(line)))
+                line[c - 1] = v
+        fit(title, row + len(values) - 1, col + max((len(v) for v in values), default=1) - 1)
+
+    for new in changes.new_sheets:
+        grids[new.title], infos[new.title] = [], SheetInfo(new.title, -1, len(infos), new.rows, new.cols)
+    shrinks = []
+    for rs in changes.resizes:
+        info = infos[rs.sheet]
+        rows, cols = rs.rows or info.rows, rs.cols or info.cols
+        fit(rs.sheet, rows, cols)
+        shrinks.append((rs.sheet, rows, cols))
+    for b in changes.blocks:
+        put(b.sheet, b.row, b.col, b.rows)
+    for title, rows in changes.appends:
+        put(title, len(trim(grids[title])) + 1, 1, rows)
+    for title, rows, cols in shrinks:
+        grids[title] = [r[:cols] for r in grids[title][:rows]]
+        info = infos[title]
+        infos[title] = SheetInfo(title, info.sheet_id, info.index, min(info.rows, rows),
+                                 min(info.cols, cols))
+    for title in changes.deleted_sheets:
+        del grids[title], infos[title]
+    return {t: Sheet(infos[t], trim(grids[t])) for t in grids}
+
+
+def regions(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Region]:
+    """The cells of each sheet that must come through ``changes`` unchanged.
+
+    Every sheet's data, except the lock sheet (its rows change by design), sheets the change
+    deletes, and rows/columns a resize in the change removes on purpose.
+    """
+    out: dict[str, Region] = {}
+    for title, sheet in sheets.items():
+        if title == LOCK_SHEET or title in changes.deleted_sheets:
+            continue
+        rows, cols = len(sheet.rows), max((len(r) for r in sheet.rows), default=0)
+        for rs in changes.resizes:
+            if rs.sheet == title:
+                rows, cols = min(rows, rs.rows or rows), min(cols, rs.cols or cols)
+        out[title] = (rows, cols)
+    return out
+
+
+def cut(sheet: Sheet, region: Region) -> Sheet:
+    rows, cols = region
+    return Sheet(sheet.info, [r[:cols] for r in sheet.rows[:rows]])
+
+
+def fingerprints(sheets: Mapping[str, Sheet], protected: Mapping[str, Region]) -> dict[str, list]:
+    """``{sheet: [rows, cols, sha256]}`` of each protected region (JSON-ready, for the ledger)."""
+    return {t: [*region, sheet_fingerprint(cut(sheets[t], region), grid=False)]
+            for t, region in protected.items()}
+
+
+def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
+                    before: Mapping[str, Sheet] | None = None) -> list[str]:
+    """Every protected region that changed, naming the first cells when ``before`` is at hand."""
+    problems = []
+    for title, (rows, cols, digest) in expected.items():
+        if title not in after:
+            problems.append(f"sheet {title!r} is gone")
+            continue
+        if sheet_fingerprint(cut(after[title], (rows, cols)), grid=False) == digest:
+            continue
+        where = f"A1:{column_letter(max(cols, 1))}{max(rows, 1)}"
+        if before is not None and title in before:
+            diffs = differences(cut(before[title], (rows, cols)), cut(after[title], (rows, cols)),
+                                limit=5)
+            problems.append(f"sheet {title!r}: cells that existed before changed: "
+                            + "; ".join(map(str, diffs)))
+        else:
+            problems.append(f"sheet {title!r}: cells that existed before ({where}) changed")
+    return problems
+
+
+def describe(changes: ChangeSet, sheets: Mapping[str, Sheet]) -> list[str]:
+    """The requests inside the one atomic write ``changes`` becomes, as an admin reads them."""
+    out = [f"add sheet {n.title!r} ({n.rows}x{n.cols})" for n in changes.new_sheets]
+    for rs in changes.resizes:
+        cur = sheets[rs.sheet].info if rs.sheet in sheets else None
+        was = f"from {cur.rows}x{cur.cols} " if cur else ""
+        rows = rs.rows or (cur.rows if cur else "?")
+        cols = rs.cols or (cur.cols if cur else "?")
+        out.append(f"resize {rs.sheet!r} {was}to {rows}x{cols}")
+    by_sheet: dict[str, list[int]] = {}
+    for b in changes.blocks:
+        by_sheet.setdefault(b.sheet, []).append(sum(len(r) for r in b.rows))
+    for title, counts in by_sheet.items():
+        out.append(f"update {sum(counts):,} cell(s) of {title!r} in {len(counts)} block(s)")
+    for title, rows in changes.appends:
+        out.append(f"append {len(rows)} row(s) to {title!r}")
+    out += [f"delete sheet {t!r}" for t in changes.deleted_sheets]
+    return out
