@@ -10,7 +10,7 @@ import gspread
 import pytest
 import requests
 
-from spoolsheet.testing.fake_google import FakeGoogle, FakeServer
+from spoolsheet.testing.fake_google import IN_PROCESS_BASE, REAL_HOSTS, FakeGoogle, FakeServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,9 +40,9 @@ def fake(clock: ManualClock) -> FakeGoogle:
 
 @pytest.fixture
 def session(fake: FakeGoogle) -> Iterator[requests.Session]:
-    """A requests session answering from the fake on the real Google hosts."""
+    """A requests session answering from the fake on the real Google hosts and on IN_PROCESS_BASE."""
     with requests.Session() as s:
-        yield fake.adapter().mount_on(s)
+        yield fake.adapter().mount_on(s, *REAL_HOSTS, IN_PROCESS_BASE)
 
 
 @pytest.fixture

@@ -27,7 +27,13 @@ def test_column_letters_round_trip(index):
 
 @pytest.mark.parametrize(
     ("title", "shown"),
-    [("Sheet1", "Sheet1"), ("My Sheet", "'My Sheet'"), ("D3", "'D3'"), ("it's", "'it''s'"), ("Operaciones", "Operaciones")],
+    [
+        ("Sheet1", "Sheet1"),
+        ("My Sheet", "'My Sheet'"),
+        ("D3", "'D3'"),
+        ("it's", "'it''s'"),
+        ("Operaciones", "Operaciones"),
+    ],
 )
 def test_titles_are_quoted_like_the_api(title, shown):
     assert a1.quote_title(title) == shown
@@ -111,7 +117,8 @@ def test_raw_keeps_text_and_null_is_not_written_here():
 
 
 @pytest.mark.parametrize(
-    ("formula", "value"), [("=1+1", 2.0), ("=3/2", 1.5), ("=(2+3)*4^2", 80.0), ("=-2", -2.0), ("=1/0", None), ("=A1+1", None)]
+    ("formula", "value"),
+    [("=1+1", 2.0), ("=3/2", 1.5), ("=(2+3)*4^2", 80.0), ("=-2", -2.0), ("=1/0", None), ("=A1+1", None)],
 )
 def test_only_literal_arithmetic_is_evaluated(formula, value):
     assert evaluate_formula(formula) == value
@@ -128,7 +135,8 @@ def test_render_options():
 
 
 @pytest.mark.parametrize(
-    ("number", "text"), [(42.0, "42"), (42.01, "42.01"), (1 / 3, "0.3333333333"), (-0.0, "0"), (1e20, "1E+20")]
+    ("number", "text"),
+    [(42.0, "42"), (42.01, "42.01"), (1 / 3, "0.3333333333"), (-0.0, "0"), (1e20, "1E+20")],
 )
 def test_automatic_number_format(number, text):
     assert format_automatic(number) == text

@@ -42,7 +42,11 @@ def test_unknown_spreadsheet_is_404(gc):
     with pytest.raises(gspread.exceptions.APIError) as err:
         gc.http_client.values_get("no-such-id", "A1")
     assert err.value.code == 404
-    assert err.value.error == {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}
+    assert err.value.error == {
+        "code": 404,
+        "message": "Requested entity was not found.",
+        "status": "NOT_FOUND",
+    }
 
 
 def test_raw_keeps_text_user_entered_parses(fake, sh, ws):
@@ -50,7 +54,9 @@ def test_raw_keeps_text_user_entered_parses(fake, sh, ws):
     ws.update([row], "A1", value_input_option=RAW)
     ws.update([row], "A2", value_input_option=USER_ENTERED)
     assert fake.values(sh.id, "Sheet1") == [row, [42, "=1+1", 46086, True, "007"]]
-    assert ws.get("A2:E2", value_render_option=ValueRenderOption.formatted) == [["42", "2", "2026-03-05", "TRUE", "007"]]
+    assert ws.get("A2:E2", value_render_option=ValueRenderOption.formatted) == [
+        ["42", "2", "2026-03-05", "TRUE", "007"]
+    ]
     assert ws.get("A2:E2", value_render_option=ValueRenderOption.unformatted) == [[42, 2, 46086, True, "007"]]
     assert ws.get("A1:E2", value_render_option=ValueRenderOption.formula)[1][1] == "=1+1"
 
@@ -88,7 +94,10 @@ def test_writing_outside_the_grid_is_400_and_changes_nothing(fake, sh, ws):
         ws.update([["x"]], "A1001")
     assert err.value.code == 400
     assert err.value.error["status"] == "INVALID_ARGUMENT"
-    assert err.value.error["message"] == "Range (Sheet1!A1001) exceeds grid limits. Max rows: 1000, max columns: 26"
+    assert (
+        err.value.error["message"]
+        == "Range (Sheet1!A1001) exceeds grid limits. Max rows: 1000, max columns: 26"
+    )
     with pytest.raises(gspread.exceptions.APIError, match="exceeds grid limits"):
         ws.update([["x"] * 27], "A1")
     with pytest.raises(gspread.exceptions.APIError, match="exceeds grid limits"):
@@ -137,7 +146,15 @@ def test_add_sheet_honours_id_and_grid_and_replies_in_order(fake, sh):
     replies = sh.batch_update(
         {
             "requests": [
-                {"addSheet": {"properties": {"title": "Backup", "sheetId": 42, "gridProperties": {"rowCount": 5, "columnCount": 3}}}},
+                {
+                    "addSheet": {
+                        "properties": {
+                            "title": "Backup",
+                            "sheetId": 42,
+                            "gridProperties": {"rowCount": 5, "columnCount": 3},
+                        }
+                    }
+                },
                 {"appendDimension": {"sheetId": 42, "dimension": "COLUMNS", "length": 2}},
                 {"duplicateSheet": {"sourceSheetId": 42, "newSheetId": 43, "newSheetName": "Dup"}},
             ]
@@ -163,7 +180,11 @@ def test_update_sheet_properties_follows_the_mask(fake, sh, ws):
             "requests": [
                 {
                     "updateSheetProperties": {
-                        "properties": {"sheetId": 0, "title": "Ops", "gridProperties": {"rowCount": 1, "columnCount": 99}},
+                        "properties": {
+                            "sheetId": 0,
+                            "title": "Ops",
+                            "gridProperties": {"rowCount": 1, "columnCount": 99},
+                        },
                         "fields": "title,gridProperties.rowCount",
                     }
                 }
@@ -189,7 +210,13 @@ def test_update_cells_clears_masked_fields_of_cells_without_them(fake, sh, ws):
             "requests": [
                 {
                     "updateCells": {
-                        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": 2},
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 0,
+                            "endRowIndex": 1,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 2,
+                        },
                         "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}]}],
                         "fields": "userEnteredValue",
                     }
@@ -197,14 +224,26 @@ def test_update_cells_clears_masked_fields_of_cells_without_them(fake, sh, ws):
                 {
                     "updateCells": {
                         "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 2},
-                        "rows": [{"values": [{"userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}}]}],
+                        "rows": [
+                            {
+                                "values": [
+                                    {
+                                        "userEnteredFormat": {
+                                            "numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}
+                                        }
+                                    }
+                                ]
+                            }
+                        ],
                         "fields": "userEnteredFormat.numberFormat",
                     }
                 },
                 {
                     "updateCells": {
                         "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0},
-                        "rows": [{"values": [{"userEnteredValue": {"numberValue": 46086}, "note": "ignored"}]}],
+                        "rows": [
+                            {"values": [{"userEnteredValue": {"numberValue": 46086}, "note": "ignored"}]}
+                        ],
                         "fields": "userEnteredValue,userEnteredFormat.numberFormat",
                     }
                 },
@@ -212,8 +251,12 @@ def test_update_cells_clears_masked_fields_of_cells_without_them(fake, sh, ws):
         }
     )
     assert fake.values(sh.id, "Sheet1") == [[7, None, "c"], [46086]]
-    cells = grid_cells(sh, ["Sheet1!A1:C2"], "userEnteredValue,userEnteredFormat")["sheets"][0]["data"][0]["rowData"]
-    assert cells[0]["values"][2]["userEnteredFormat"] == {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}
+    cells = grid_cells(sh, ["Sheet1!A1:C2"], "userEnteredValue,userEnteredFormat")["sheets"][0]["data"][0][
+        "rowData"
+    ]
+    assert cells[0]["values"][2]["userEnteredFormat"] == {
+        "numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}
+    }
     assert cells[1] == {"values": [{"userEnteredValue": {"numberValue": 46086}}]}
 
 
@@ -221,13 +264,19 @@ def test_append_cells_goes_after_the_last_row_with_data_and_grows(fake, sh, ws):
     ws.resize(rows=3)
     ws.update([["h"], ["1"]], "A1")
     rows = [{"values": [{"userEnteredValue": {"stringValue": v}}]} for v in ("2", "3", "4")]
-    sh.batch_update({"requests": [{"appendCells": {"sheetId": 0, "rows": rows, "fields": "userEnteredValue"}}]})
+    sh.batch_update(
+        {"requests": [{"appendCells": {"sheetId": 0, "rows": rows, "fields": "userEnteredValue"}}]}
+    )
     assert fake.values(sh.id, "Sheet1") == [["h"], ["1"], ["2"], ["3"], ["4"]]
     assert fake.grid(sh.id, "Sheet1") == (5, 26)
 
 
 def test_include_grid_data_read(sh, ws):
-    ws.update([["TAG", "n", "ok", "f", "d"], ["MK-1", 3, True, "=1+1", "2026-03-05"]], "A1", value_input_option=USER_ENTERED)
+    ws.update(
+        [["TAG", "n", "ok", "f", "d"], ["MK-1", 3, True, "=1+1", "2026-03-05"]],
+        "A1",
+        value_input_option=USER_ENTERED,
+    )
     ws.update([["=A1"]], "F2", value_input_option=USER_ENTERED)
     answer = grid_cells(sh, ["Sheet1"])
     assert answer["properties"] == {"title": "Kronos"}
@@ -236,7 +285,10 @@ def test_include_grid_data_read(sh, ws):
     (data,) = sheet["data"]
     assert "startRow" not in data
     header, row = data["rowData"]
-    assert header["values"][0] == {"userEnteredValue": {"stringValue": "TAG"}, "effectiveValue": {"stringValue": "TAG"}}
+    assert header["values"][0] == {
+        "userEnteredValue": {"stringValue": "TAG"},
+        "effectiveValue": {"stringValue": "TAG"},
+    }
     assert row["values"][:4] == [
         {"userEnteredValue": {"stringValue": "MK-1"}, "effectiveValue": {"stringValue": "MK-1"}},
         {"userEnteredValue": {"numberValue": 3}, "effectiveValue": {"numberValue": 3}},

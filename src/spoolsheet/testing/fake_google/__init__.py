@@ -5,10 +5,19 @@ session.mount("http://fake-google.test", fake.adapter())   # in-process
 with fake.serve() as server: ... server.base_url ...        # loopback sockets
 """
 
-from .adapter import REAL_HOSTS, FakeAdapter
+from .adapter import IN_PROCESS_BASE, REAL_HOSTS, FakeAdapter
 from .core import Exchange, FakeGoogle
 from .errors import ApiError
 from .limits import LogEntry
 from .server import FakeServer
 
-__all__ = ["REAL_HOSTS", "ApiError", "Exchange", "FakeAdapter", "FakeGoogle", "FakeServer", "LogEntry"]
+__all__ = [
+    "IN_PROCESS_BASE",
+    "REAL_HOSTS",
+    "ApiError",
+    "Exchange",
+    "FakeAdapter",
+    "FakeGoogle",
+    "FakeServer",
+    "LogEntry",
+]

@@ -22,6 +22,7 @@ from .messages import ApiRequest
 if TYPE_CHECKING:
     from .core import FakeGoogle
 
+IN_PROCESS_BASE = "http://fake-google.test"  # the conventional base to mount the adapter on
 REAL_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com", "https://oauth2.googleapis.com")
 
 
