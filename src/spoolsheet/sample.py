@@ -41,7 +41,7 @@ __all__ = ["SampleSheet", "generate", "write_sample", "write_xlsx", "fill_workbo
 REFERENCE_DAY = dt.date(2026, 3, 13)
 PROJECT_START = dt.date(2025, 7, 1)
 #: The v2.1 backend went live here; work done before it has no audit events (typed by hand).
-LOG_START = dt.date(2025, 12, 1)
+LOG_START = dt.date(2026, 1, 15)
 
 #: Metadata's header as production spells it (matching is case-insensitive).
 METADATA_SAMPLE_HEADERS = ("ID", "Timestamp", "Evento_Tipo", "Tag_Spool", "Worker_ID",
@@ -198,20 +198,29 @@ def _days(rng: random.Random, span: tuple[int, int]) -> dt.timedelta:
 
 @dataclass
 class _Log:
-    """Audit events gathered while spools are generated, sorted by time at the end."""
+    """Audit events gathered while spools are generated, sorted by time at the end.
+
+    One spool's events keep the order they were added in (INICIAR before CANCELAR before the
+    next INICIAR), even on the same day: each comes a few minutes after the spool's last one.
+    """
 
     rng: random.Random
     events: list[Event] = field(default_factory=list)
+    last: dict[str, dt.datetime] = field(default_factory=dict)
 
     def add(self, tipo: str, tag: str, worker: Worker, day: dt.date, **meta: object) -> None:
         if day < LOG_START:
             return
         verb, op = tipo.split("_", 1)
+        moment = _moment(self.rng, day)
+        if tag in self.last and moment <= self.last[tag]:
+            moment = self.last[tag] + dt.timedelta(minutes=self.rng.randint(3, 40))
+        self.last[tag] = moment
         self.events.append(Event(
             tipo, tag_spool=tag, worker_id=worker.id, worker_nombre=worker.full_name,
             operacion=op, accion=verb, fecha_operacion=day,
             metadata={"origen": "tablet", "worker": worker.ref, **meta},
-            id=_uuid(self.rng), timestamp=_moment(self.rng, day)))
+            id=_uuid(self.rng), timestamp=moment))
 
 
 def _operation(rng: random.Random, log: _Log, row: list[Cell], tag: str, op: str,
@@ -316,6 +325,9 @@ def _spool_row(rng: random.Random, log: _Log, tag: str, line: dict, workers: lis
             status = name.removeprefix("Fecha_").upper()
             if name == "Fecha_QC_Metrología":
                 inspector = rng.choice(metrologos)
+                if rng.random() < 0.05:
+                    log.add("INICIAR_METROLOGIA", tag, inspector, day)
+                    log.add("CANCELAR_METROLOGIA", tag, inspector, day, motivo="spool sucio")
                 log.add("INICIAR_METROLOGIA", tag, inspector, day)
                 log.add("COMPLETAR_METROLOGIA", tag, inspector, day, resultado="APROBADO")
     put("Status_Spool", status)
