@@ -24,7 +24,7 @@ from spoolsheet.values import (Formula, WorkerRef, canonical, datetime_to_serial
 from spoolsheet.workbook import Workbook, columns, open_workbook
 from spoolsheet.workbook.base import trim
 
-from .conftest import open_google
+from conftest import open_google
 
 SHEETS = ["Operaciones", "Trabajadores", "Roles", "Metadata", "Param", "Ponderaciones",
           "FluorReporte", "NoConformidad", "Resumen", "Listas"]
@@ -319,7 +319,7 @@ def test_cli_fills_a_google_spreadsheet(fake_google):
     sid = fake_google.create_spreadsheet("Kronos")
     with fake_google.serve() as server:
         result = CliRunner().invoke(app, ["--sheet-id", sid, "sample", "--spools", "30"],
-                                    env={"SPOOLSHEET_GOOGLE_ENDPOINT": server.url})
+                                    env={"SPOOLSHEET_GOOGLE_ENDPOINT": server.base_url})
     assert result.exit_code == 0, result.output
     assert f"Google spreadsheet {sid}" in result.output and "30 spools" in result.output
     assert fake_google.count(kind="write") == 1
