@@ -19,12 +19,13 @@ from spoolsheet.sample import (REFERENCE_DAY, fill_workbook, generate, summary, 
 from spoolsheet.schema import (METADATA, METADATA_HEADERS, OPERACIONES, ROLES, TAG_COLUMN,
                                TRABAJADORES, V2_1_HEADERS, ColumnMap)
 from spoolsheet.settings import Settings
+from spoolsheet.testing.fake_google import IN_PROCESS_BASE
 from spoolsheet.values import (Formula, WorkerRef, canonical, datetime_to_serial, is_blank,
                                parse_bool, parse_date)
 from spoolsheet.workbook import Workbook, columns, open_workbook
 from spoolsheet.workbook.base import trim
+from spoolsheet.workbook.retry import FAST_RETRY
 
-from conftest import open_google
 
 SHEETS = ["Operaciones", "Trabajadores", "Roles", "Metadata", "Param", "Ponderaciones",
           "FluorReporte", "NoConformidad", "Resumen", "Listas"]
@@ -35,6 +36,13 @@ DATE_COLUMNS = [h for h in V2_1_HEADERS if h.startswith("Fecha")]
 
 def open_xlsx(path: Path) -> Workbook:
     return open_workbook(Settings(workbook=path, sheet_id=None))
+
+
+def open_google(fake, sheet_id: str) -> Workbook:
+    """The real Google backend on the in-process fake. (Not imported from conftest: with several
+    conftest.py files in the tree, ``import conftest`` names whichever was loaded first.)"""
+    settings = Settings(sheet_id=sheet_id, google_endpoint=IN_PROCESS_BASE, workbook=None)
+    return open_workbook(settings, transport=fake.adapter(), retry=FAST_RETRY)
 
 
 @pytest.fixture(scope="module")
