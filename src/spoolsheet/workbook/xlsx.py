@@ -207,6 +207,8 @@ class XlsxBackend(Backend):
             wb = self._workbook()
             try:
                 self._apply_in_memory(wb, changes)
+                for ws in wb.worksheets:  # the file keeps the grids the memory has
+                    mark_grid_corner(ws, ws.max_row, ws.max_column)
                 atomic_save(wb, self.path)
             except BaseException as exc:
                 self._wb = None  # half-applied in memory: forget it, the file is untouched
@@ -245,6 +247,7 @@ class XlsxBackend(Backend):
                 ws.delete_rows(rows + 1, ws.max_row - rows)
             if ws.max_column > cols:
                 ws.delete_cols(cols + 1, ws.max_column - cols)
+            mark_grid_corner(ws, rows, cols)  # the old corner went with the deleted cells
         for title in changes.deleted_sheets:
             del wb[self._sheet(wb, title).title]
         if not wb.sheetnames:
