@@ -155,7 +155,7 @@ def _create(workbook: Workbook, store: BackupStore, *, label: str | None, verify
     if label is not None:
         check_label(label)
     with workbook.exclusive():
-        with _phase(progress, f"reading {workbook.title}"):
+        with _phase(progress, "reading the workbook"):
             sheets = workbook.read()
         if log and METADATA in sheets:
             metadata_columns(sheets[METADATA])  # a broken audit header fails before any copy
@@ -246,7 +246,7 @@ def verify(workbook: Workbook, backup_id: str, *, against_source: bool = False,
         report.problems += _manifest_problems(backup, content, progress)
     report.backup = store.record_verification(backup, report.ok)
     if against_source and content is not None:
-        with _phase(progress, f"reading {workbook.title}"):
+        with _phase(progress, "reading the live workbook"):
             live = workbook.read()
         found = compare(content, live, what="the live workbook", audit_may_grow=True)
         report.problems += found.problems
@@ -407,7 +407,7 @@ def _restore(workbook: Workbook, store: BackupStore, backup: Backup, staged: Wor
                           "sheets_added": report.sheets_added,
                           "sheets_removed": report.sheets_removed, "forced": bool(problems)})
         expected, extra = _with_event(content, event)
-        with _phase(progress, f"writing {workbook.title}"):
+        with _phase(progress, "writing the workbook"):
             after = store.roll_back(staged, content, rollback_changes(live, content), extra)
         result = compare(expected, after, what="the restored workbook")
     if result.problems:

@@ -57,6 +57,16 @@ def write_text_durably(target: Path, text: str) -> None:
     _write_durably(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class XlsxStore(BackupStore):
     def __init__(self, live: Workbook, folder: str | None) -> None:
         super().__init__(live, folder)
@@ -167,6 +177,7 @@ class XlsxStore(BackupStore):
             raise CorruptWorkbook(f"backup {backup.id} ({path}) is not a readable .xlsx workbook")
         staged = None
         if for_restore:  # beside the live file, so that committing it is one rename
+            self._sweep_stale_stages()
             staged = self.live_path.with_name(f".{self.live_path.name}.restore.{os.getpid()}.xlsx")
             copy_durably(path, staged)
         wb = Workbook(XlsxBackend(staged or path))
@@ -177,6 +188,14 @@ class XlsxStore(BackupStore):
             if staged is not None:
                 staged.unlink(missing_ok=True)
                 lock_path(staged).unlink(missing_ok=True)
+
+    def _sweep_stale_stages(self) -> None:
+        """Remove copies staged by restores whose process is gone (killed mid-restore)."""
+        for stale in self.live_path.parent.glob(f".{self.live_path.name}.restore.*.xlsx"):
+            pid = stale.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and not _alive(int(pid)):
+                stale.unlink(missing_ok=True)
+                lock_path(stale).unlink(missing_ok=True)
 
     def roll_back(self, staged: Workbook, content: dict[str, Sheet], rollback: ChangeSet,
                   extra: ChangeSet) -> dict[str, Sheet]:

@@ -1,0 +1,266 @@
+"""Backups on both backends: create → verify → change → restore, tampering, bad input, pruning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from backup_helpers import backup_content, sibling, tamper
+
+from spoolsheet import backup as B
+from spoolsheet.audit import read_events
+from spoolsheet.errors import (CorruptWorkbook, TransientBackendError, UsageError,
+                               VerificationError, WorkbookAccessDenied)
+from spoolsheet.fingerprint import differences, sheet_fingerprint
+from spoolsheet.schema import METADATA, OPERACIONES
+from spoolsheet.workbook import ChangeSet, Sheet, Workbook, XlsxBackend
+
+
+def fingerprints(sheets: dict[str, Sheet]) -> dict[str, str]:
+    return {t: sheet_fingerprint(s) for t, s in sheets.items()}
+
+
+def assert_equals_backup(after: dict[str, Sheet], content: dict[str, Sheet]) -> None:
+    """``after`` is the backup cell for cell, plus one BACKUP_RESTORED row in Metadata."""
+    assert set(after) == set(content)
+    for title, want in content.items():
+        got = after[title]
+        if title == METADATA:
+            head = Sheet(want.info, got.rows[:len(want.rows)])
+            assert differences(want, head) == []
+            assert len(got.rows) == len(want.rows) + 1
+            assert list(read_events(got))[-1].evento_tipo == "BACKUP_RESTORED"
+        else:
+            assert differences(want, got) == [], title
+            assert (got.info.rows, got.info.cols) == (want.info.rows, want.info.cols), title
+            assert sheet_fingerprint(got) == sheet_fingerprint(want), title
+
+
+def change_everything(live: Workbook) -> None:
+    """Edit a cell, clear one, shrink and grow grids, add a sheet, drop one: all in one write."""
+    ops = live.read([OPERACIONES])[OPERACIONES]
+    live.apply(ChangeSet()
+               .set(OPERACIONES, 2, 1, "changed").set(OPERACIONES, 3, 6, None)
+               .resize(OPERACIONES, rows=ops.info.rows + 40, cols=ops.info.cols + 2)
+               .set(OPERACIONES, ops.info.rows + 30, ops.info.cols + 1, "far away")
+               .resize("Roles", rows=20)
+               .add_sheet("Extra", 10, 3).set("Extra", 1, 1, "new")
+               .delete_sheet("Listas"))
+
+
+def test_create_change_restore_gives_the_backup_back_cell_for_cell(live, folder):
+    backup = B.create(live, folder=folder, verify=True)
+    assert backup.verified is True and backup.label == "v2.1" and backup.schema_version == "v2.1"
+    assert B.verify(live, backup.id, folder=folder, against_source=True).ok
+    content = backup_content(live, backup)
+    change_everything(live)
+
+    report = B.verify(live, backup.id, folder=folder, against_source=True)
+    assert not report.ok
+    assert {d.sheet for d in report.differences} >= {OPERACIONES}
+    assert any("Listas" in p for p in report.problems) and any("Extra" in p for p in report.problems)
+
+    result = B.restore(live, backup.id, folder=folder)
+    assert result.sheets_removed == ["Extra"] and result.sheets_added == ["Listas"]
+    assert {OPERACIONES, "Roles", METADATA} <= set(result.sheets_restored)
+    assert_equals_backup(live.read(), content)
+
+    event = list(read_events(live.read_sheet(METADATA)))[-1]
+    assert event.metadata["backup_id"] == backup.id
+    assert event.metadata["safety_backup_id"] == result.safety_backup.id
+    safety = backup_content(live, result.safety_backup)
+    assert safety[OPERACIONES].cell(2, 1) == "changed" and "Extra" in safety
+    assert B.verify(live, result.safety_backup.id, folder=folder).ok
+
+
+def test_the_backup_equals_its_source_and_is_logged(live, folder):
+    before = live.read()
+    backup = B.create(live, folder=folder, label="pre-v3")
+    assert backup.name.startswith(f"{live.title}_pre-v3_backup_")
+    assert fingerprints(backup_content(live, backup)) == fingerprints(before)
+    assert [(e.title, e.rows, e.cols) for e in backup.manifest.sheets] == [
+        (s.title, s.info.rows, s.info.cols) for s in before.values()]
+    event = list(read_events(live.read_sheet(METADATA)))[-1]
+    assert event.evento_tipo == "BACKUP_CREATED"
+    assert event.metadata["backup_id"] == backup.id
+    assert event.metadata["fingerprint"] == backup.manifest.fingerprint
+    assert [b.id for b in B.list_backups(live, folder=folder)] == [backup.id]
+
+
+def test_dry_run_writes_nothing(live, folder, fake_google):
+    before = fingerprints(live.read())
+    files = len(fake_google.store.files)
+    backup = B.create(live, folder=folder, dry_run=True, verify=True)
+    assert backup.manifest is not None and backup.verified is None
+    assert B.list_backups(live, folder=folder) == []
+    assert fingerprints(live.read()) == before and len(fake_google.store.files) == files
+
+
+def test_a_backup_altered_after_creation_fails_verification(live, folder):
+    backup = B.create(live, folder=folder, verify=True)
+    change_everything(live)
+    changed = fingerprints(live.read())
+    tamper(live, backup, "Roles")
+
+    report = B.verify(live, backup.id, folder=folder)
+    assert not report.ok and any("'Roles'" in p for p in report.problems)
+    assert B.find(live, backup.id, folder=folder).verified is False
+    with pytest.raises(VerificationError, match="refusing to restore"):
+        B.restore(live, backup.id, folder=folder)
+    assert fingerprints(live.read()) == changed
+
+    result = B.restore(live, backup.id, folder=folder, force=True)
+    assert result.forced and live.read_sheet("Roles").cell(2, 2) == "tampered"
+
+
+def test_restore_dry_run_says_what_would_change_and_writes_nothing(live, folder):
+    backup = B.create(live, folder=folder)
+    change_everything(live)
+    changed = fingerprints(live.read())
+    result = B.restore(live, backup.id, folder=folder, dry_run=True)
+    assert result.dry_run and result.safety_backup is None
+    assert result.sheets_removed == ["Extra"] and result.sheets_added == ["Listas"]
+    assert fingerprints(live.read()) == changed
+    assert len(B.list_backups(live, folder=folder)) == 1
+
+
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_google_restore_failing_mid_write_can_run_again(live, folder, fake_google):
+    backup = B.create(live, folder=folder)
+    content = backup_content(live, backup)
+    change_everything(live)
+    changed = fingerprints(live.read())
+    fake_google.reset_log()
+    # Writes of a restore: the safety copy, then the batchUpdate. The second fails every retry.
+    fake_google.inject(kind="write", nth=2, fault="500", times=8)
+    with pytest.raises(TransientBackendError):
+        B.restore(live, backup.id, folder=folder)
+    assert fake_google.count(kind="write", status=500) == 8
+    assert fingerprints(live.read()) == changed  # one batchUpdate: all or nothing
+
+    B.restore(live, backup.id, folder=folder)
+    assert_equals_backup(live.read(), content)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+def test_an_unknown_backup_id_is_a_clear_error(live, folder):
+    for call in (B.find, B.verify, B.restore):
+        with pytest.raises(B.BackupNotFound, match="no backup 'nope"):
+            call(live, "nope", folder=folder)
+
+
+def test_a_backup_of_another_workbook_is_refused(live, folder, backend_kind, fake_google,
+                                                 sample_tiny, tmp_path):
+    if backend_kind == "google":
+        fake_google.load_xlsx(sample_tiny, "other")
+        other = sibling(live, "other")
+    else:  # another workbook whose backups go to the same folder
+        (tmp_path / "elsewhere").mkdir()
+        other_path = tmp_path / "elsewhere" / Path(live.id).name
+        other_path.write_bytes(Path(sample_tiny).read_bytes())
+        other = Workbook(XlsxBackend(other_path))
+        folder = str(tmp_path / "backups")
+        Path(folder).mkdir()
+    foreign = B.create(other, folder=folder)
+    before = fingerprints(live.read())
+    for call in (B.find, B.verify, B.restore):
+        with pytest.raises(B.ForeignBackup, match="not from this workbook"):
+            call(live, foreign.id, folder=folder)
+    assert B.list_backups(live, folder=folder) == []
+    assert fingerprints(live.read()) == before
+
+
+def test_a_missing_folder_is_a_clear_error_and_nothing_is_made(live, backend_kind, fake_google,
+                                                                tmp_path):
+    missing = "1NoSuchFolder" if backend_kind == "google" else str(tmp_path / "no" / "such")
+    before, files = fingerprints(live.read()), len(fake_google.store.files)
+    for dry_run in (True, False):
+        with pytest.raises(UsageError, match="folder .* (not found|does not exist)"):
+            B.create(live, folder=missing, dry_run=dry_run)
+    assert fingerprints(live.read()) == before and len(fake_google.store.files) == files
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_no_drive_storage_explains_the_fix(live, fake_google):
+    fake_google.drive_storage = False
+    before = fingerprints(live.read())
+    with pytest.raises(WorkbookAccessDenied, match="shared drive.*--folder"):
+        B.create(live)
+    assert fingerprints(live.read()) == before
+    shared = fake_google.create_folder("Backups (owned by a person)", shared=True)
+    assert B.create(live, folder=shared, verify=True).verified
+
+
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_a_corrupted_xlsx_backup_fails_verification_and_is_not_restored(live):
+    backup = B.create(live, verify=True)
+    Path(backup.path).write_bytes(b"PK\x03\x04 not really a zip")
+    before = hashlib.sha256(Path(live.id).read_bytes()).hexdigest()
+    report = B.verify(live, backup.id)
+    assert not report.ok and "not a readable .xlsx" in report.problems[0]
+    with pytest.raises(CorruptWorkbook, match="nothing was changed"):
+        B.restore(live, backup.id, force=True)
+    assert hashlib.sha256(Path(live.id).read_bytes()).hexdigest() == before
+    assert not list(Path(live.id).parent.glob(".*.restore.*"))
+
+
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_a_backup_without_its_manifest_is_incomplete(live):
+    backup = B.create(live)
+    Path(backup.path).with_name(f"{backup.id}.manifest.json").unlink()
+    [listed] = B.list_backups(live)
+    assert not listed.complete and "manifest" in listed.problem
+    report = B.verify(live, backup.id)
+    assert not report.ok and "incomplete" in report.problems[0]
+    with pytest.raises(UsageError, match="cannot be restored"):
+        B.restore(live, backup.id, force=True)
+
+
+# --- listing and pruning -----------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def test_prune_keeps_the_newest_the_young_and_the_newest_verified(live, folder, backend_kind,
+                                                                   fake_google):
+    made = {}
+    for days in (70, 60, 50, 40, 10, 1, 0):
+        made[days] = B.create(live, folder=folder, now=NOW - dt.timedelta(days=days),
+                              verify=days == 50, label=f"d{days}")
+    listed = B.list_backups(live, folder=folder)
+    assert [b.label for b in listed] == ["d0", "d1", "d10", "d40", "d50", "d60", "d70"]
+    assert [b.verified for b in listed] == [None] * 4 + [True] + [None] * 2
+
+    would = B.prune(live, keep_last=2, max_age_days=30, dry_run=True, now=NOW, folder=folder)
+    assert [b.label for b in would] == ["d40", "d60", "d70"]
+    assert len(B.list_backups(live, folder=folder)) == 7
+    removed = B.prune(live, keep_last=2, max_age_days=30, now=NOW, folder=folder)
+    assert [b.id for b in removed] == [b.id for b in would]
+    assert [b.label for b in B.list_backups(live, folder=folder)] == ["d0", "d1", "d10", "d50"]
+    for gone in removed:
+        if backend_kind == "google":  # trashed, recoverable, not deleted
+            assert fake_google.store.files[gone.id].trashed
+        else:
+            assert not Path(gone.path).exists()
+            assert not Path(gone.path).with_name(f"{gone.id}.manifest.json").exists()
+        with pytest.raises(B.BackupNotFound):
+            B.find(live, gone.id, folder=folder)
+
+    with pytest.raises(UsageError, match="--keep-last"):
+        B.prune(live, keep_last=-1, folder=folder)
+
+
+def test_list_json_shape(live, folder, backend_kind):
+    backup = B.create(live, folder=folder, verify=True)
+    [data] = [b.to_json() for b in B.list_backups(live, folder=folder)]
+    assert {"id", "name", "created", "label", "schema_version", "verified"} <= set(data)
+    assert data["id"] == backup.id and data["verified"] is True and data["label"] == "v2.1"
+    assert dt.datetime.fromisoformat(data["created"]).tzinfo is not None
+    assert ("path" in data) == (backend_kind == "xlsx")
+    json.dumps(data)
+    assert B.find(live, data["id"], folder=folder).name == data["name"]
