@@ -6,17 +6,24 @@ Armador, a spool whose ARM is pending with materials in...), never by hard-coded
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
+from requests.adapters import BaseAdapter
 
 from spoolsheet.audit import read_events
 from spoolsheet.migrations.ledger import LEDGER_HEADERS, LEDGER_SHEET
 from spoolsheet.occupation import OccupationService, Operation, Spool, Stage, Worker
+from spoolsheet.occupation.service import Operaciones
+from spoolsheet.sample import write_sample
 from spoolsheet.schema import METADATA, OPERACIONES, TAG_COLUMN, V3_COLUMNS
 from spoolsheet.values import is_blank
-from spoolsheet.workbook import ChangeSet, Workbook, columns
+from spoolsheet.settings import Settings
+from spoolsheet.workbook import ChangeSet, Workbook, columns, open_workbook
+from spoolsheet.workbook.retry import FAST_RETRY
 
 FAKE_ENDPOINT = "http://fake-google.test"
 
@@ -43,10 +50,11 @@ class Shop:
 
     wb: Workbook
     service: OccupationService
+    reopen: Callable[..., Workbook]  # another connection to the same workbook (transport=...)
 
     def workers(self, predicate: Callable[[Worker], bool]) -> list[Worker]:
         self.service.directory.expire()
-        self.service.get(self.spools()[0].tag)  # one read, refreshing the directory
+        self.service.spools()  # one read, refreshing the directory
         return sorted((w for w in self.service.directory.workers.values() if predicate(w)),
                       key=lambda w: w.id)
 
@@ -68,13 +76,45 @@ class Shop:
         return [e for e in read_events(self.wb.read_sheet(METADATA))
                 if tag is None or e.tag_spool == tag]
 
-    def row(self, tag: str) -> list:
-        """The spool's row as a plain read shows it now (to prove nothing else moved)."""
-        return self.wb.read_sheet(OPERACIONES).row(self.service.get(tag).row)
+    def look(self) -> Operaciones:
+        """Operaciones as one plain read shows it now: ``.spool(tag)``, ``.sheet``, ``.cols``."""
+        return Operaciones(self.wb.read_sheet(OPERACIONES))
+
+
+def google_settings(sheet_id: str = "live", **extra) -> Settings:
+    return Settings(sheet_id=sheet_id, google_endpoint=FAKE_ENDPOINT, workbook=None, **extra)
+
+
+@pytest.fixture(scope="session")
+def v2_sample(tmp_path_factory) -> Path:
+    """A 60-spool v2.1 sample, once per run (small: the fake spends ~50 µs a cell per read)."""
+    return write_sample(tmp_path_factory.mktemp("occupation") / "Kronos.xlsx", spools=60, seed=3)
+
+
+@pytest.fixture(scope="session")
+def v3_sample(v2_sample, tmp_path_factory) -> Path:
+    """The same sample migrated to v3.0, once per run."""
+    path = tmp_path_factory.mktemp("occupation") / "Kronos_v3.xlsx"
+    shutil.copy(v2_sample, path)
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        migrate_to_v3(wb)
+    return path
 
 
 @pytest.fixture
-def shop(open_copy, sample_small) -> Shop:
-    wb = open_copy(sample_small)
-    migrate_to_v3(wb)
-    return Shop(wb, OccupationService(wb))
+def shop(open_copy, v3_sample, fake_google) -> Iterator[Shop]:
+    wb = open_copy(v3_sample)
+    opened: list[Workbook] = []
+
+    def reopen(transport: BaseAdapter | None = None) -> Workbook:
+        if wb.kind == "xlsx":
+            other = open_workbook(Settings(workbook=wb.backend.path, sheet_id=None))
+        else:
+            other = open_workbook(google_settings(), transport=transport or fake_google.adapter(),
+                                  retry=FAST_RETRY)
+        opened.append(other)
+        return other
+
+    yield Shop(wb, OccupationService(wb), reopen)
+    for other in opened:
+        other.close()
