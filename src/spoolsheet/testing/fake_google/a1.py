@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 MAX_COLUMNS = 18278  # column ZZZ, the API's hard limit
+Box = tuple[int, int, int, int]  # row0, col0, row1, col1: 0-based, half-open
 
 _CELL = re.compile(r"^(?P<col>[A-Za-z]{1,3})?(?P<row>[1-9][0-9]*)?$")
 _UNQUOTED_TITLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,7 +65,7 @@ class A1:
     def whole_sheet(self) -> bool:
         return (self.row0, self.col0, self.row1, self.col1) == (None, None, None, None)
 
-    def box(self, row_count: int, col_count: int) -> tuple[int, int, int, int]:
+    def box(self, row_count: int, col_count: int) -> Box:
         """Fill open bounds from the grid size."""
         return (
             self.row0 or 0,

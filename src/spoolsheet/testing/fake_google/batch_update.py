@@ -8,16 +8,19 @@ not implement answers 501 UNIMPLEMENTED, naming it, instead of pretending.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
+import re
 import struct
 from collections.abc import Callable
 from typing import Any
 
 from . import fieldmask
+from .a1 import Box
 from .errors import ApiError
 from .messages import ApiRequest
 from .sheets import spreadsheet_resource
-from .state import Sheet, Spreadsheet, Store, check_grid, new_sheet_properties
+from .state import NamedRange, Sheet, Spreadsheet, Store, check_grid, new_sheet_properties, shift_box
 
 Handler = Callable[[Store, Spreadsheet, dict[str, Any]], dict[str, Any] | None]
 
@@ -30,7 +33,6 @@ UNIMPLEMENTED = frozenset(
         "addDataSource",
         "addDimensionGroup",
         "addFilterView",
-        "addNamedRange",
         "addProtectedRange",
         "addSlicer",
         "addTable",
@@ -48,14 +50,12 @@ UNIMPLEMENTED = frozenset(
         "deleteDuplicates",
         "deleteEmbeddedObject",
         "deleteFilterView",
-        "deleteNamedRange",
         "deleteProtectedRange",
         "deleteRange",
         "deleteTable",
         "duplicateFilterView",
         "findReplace",
         "insertRange",
-        "mergeCells",
         "moveDimension",
         "pasteData",
         "randomizeRange",
@@ -65,7 +65,6 @@ UNIMPLEMENTED = frozenset(
         "sortRange",
         "textToColumns",
         "trimWhitespace",
-        "unmergeCells",
         "updateBanding",
         "updateBorders",
         "updateChartSpec",
@@ -83,6 +82,10 @@ UNIMPLEMENTED = frozenset(
         "updateTable",
     ]
 )
+
+
+_RANGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+_CELL_LIKE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$|^[Rr][0-9]*[Cc][0-9]*$")
 
 
 class RequestError(Exception):
@@ -128,7 +131,7 @@ def _sheet(spreadsheet: Spreadsheet, sheet_id: int | None) -> Sheet:
     return sheet
 
 
-def _box(spreadsheet: Spreadsheet, grid_range: dict[str, Any]) -> tuple[Sheet, tuple[int, int, int, int]]:
+def _box(spreadsheet: Spreadsheet, grid_range: dict[str, Any]) -> tuple[Sheet, Box]:
     """A GridRange -> (sheet, box); missing bounds mean the grid edge."""
     sheet = _sheet(spreadsheet, grid_range.get("sheetId"))
     box = (
@@ -141,7 +144,7 @@ def _box(spreadsheet: Spreadsheet, grid_range: dict[str, Any]) -> tuple[Sheet, t
     return sheet, box
 
 
-def _check_grid(sheet: Sheet, box: tuple[int, int, int, int]) -> None:
+def _check_grid(sheet: Sheet, box: Box) -> None:
     try:
         check_grid(sheet, box)
     except ApiError as exc:
@@ -184,7 +187,7 @@ def _write_cells(
     col0: int,
     rows: list[dict[str, Any]],
     mask: fieldmask.Mask | None,
-    box: tuple[int, int, int, int] | None = None,
+    box: Box | None = None,
 ) -> None:
     """Masked update of cells from RowData; inside ``box`` cells not given are cleared per mask."""
     given = {}
@@ -212,6 +215,39 @@ def _mask(params: dict[str, Any]) -> fieldmask.Mask:
 def _move(spreadsheet: Spreadsheet, sheet: Sheet, index: int) -> None:
     spreadsheet.sheets.remove(sheet)
     spreadsheet.sheets.insert(min(max(index, 0), len(spreadsheet.sheets)), sheet)
+
+
+def _shift_ranges(
+    spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, end: int, inserted: bool
+) -> None:
+    """Merges and named ranges follow their cells when rows or columns come or go."""
+    moved = (shift_box(box, dimension, start, end, inserted) for box in sheet.merges)
+    sheet.merges = [box for box in moved if box is not None]
+    named_ranges = []
+    for named in spreadsheet.named_ranges:
+        box = (
+            shift_box(named.box, dimension, start, end, inserted)
+            if named.sheet_id == sheet.sheet_id
+            else named.box
+        )
+        if box is not None:
+            named_ranges.append(dataclasses.replace(named, box=box))
+    spreadsheet.named_ranges = named_ranges
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return outer[0] <= inner[0] and inner[2] <= outer[2] and outer[1] <= inner[1] and inner[3] <= outer[3]
+
+
+def _merges_outside(sheet: Sheet, box: Box) -> list[Box]:
+    """The sheet's merges not inside ``box``; a merge only partly inside is an error, as in Sheets."""
+    if any(_overlaps(m, box) and not _inside(m, box) for m in sheet.merges):
+        raise RequestError("You must select all cells in a merged range to merge or unmerge them.")
+    return [m for m in sheet.merges if not _inside(m, box)]
 
 
 def _size(sheet: Sheet, dimension: str) -> int:
@@ -256,6 +292,7 @@ def delete_sheet(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any])
     if len(spreadsheet.sheets) == 1:
         raise RequestError("You can't remove all the sheets in a document.")
     spreadsheet.sheets.remove(sheet)
+    spreadsheet.named_ranges = [n for n in spreadsheet.named_ranges if n.sheet_id != sheet.sheet_id]
 
 
 def duplicate_sheet(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> dict[str, Any]:
@@ -328,6 +365,7 @@ def insert_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, A
         raise RequestError(f"startIndex {start} is after the last {dimension.lower()[:-1]} of the grid.")
     sheet.grid.insert(dimension, start, end - start)
     _grow(sheet, dimension, end - start)
+    _shift_ranges(spreadsheet, sheet, dimension, start, end, inserted=True)
 
 
 def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
@@ -339,6 +377,7 @@ def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, A
         raise RequestError(f"You can't delete all the {dimension.lower()} on the sheet.")
     sheet.grid.delete(dimension, start, end)
     _grow(sheet, dimension, start - end)
+    _shift_ranges(spreadsheet, sheet, dimension, start, end, inserted=False)
 
 
 def update_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
@@ -374,6 +413,52 @@ def repeat_cell(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) 
     _write_cells(sheet, row0, col0, rows, _mask(params))
 
 
+def merge_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    """Merge a range (whole, by rows or by columns); every piece keeps only its top-left value."""
+    sheet, box = _box(spreadsheet, params.get("range", {}))
+    row0, col0, row1, col1 = box
+    pieces = {
+        "MERGE_ALL": [box],
+        "MERGE_COLUMNS": [(row0, c, row1, c + 1) for c in range(col0, col1)],
+        "MERGE_ROWS": [(r, col0, r + 1, col1) for r in range(row0, row1)],
+    }.get(params.get("mergeType", "MERGE_ALL"))
+    if pieces is None:
+        raise RequestError(f"Unknown mergeType {params.get('mergeType')!r}.")
+    pieces = [p for p in pieces if (p[2] - p[0]) * (p[3] - p[1]) > 1]
+    sheet.merges = _merges_outside(sheet, box) + pieces
+    for top, left, bottom, right in pieces:
+        for r in range(top, bottom):
+            for c in range(left, right):
+                cell = sheet.grid.get(r, c)
+                if (r, c) != (top, left) and "userEnteredValue" in cell:
+                    sheet.grid.set(r, c, {k: v for k, v in cell.items() if k != "userEnteredValue"})
+
+
+def unmerge_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    sheet, box = _box(spreadsheet, params.get("range", {}))
+    sheet.merges = _merges_outside(sheet, box)
+
+
+def add_named_range(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> dict[str, Any]:
+    given = params.get("namedRange", {})
+    name = given.get("name", "")
+    if not _RANGE_NAME.match(name) or _CELL_LIKE.match(name):
+        raise RequestError(f"Invalid name: {name!r}.")
+    if any(n.name == name for n in spreadsheet.named_ranges):
+        raise RequestError(f"A named range with the name {name} already exists.")
+    sheet, box = _box(spreadsheet, given.get("range", {}))
+    named = NamedRange(given.get("namedRangeId") or store.new_named_range_id(), name, sheet.sheet_id, box)
+    spreadsheet.named_ranges.append(named)
+    return {"namedRange": named.resource()}
+
+
+def delete_named_range(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
+    kept = [n for n in spreadsheet.named_ranges if n.id != params.get("namedRangeId")]
+    if len(kept) == len(spreadsheet.named_ranges):
+        raise RequestError(f"No named range with id {params.get('namedRangeId')}.")
+    spreadsheet.named_ranges = kept
+
+
 HANDLERS: dict[str, Handler] = {
     "addSheet": add_sheet,
     "deleteSheet": delete_sheet,
@@ -386,4 +471,8 @@ HANDLERS: dict[str, Handler] = {
     "updateCells": update_cells,
     "appendCells": append_cells,
     "repeatCell": repeat_cell,
+    "mergeCells": merge_cells,
+    "unmergeCells": unmerge_cells,
+    "addNamedRange": add_named_range,
+    "deleteNamedRange": delete_named_range,
 }

@@ -42,8 +42,6 @@ UNSUPPORTED_PATHS = {
     "/upload/drive/v2/files": "Drive v2 media upload (import_csv)",
 }
 UNSUPPORTED_FIELDS = {
-    "namedRanges": "named ranges",
-    "merges": "merged cells",
     "protectedRanges": "protected ranges",
     "basicFilter": "basic filters",
     "columnMetadata": "column metadata (auto-resize)",
@@ -135,7 +133,9 @@ class _Replayer:
             read_per_user=None, write_per_user=None, read_per_project=None, write_per_project=None
         )
         self.created: set[str] = set()  # file ids the cassette itself created
-        self.session = self.fake.adapter().mount_on(requests.Session())
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy lookups: every request stays in-process
+        self.fake.adapter().mount_on(self.session)
 
     def close(self) -> None:
         self.session.close()
@@ -178,6 +178,8 @@ class _Replayer:
                 self.fake.store.expect_ids("sheet", [reply[kind]["properties"]["sheetId"]])
             if kind == "duplicateSheet" and "newSheetId" not in params:
                 self.fake.store.expect_ids("sheet", [reply[kind]["properties"]["sheetId"]])
+            if kind == "addNamedRange" and "namedRangeId" not in params["namedRange"]:
+                self.fake.store.expect_ids("namedRange", [reply[kind]["namedRange"]["namedRangeId"]])
 
     def _seed_spreadsheet(self, spreadsheet_id: str | None, recorded: dict[str, Any]) -> None:
         """A spreadsheet that existed before the cassette: take its metadata from the recording."""

@@ -92,7 +92,9 @@ class FakeServer:
         handler = type("FakeGoogleHandler", (_Handler,), {"fake": fake, "closing": self._closing})
         self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-google", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-google", daemon=True
+        )
         self._thread.start()
 
     @property

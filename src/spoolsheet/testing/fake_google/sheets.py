@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import a1, fieldmask
+from .a1 import Box
 from .errors import bad_request
 from .grid import Grid
 from .messages import ApiRequest
-from .state import Sheet, Spreadsheet, Store, check_grid, new_sheet_properties
+from .state import Sheet, Spreadsheet, Store, check_grid, grid_range, new_sheet_properties
 from .values import cell_from_input, effective_value, format_value, render
 
 # --- reading -----------------------------------------------------------------------------------
@@ -26,9 +27,7 @@ def _trim(cells: list[Any]) -> list[Any]:
     return ["" if c is None else c for c in cells]
 
 
-def read_box(
-    sheet: Sheet, box: tuple[int, int, int, int], major: str, option: str, date_option: str
-) -> list[list[Any]]:
+def read_box(sheet: Sheet, box: Box, major: str, option: str, date_option: str) -> list[list[Any]]:
     """Rendered values of a box, trailing empties trimmed (per row, or per column for COLUMNS)."""
     row0, col0, row1, col1 = box
     grid = sheet.grid
@@ -69,7 +68,7 @@ class Render:
         )
 
 
-def value_range(sheet: Sheet, box: tuple[int, int, int, int], how: Render) -> dict[str, Any]:
+def value_range(sheet: Sheet, box: Box, how: Render) -> dict[str, Any]:
     """A ValueRange answer."""
     result: dict[str, Any] = {"range": a1.format_range(sheet.title, *box), "majorDimension": how.major}
     lines = read_box(sheet, box, how.major, how.option, how.date_option)
@@ -148,8 +147,8 @@ def _input_option(value: str | None) -> bool:
 def _update_one(
     spreadsheet: Spreadsheet, range_text: str, body: dict[str, Any], user_entered: bool, field: str
 ) -> dict[str, Any]:
+    values = _matrix(body, field)  # the body is checked before the range, as the API does
     sheet, parsed = spreadsheet.locate(range_text)
-    values = _matrix(body, field)
     row0, col0, row1, col1 = parsed.box(sheet.row_count, sheet.col_count)
     height, width = len(values), max((len(row) for row in values), default=0)
     if not parsed.single_cell and not parsed.whole_sheet:
@@ -206,7 +205,7 @@ def values_batch_update(store: Store, req: ApiRequest, spreadsheet_id: str) -> d
     return result
 
 
-def _find_table(sheet: Sheet, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+def _find_table(sheet: Sheet, box: Box) -> Box | None:
     """The "table" values.append appends after, found the way Sheets does it: the last run of
     adjacent values in the last row holding data inside the range, extended upwards while the
     rows above hold values in those columns. (So a blank cell in the last row shifts where the
@@ -235,8 +234,8 @@ def values_append(store: Store, req: ApiRequest, spreadsheet_id: str, range_text
     work = store.spreadsheet(spreadsheet_id).clone()
     body = req.json()
     user_entered = _input_option(req.param("valueInputOption"))
-    sheet, parsed = work.locate(range_text)
     values = _matrix(body, "data.values")
+    sheet, parsed = work.locate(range_text)
     row0, col0, row1, col1 = parsed.box(sheet.row_count, sheet.col_count)
     table = _find_table(sheet, (row0, col0, min(row1, sheet.row_count), min(col1, sheet.col_count)))
     at_row, at_col = (table[2], table[1]) if table else (row0, col0)
@@ -300,7 +299,7 @@ def cell_data(cell: dict[str, Any], mask: fieldmask.Mask | None) -> dict[str, An
     return fieldmask.select(data, mask)
 
 
-def grid_data(sheet: Sheet, box: tuple[int, int, int, int], mask: fieldmask.Mask | None) -> dict[str, Any]:
+def grid_data(sheet: Sheet, box: Box, mask: fieldmask.Mask | None) -> dict[str, Any]:
     """GridData for a box: rows trimmed of trailing empty cells, trailing empty rows dropped."""
     row0, col0, row1, col1 = box
     grid = sheet.grid
@@ -326,7 +325,7 @@ def spreadsheet_resource(
     spreadsheet: Spreadsheet, ranges: list[str], include_grid: bool, cell_mask: fieldmask.Mask | None
 ) -> dict[str, Any]:
     """The Spreadsheet resource; with ``ranges`` only the sheets they touch, one GridData per range."""
-    boxes: dict[int, list[tuple[int, int, int, int]]] = {}
+    boxes: dict[int, list[Box]] = {}
     for text in ranges:
         sheet, box = spreadsheet.box(text)
         boxes.setdefault(sheet.sheet_id, []).append(box)
@@ -338,13 +337,18 @@ def spreadsheet_resource(
         if include_grid:
             wanted = boxes.get(sheet.sheet_id, [(0, 0, sheet.row_count, sheet.col_count)])
             entry["data"] = [grid_data(sheet, box, cell_mask) for box in wanted]
+        if sheet.merges:
+            entry["merges"] = [grid_range(sheet.sheet_id, box) for box in sheet.merges]
         sheets.append(entry)
-    return {
+    resource: dict[str, Any] = {
         "spreadsheetId": spreadsheet.id,
         "properties": dict(spreadsheet.properties),
         "sheets": sheets,
-        "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{spreadsheet.id}/edit",
     }
+    if spreadsheet.named_ranges:
+        resource["namedRanges"] = [named.resource() for named in spreadsheet.named_ranges]
+    resource["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{spreadsheet.id}/edit"
+    return resource
 
 
 def spreadsheets_get(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:

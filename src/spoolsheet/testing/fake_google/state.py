@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import a1
+from .a1 import Box
 from .errors import ApiError, bad_request, not_found
 from .grid import Grid
 
@@ -33,12 +34,35 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def grid_range(sheet_id: int, box: Box) -> dict[str, Any]:
+    """A GridRange as the API prints it (sheetId 0 left out, as proto3 does)."""
+    row0, col0, row1, col1 = box
+    bounds = {"startRowIndex": row0, "endRowIndex": row1, "startColumnIndex": col0, "endColumnIndex": col1}
+    return {"sheetId": sheet_id, **bounds} if sheet_id else bounds
+
+
+def shift_box(box: Box, dimension: str, start: int, end: int, inserted: bool) -> Box | None:
+    """Where a box goes when rows/columns [start, end) are inserted or deleted; None if it vanishes.
+    A box grows when rows are inserted strictly inside it, as merges and named ranges do."""
+    row0, col0, row1, col1 = box
+    low, high = (row0, row1) if dimension == "ROWS" else (col0, col1)
+    count = end - start
+    if inserted:
+        low, high = low + count * (low >= start), high + count * (high > start)
+    else:
+        low, high = (i if i < start else max(start, i - count) for i in (low, high))
+    if low >= high:
+        return None
+    return (low, col0, high, col1) if dimension == "ROWS" else (row0, low, row1, high)
+
+
 @dataclass
 class Sheet:
     """One tab. ``properties`` is the API's SheetProperties minus ``index`` (the list order is the index)."""
 
     properties: dict[str, Any]
     grid: Grid = field(default_factory=Grid)
+    merges: list[Box] = field(default_factory=list)
 
     @property
     def sheet_id(self) -> int:
@@ -62,7 +86,7 @@ class Sheet:
         self.grid.truncate(rows, cols)
 
     def clone(self) -> Sheet:
-        return Sheet(copy.deepcopy(self.properties), self.grid.copy())
+        return Sheet(copy.deepcopy(self.properties), self.grid.copy(), list(self.merges))
 
 
 def new_sheet_properties(
@@ -76,18 +100,32 @@ def new_sheet_properties(
     }
 
 
+@dataclass(frozen=True)
+class NamedRange:
+    id: str
+    name: str
+    sheet_id: int
+    box: Box
+
+    def resource(self) -> dict[str, Any]:
+        return {"namedRangeId": self.id, "name": self.name, "range": grid_range(self.sheet_id, self.box)}
+
+
 @dataclass
 class Spreadsheet:
     id: str
     properties: dict[str, Any]  # title, locale, autoRecalc, timeZone
     sheets: list[Sheet]
+    named_ranges: list[NamedRange] = field(default_factory=list)
 
     @property
     def title(self) -> str:
         return self.properties["title"]
 
     def clone(self) -> Spreadsheet:
-        return Spreadsheet(self.id, copy.deepcopy(self.properties), [s.clone() for s in self.sheets])
+        return Spreadsheet(
+            self.id, copy.deepcopy(self.properties), [s.clone() for s in self.sheets], list(self.named_ranges)
+        )
 
     def sheet_by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
@@ -113,13 +151,25 @@ class Spreadsheet:
         try:
             parsed = a1.parse(text, [s.title for s in self.sheets])
         except ValueError:
-            raise bad_request(f"Unable to parse range: {text}") from None
+            named = self._named_range(text)
+            if named is None:
+                raise bad_request(f"Unable to parse range: {text}") from None
+            sheet = self.sheet_by_id(named.sheet_id)
+            return sheet, a1.A1(sheet.title, *named.box)  # type: ignore[union-attr]
         sheet = self.sheets[0] if parsed.sheet is None else self.sheet_by_title(parsed.sheet)
         if sheet is None:
             raise bad_request(f"Unable to parse range: {text}")
         return sheet, parsed
 
-    def box(self, text: str) -> tuple[Sheet, tuple[int, int, int, int]]:
+    def _named_range(self, text: str) -> NamedRange | None:
+        """``NamedRange`` or ``'Sheet1'!NamedRange``: the API resolves names, ignoring the sheet."""
+        try:
+            name = a1.split_sheet(text.strip())[1]
+        except ValueError:
+            return None
+        return next((n for n in self.named_ranges if n.name == name), None)
+
+    def box(self, text: str) -> tuple[Sheet, Box]:
         """A client's range bounded by its sheet's grid; 400 when it reaches outside the grid."""
         sheet, parsed = self.locate(text)
         box = parsed.box(sheet.row_count, sheet.col_count)
@@ -127,7 +177,7 @@ class Spreadsheet:
         return sheet, box
 
 
-def check_grid(sheet: Sheet, box: tuple[int, int, int, int]) -> None:
+def check_grid(sheet: Sheet, box: Box) -> None:
     row0, col0, row1, col1 = box
     if row1 > sheet.row_count or col1 > sheet.col_count or row0 >= row1 or col0 >= col1:
         shown = a1.format_range(sheet.title, row0, col0, max(row1, row0 + 1), max(col1, col0 + 1))
@@ -194,12 +244,12 @@ class Store:
         self._random = random.Random(seed)
         self._order = itertools.count()
         self.serials = itertools.count(1)  # ids of comments and permissions
-        self._expected: dict[str, deque[Any]] = {"file": deque(), "sheet": deque()}
+        self._expected: dict[str, deque[Any]] = {"file": deque(), "sheet": deque(), "namedRange": deque()}
 
     # --- ids ---------------------------------------------------------------------------------
 
     def expect_ids(self, kind: str, ids: list[Any]) -> None:
-        """Hand out these ids next ("file" or "sheet"), so a replay sees the recorded ids."""
+        """Hand out these ids next ("file", "sheet", "namedRange"), so a replay sees the recorded ids."""
         self._expected[kind].extend(ids)
 
     def new_file_id(self) -> str:
@@ -218,6 +268,11 @@ class Store:
             sheet_id = self._random.randrange(1, 2**31 - 1)
             if spreadsheet.sheet_by_id(sheet_id) is None:
                 return sheet_id
+
+    def new_named_range_id(self) -> str:
+        if self._expected["namedRange"]:
+            return self._expected["namedRange"].popleft()
+        return str(self._random.randrange(1, 2**31 - 1))
 
     # --- lookups -----------------------------------------------------------------------------
 
