@@ -113,10 +113,12 @@ def test_holder_identity_is_the_id_not_the_initials():
     assert rules.pausar(before, renamed).holder is None
 
 
-def logged(tipo: str, worker: Worker, op: str, at: dt.datetime, tag: str = "MK-1") -> LoggedEvent:
+def logged(tipo: str, worker: Worker, op: str, at: dt.datetime, tag: str = "MK-1",
+           meta: bool = True) -> LoggedEvent:
     e = Event(tipo, tag_spool=tag, worker_id=worker.id, worker_nombre=worker.name, operacion=op,
               timestamp=at)
-    return LoggedEvent(0, e.id, at, tipo, tag, worker.id, worker.name, op, "", {})
+    return LoggedEvent(0, e.id, at, tipo, tag, worker.id, worker.name, op, "",
+                       {"worker": str(worker.ref)} if meta else {})
 
 
 def at(hour: int, minute: int = 0) -> dt.datetime:
@@ -141,11 +143,11 @@ def test_holdings_pair_each_tomar_with_what_ended_it():
         logged("COMPLETAR_ARM", OTRO, "ARM", at(9, 45)),  # v2.1 event with no TOMAR: not a holding
         logged("TOMAR_SPOOL", OTRO, "ARM", at(10)),
         logged("COMPLETAR_ARM", OTRO, "ARM", at(12)),
-        logged("TOMAR_SPOOL", SOLDADOR, "SOLD", at(13)),
+        logged("TOMAR_SPOOL", SOLDADOR, "SOLD", at(13), meta=False),
     ]
     spans = rules.holdings(events, "MK-1")
-    assert [(h.worker_id, h.operation, h.ended_by) for h in spans] == [
-        (93, "ARM", "PAUSAR"), (12, "ARM", "COMPLETAR"), (40, "SOLD", None)]
+    assert [(h.worker, h.operation, h.ended_by) for h in spans] == [
+        ("MR(93)", "ARM", "PAUSAR"), ("JS(12)", "ARM", "COMPLETAR"), ("Camila Vera", "SOLD", None)]
     assert spans[0].duration(at(18)) == dt.timedelta(hours=1, minutes=30)
     assert spans[2].duration(at(18)) == dt.timedelta(hours=5)  # still held: until now
 

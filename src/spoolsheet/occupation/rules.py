@@ -210,7 +210,7 @@ class Holding:
     """One span during which a worker held a spool: from its TOMAR to its PAUSAR or COMPLETAR."""
 
     worker_id: int | None
-    worker: str
+    worker: str  # INICIALES(ID) as the event recorded it, else the worker's name
     operation: str
     start: dt.datetime | dt.date | None
     end: dt.datetime | dt.date | None
@@ -233,7 +233,8 @@ def holdings(events: Iterable[LoggedEvent], tag: str) -> list[Holding]:
         if e.evento_tipo == "TOMAR_SPOOL":
             if open_ is not None:  # taken again with no release logged (see docs: races)
                 out.append(replace(open_, end=e.timestamp, ended_by="TOMAR again"))
-            open_ = Holding(e.worker_id, e.worker_nombre, e.operacion, e.timestamp, None, None)
+            who = str(e.metadata.get("worker") or e.worker_nombre)
+            open_ = Holding(e.worker_id, who, e.operacion, e.timestamp, None, None)
         elif open_ is not None and e.evento_tipo in ("PAUSAR_SPOOL", "COMPLETAR_ARM",
                                                      "COMPLETAR_SOLD"):
             out.append(replace(open_, end=e.timestamp, ended_by=e.evento_tipo.split("_")[0]))
