@@ -17,7 +17,7 @@ from spoolsheet.errors import UsageError
 from spoolsheet.sample import (REFERENCE_DAY, fill_workbook, generate, summary, write_sample,
                                write_xlsx)
 from spoolsheet.schema import (METADATA, METADATA_HEADERS, OPERACIONES, ROLES, TAG_COLUMN,
-                               TRABAJADORES, V2_1_HEADERS, ColumnMap)
+                               TRABAJADORES, V2_1_HEADERS)
 from spoolsheet.settings import Settings
 from spoolsheet.testing.fake_google import IN_PROCESS_BASE
 from spoolsheet.values import (Formula, WorkerRef, canonical, datetime_to_serial, is_blank,

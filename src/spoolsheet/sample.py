@@ -205,7 +205,7 @@ class _Log:
     """
 
     rng: random.Random
-    events: list[Event] = field(default_factory=list)
+    rows: list[tuple[dt.datetime, list[Cell]]] = field(default_factory=list)  # kept as rows: smaller
     last: dict[str, dt.datetime] = field(default_factory=dict)
 
     def add(self, tipo: str, tag: str, worker: Worker, day: dt.date, **meta: object) -> None:
@@ -216,11 +216,11 @@ class _Log:
         if tag in self.last and moment <= self.last[tag]:
             moment = self.last[tag] + dt.timedelta(minutes=self.rng.randint(3, 40))
         self.last[tag] = moment
-        self.events.append(Event(
+        self.rows.append((moment, Event(
             tipo, tag_spool=tag, worker_id=worker.id, worker_nombre=worker.full_name,
             operacion=op, accion=verb, fecha_operacion=day,
             metadata={"origen": "tablet", "worker": worker.ref, **meta},
-            id=_uuid(self.rng), timestamp=moment))
+            id=_uuid(self.rng), timestamp=moment).row()))
 
 
 def _operation(rng: random.Random, log: _Log, row: list[Cell], tag: str, op: str,
@@ -232,8 +232,7 @@ def _operation(rng: random.Random, log: _Log, row: list[Cell], tag: str, op: str
     """
     if start > REFERENCE_DAY:
         return None
-    rol, date_col, worker_col = (("Armador", "Fecha_Armado", "Armador") if op == "ARM"
-                                 else ("Soldador", "Fecha_Soldadura", "Soldador"))
+    rol, date_col = ("Armador", "Fecha_Armado") if op == "ARM" else ("Soldador", "Fecha_Soldadura")
     end = start + _days(rng, length)
     qualified = [w for w in workers if w.can(rol, now=end > REFERENCE_DAY)]
     if rng.random() < 0.05:
@@ -243,7 +242,7 @@ def _operation(rng: random.Random, log: _Log, row: list[Cell], tag: str, op: str
         if rng.random() < 0.3:  # cancelled and nobody took it again yet
             return None
     worker = rng.choice(qualified)
-    row[_COL[worker_col]] = worker.ref
+    row[_COL[rol]] = worker.ref  # the worker column is named after the role
     log.add(f"INICIAR_{op}", tag, worker, start)
     if end > REFERENCE_DAY:
         return None
@@ -385,10 +384,10 @@ def _operaciones(rng: random.Random, spools: int, workers: list[Worker], log: _L
             if made % tagless_every == tagless_every // 2:
                 rows.append(_tagless_row(rng, line))
             made += 1
-    for r in range(2, len(rows) + 1):
-        if rows[r - 1][_COL[TAG_COLUMN]] is not None:
-            bh, bk = (column_letter(_COL[n] + 1) for n in ("Precio Fabricación", "Precio Embalaje"))
-            rows[r - 1][_COL["Precio Total"]] = Formula(f"=SUM({bh}{r}:{bk}{r})")
+    first, last = (column_letter(_COL[n] + 1) for n in ("Precio Fabricación", "Precio Embalaje"))
+    for r, row in enumerate(rows[1:], start=2):
+        if row[_COL[TAG_COLUMN]] is not None:
+            row[_COL["Precio Total"]] = Formula(f"=SUM({first}{r}:{last}{r})")
     grid_rows = len(rows) + spools // 20 + 50
     return SampleSheet(OPERACIONES, rows, grid_rows, len(V2_1_HEADERS))
 
@@ -412,8 +411,8 @@ def _roles(workers: list[Worker]) -> SampleSheet:
 
 
 def _metadata(log: _Log) -> SampleSheet:
-    events = sorted(log.events, key=lambda e: e.timestamp)
-    rows = [list(METADATA_SAMPLE_HEADERS)] + [e.row() for e in events]
+    log.rows.sort(key=lambda entry: entry[0])
+    rows = [list(METADATA_SAMPLE_HEADERS)] + [row for _, row in log.rows]
     return _sheet(METADATA, rows, cols=len(METADATA_SAMPLE_HEADERS))
 
 
@@ -422,10 +421,11 @@ def _others(rng: random.Random, ops: SampleSheet) -> list[SampleSheet]:
     qc_col = _COL["Fecha_QC_Metrología"]
     inspected = [r[tag_col] for r in ops.rows[1:] if r[tag_col] and r[qc_col] is not None]
     tags = [r[tag_col] for r in ops.rows[1:] if r[tag_col]]
-    last = ops.grid_rows
 
-    def col(name: str) -> str:
-        return column_letter(_COL[name] + 1)
+    def over(function: str, name: str) -> Formula:
+        """``function`` over a whole Operaciones column, down to the grid's last row."""
+        letter = column_letter(_COL[name] + 1)
+        return Formula(f"={function}(Operaciones!{letter}2:{letter}{ops.grid_rows})")
 
     param = [["Parametro", "Valor"], ["Proyecto", "Kronos Registro Piping"], ["Revisión", "R04"],
              ["Fecha corte", REFERENCE_DAY], ["Zona horaria", "America/Santiago"],
@@ -447,13 +447,12 @@ def _others(rng: random.Random, ops: SampleSheet) -> list[SampleSheet]:
                    rng.choice(("Desalineamiento de brida", "Poro en soldadura", "Longitud fuera de tolerancia")),
                    rng.choice(("Producción", "Calidad", "Oficina técnica")),
                    rng.choice(("Abierta", "Cerrada", "Cerrada"))])
-    resumen = [["Indicador", "Valor"],
-               ["Spools", Formula(f"=COUNTA(Operaciones!{col(TAG_COLUMN)}2:{col(TAG_COLUMN)}{last})")],
-               ["Con materiales", Formula(f"=COUNTA(Operaciones!{col('Fecha_Materiales')}2:{col('Fecha_Materiales')}{last})")],
-               ["Armados", Formula(f"=COUNTA(Operaciones!{col('Fecha_Armado')}2:{col('Fecha_Armado')}{last})")],
-               ["Soldados", Formula(f"=COUNTA(Operaciones!{col('Fecha_Soldadura')}2:{col('Fecha_Soldadura')}{last})")],
-               ["Despachados", Formula(f"=COUNTA(Operaciones!{col('Fecha_GD')}2:{col('Fecha_GD')}{last})")],
-               ["Peso total (kg)", Formula(f"=SUM(Operaciones!{col('Peso_Kg')}2:{col('Peso_Kg')}{last})")],
+    resumen = [["Indicador", "Valor"], ["Spools", over("COUNTA", TAG_COLUMN)],
+               ["Con materiales", over("COUNTA", "Fecha_Materiales")],
+               ["Armados", over("COUNTA", "Fecha_Armado")],
+               ["Soldados", over("COUNTA", "Fecha_Soldadura")],
+               ["Despachados", over("COUNTA", "Fecha_GD")],
+               ["Peso total (kg)", over("SUM", "Peso_Kg")],
                ["Avance soldadura", Formula("=IF(B2=0,0,B5/B2)")],
                ["Fecha corte", REFERENCE_DAY]]
     lists = [list(_CLIENTES), list(_UBICACIONES), list(_TIPO_ARMADO[1:]), list(_TIPO_NDT),
