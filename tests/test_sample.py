@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from spoolsheet.audit import EVENT_TYPES, read_events
 from spoolsheet.cli import app
 from spoolsheet.errors import UsageError
-from spoolsheet.sample import (REFERENCE_DAY, fill_workbook, generate, summary, write_sample,
-                               write_xlsx)
+from spoolsheet.sample import (REFERENCE_DAY, SampleSheet, fill_workbook, generate, summary,
+                               write_sample, write_xlsx)
 from spoolsheet.schema import (METADATA, METADATA_HEADERS, OPERACIONES, ROLES, TAG_COLUMN,
                                TRABAJADORES, V2_1_HEADERS)
 from spoolsheet.settings import Settings
@@ -250,6 +250,18 @@ def test_xlsx_holds_exactly_what_was_generated_with_its_grid(tmp_path):
         assert comparable(read[sheet.title].rows) == comparable(sheet.rows), sheet.title
 
 
+def test_grid_corner_when_the_data_reaches_the_last_row(tmp_path):
+    sheets = [SampleSheet("Full", [["a", "b", "c"], [1, 2, 3]], 2, 3),
+              SampleSheet("Short", [["a", "b", "c"], [1]], 2, 5),
+              SampleSheet("Tall", [["a"], [None, "=x"]], 9, 4)]
+    with open_xlsx(write_xlsx(tmp_path / "g.xlsx", sheets)) as wb:
+        assert [(i.title, i.rows, i.cols) for i in wb.sheets()] == [("Full", 2, 3), ("Short", 2, 5),
+                                                                  ("Tall", 9, 4)]
+        assert wb.read_sheet("Tall").rows == [["a"], [None, "=x"]]
+    with pytest.raises(UsageError, match="cannot hold"):
+        SampleSheet("Small", [["a", "b"]], 1, 1)
+
+
 def test_refuses_to_overwrite_unless_asked(tmp_path):
     path = tmp_path / "Kronos.xlsx"
     path.write_bytes(b"precious")
@@ -298,6 +310,11 @@ def test_fill_refuses_a_spreadsheet_with_data(fake_google):
         fill_workbook(wb, generate(5, seed=1))
         fake_google.reset_log()
         with pytest.raises(UsageError, match="not empty"):
+            fill_workbook(wb, generate(5, seed=2))
+    other = fake_google.create_spreadsheet("Otra")
+    fake_google.add_sheet(other, OPERACIONES)
+    with open_google(fake_google, other) as wb:
+        with pytest.raises(UsageError, match="already has sheet.*Operaciones"):
             fill_workbook(wb, generate(5, seed=2))
     assert fake_google.count(kind="write") == 0
 

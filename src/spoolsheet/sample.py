@@ -61,6 +61,11 @@ class SampleSheet:
     grid_rows: int
     grid_cols: int
 
+    def __post_init__(self) -> None:
+        if not self.rows or self.grid_rows < len(self.rows) or self.grid_cols < max(map(len, self.rows)):
+            raise UsageError(f"sheet {self.title!r}: a {self.grid_rows}×{self.grid_cols} grid "
+                             "cannot hold its rows")
+
 
 # --- workers ---------------------------------------------------------------------------------
 
@@ -527,22 +532,24 @@ def _cell_xml(ref: str, value: Cell, sheet: str, row: int) -> str:
 def _sheet_xml(sheet: SampleSheet) -> Iterator[str]:
     """The worksheet part, streamed a batch of rows at a time. Its extent (``dimension`` and an
     empty cell in the bottom-right corner, as ``mark_grid_corner`` does) is the sheet's grid."""
-    width = max(sheet.grid_cols, max(len(r) for r in sheet.rows))
-    height = max(sheet.grid_rows, len(sheet.rows))
+    height, width = sheet.grid_rows, sheet.grid_cols
     letters = [column_letter(c) for c in range(1, width + 1)]
+    corner = f'<c r="{letters[-1]}{height}"/>'
     yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS}>'
            f'<dimension ref="A1:{letters[-1]}{height}"/><sheetData>')
     batch: list[str] = []
     for r, values in enumerate(sheet.rows, start=1):
         cells = "".join(_cell_xml(f"{letters[c]}{r}", v, sheet.title, r)
                         for c, v in enumerate(values) if v is not None and v != "")
+        if r == height and (len(values) < width or values[-1] is None or values[-1] == ""):
+            cells += corner
         batch.append(f'<row r="{r}">{cells}</row>')
         if len(batch) == 1000:
             yield "".join(batch)
             batch.clear()
     yield "".join(batch)
-    if (height, width) != (len(sheet.rows), len(sheet.rows[-1])):
-        yield f'<row r="{height}"><c r="{letters[-1]}{height}"/></row>'
+    if height > len(sheet.rows):
+        yield f'<row r="{height}">{corner}</row>'
     yield "</sheetData></worksheet>"
 
 
