@@ -1,7 +1,135 @@
-"""CLI commands for migrate (being written)."""
+"""``spoolsheet migrate ...`` (thin over ``spoolsheet.migrations``) and ``spoolsheet demo``.
+
+``MIGRATION_DRY_RUN=true`` turns every migration command into a dry run; ``BACKUP_FOLDER_ID``
+is the default backup folder; ``SPOOLSHEET_ACTOR`` names who runs it in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
 
 import typer
 
+from .. import migrations
+from ..migrations import render
+from .common import cli_errors, confirm, console, err_console, state, workbook
+
+migrate_app = typer.Typer(help="Schema migrations: status, plan, up, down, verify, baseline.",
+                          no_args_is_help=True)
+
+TO = typer.Option(None, "--to", help="Stop at this migration id or version (e.g. v3_0_occupation, v2.1).")
+DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan, write nothing (also MIGRATION_DRY_RUN=true).")
+FORCE = typer.Option(False, "--force", help="Do not ask for confirmation.")
+BACKUP_ID = typer.Option(None, "--backup-id", help="Use this existing backup (it must match the workbook now) instead of taking one.")
+FOLDER = typer.Option(None, "--backup-folder", help="Where the backup goes (env BACKUP_FOLDER_ID).")
+BREAK = typer.Option(False, "--break-lock", help="Release a lock left by a crashed run first (admin's escape).")
+TTL = typer.Option(migrations.DEFAULT_TTL, "--lock-ttl", help="Seconds before a lock left by a killed run can be taken over.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Print each step as it happens.")
+
+
+def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, verbose: bool, **options) -> None:
+    """The shared shape of up/down: options from the environment, plan, confirm, run, report."""
+    st = state(ctx)
+    verbose = verbose or st.verbose
+
+    def ask(plan: migrations.Plan) -> bool:
+        console.print(render.plan_view(plan))
+        confirm(f"Apply this {plan.direction} to {plan.workbook}?", force=False)
+        return True
+
+    def progress(step: str) -> None:
+        if verbose:
+            err_console.print(f"step: {step}", highlight=False)
+            err_console.file.flush()
+
+    with workbook(ctx) as wb:
+        report = func(wb, dry_run=dry_run or st.settings.migration_dry_run, force=force,
+                      actor=st.settings.actor, confirm=ask, progress=progress, **options)
+    console.print(render.report_view(report))
+
+
+@migrate_app.command()
+@cli_errors
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Schema version, pending migrations, ledger, last backup and lock (1 read)."""
+    with workbook(ctx) as wb:
+        result = migrations.status(wb)
+    if as_json:
+        console.print_json(json.dumps(result.as_dict(), default=str))
+    else:
+        console.print(render.status_view(result))
+
+
+@migrate_app.command()
+@cli_errors
+def plan(ctx: typer.Context, to: Optional[str] = TO,
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
+    with workbook(ctx) as wb:
+        result = migrations.plan(wb, to=to)
+    if as_json:
+        console.print_json(json.dumps(result.as_dict()))
+    else:
+        console.print(render.plan_view(result))
+
+
+@migrate_app.command()
+@cli_errors
+def up(ctx: typer.Context, to: Optional[str] = TO, dry_run: bool = DRY_RUN, force: bool = FORCE,
+       backup_id: Optional[str] = BACKUP_ID, backup_folder: Optional[str] = FOLDER,
+       break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
+    """Apply pending migrations: lock, verified backup, one atomic write each, verify, record."""
+    _run(ctx, migrations.up, to=to, dry_run=dry_run, force=force, backup_id=backup_id,
+         backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
+         lock_ttl=lock_ttl, verbose=verbose)
+
+
+@migrate_app.command()
+@cli_errors
+def down(ctx: typer.Context, to: Optional[str] = TO, dry_run: bool = DRY_RUN,
+         force: bool = typer.Option(False, "--force", help="Do not ask; revert even while spools are occupied."),
+         backup_id: Optional[str] = BACKUP_ID, backup_folder: Optional[str] = FOLDER,
+         break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
+    """Revert the last migration (or down to --to), after a verified backup."""
+    _run(ctx, migrations.down, to=to, dry_run=dry_run, force=force, backup_id=backup_id,
+         backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
+         lock_ttl=lock_ttl, verbose=verbose)
+
+
+@migrate_app.command()
+@cli_errors
+def verify(ctx: typer.Context) -> None:
+    """Check the workbook holds what its schema version promises; exit 4 if not."""
+    with workbook(ctx) as wb:
+        result = migrations.verify(wb)
+    console.print(render.verify_view(result))
+    if not result.ok:
+        raise typer.Exit(4)
+
+
+@migrate_app.command()
+@cli_errors
+def baseline(ctx: typer.Context,
+             migration_id: str = typer.Argument(..., help="The migration already applied by hand."),
+             dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK,
+             verbose: bool = VERBOSE) -> None:
+    """Adopt a workbook migrated by hand: check it, then record it without changing data."""
+    _run(ctx, lambda wb, **kw: migrations.baseline(wb, migration_id, **kw), force=force,
+         dry_run=dry_run, break_lock=break_lock, verbose=verbose)
+
+
+@cli_errors
+def demo(dir: Path = typer.Option(Path("spoolsheet-demo"), "--dir",
+                                  help="Folder for the demo workbook and its backups.")) -> None:
+    """Create the 2,500-spool sample, show status and plan, back up, migrate to v3.0, verify."""
+    from ..demo import run_demo
+
+    run_demo(dir, console)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `migrate` and `demo` to the root app."""
+    app.add_typer(migrate_app, name="migrate")
+    app.command(name="demo")(demo)

@@ -1,0 +1,83 @@
+"""Rich renderings of plans, reports, status and the ledger, shared by the CLI and the demo."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .ledger import LedgerEntry
+from .runner import Plan, RunReport, Status, VerifyReport
+
+
+def plan_view(plan: Plan) -> RenderableType:
+    title = (f"Plan: {plan.direction} {plan.workbook} ({plan.kind}) from {plan.version} "
+             f"to {plan.target}")
+    if not plan:
+        return Text(f"{title}: nothing to do, the workbook is at {plan.version}.")
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("migration", style="bold")
+    table.add_column("steps")
+    table.add_column("one atomic write")
+    for m in plan.migrations:
+        table.add_row(f"{m.id}\n{m.version_from} → {m.version_to}",
+                      "\n".join(f"• {s}" for s in m.steps), "\n".join(f"• {w}" for w in m.writes))
+    for line in plan.resume:
+        table.add_row("(resume)", line, "ledger status")
+    requests = Text("Requests: " + "; ".join(plan.requests), style="dim")
+    parts: list[RenderableType] = [table, requests]
+    if plan.lock:
+        parts.append(Text(f"Lock held by {plan.lock}", style="yellow"))
+    return Group(*parts)
+
+
+def report_view(report: RunReport) -> RenderableType:
+    if report.dry_run:
+        return Group(plan_view(report.plan), Text("Dry run: nothing was written.", style="bold"))
+    if not report.changed:
+        return Text(f"Nothing to do: the workbook is at {report.version_after}.")
+    lines = [f"{report.action}: {report.version_before} → {report.version_after}"]
+    lines += [f"applied and verified: {', '.join(report.applied)}"] if report.applied else []
+    lines += [f"finished verifying: {', '.join(report.verified)}"] if report.verified else []
+    lines += [f"backup: {report.backup_id}"] if report.backup_id else []
+    r, b = report.requests, report.backup_requests
+    lines.append(f"requests: {r.get('reads', 0)} reads, {r.get('writes', 0)} writes, "
+                 f"{r.get('retries', 0)} retries (backup: {b.get('reads', 0)} reads, "
+                 f"{b.get('writes', 0)} writes); {report.duration_s:.1f} s")
+    return Text("\n".join(lines), style="green")
+
+
+def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
+    table = Table(title="Migration ledger (sheet spoolsheet_migrations)", title_justify="left")
+    for name in ("row", "migration", "version", "status", "when", "who", "seconds", "backup"):
+        table.add_column(name)
+    for e in history:
+        table.add_row(str(e.row), e.migration_id, e.schema_version, e.status, e.applied_at,
+                      e.applied_by, f"{e.duration_s:.1f}" if e.duration_s is not None else "",
+                      e.backup_id)
+    return table if history else Text("The ledger is empty: no migration was ever recorded.")
+
+
+def status_view(status: Status) -> RenderableType:
+    table = Table(show_header=False, title=f"{status.workbook} ({status.kind})", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("schema version", status.version)
+    table.add_row("pending", ", ".join(status.pending) or "none")
+    if status.unverified:
+        table.add_row("never verified", ", ".join(status.unverified) + " (run `migrate up`)")
+    table.add_row("last backup", status.last_backup or "none found")
+    table.add_row("lock", status.lock or "free")
+    if status.checksum_mismatch:
+        table.add_row("changed since applied", ", ".join(status.checksum_mismatch))
+    return Group(table, ledger_view(status.history))
+
+
+def verify_view(report: VerifyReport) -> RenderableType:
+    if report.ok:
+        return Text(f"OK: the workbook holds what {report.version} promises "
+                    f"({', '.join(report.checked) or 'nothing to check at the base version'}).",
+                    style="green")
+    return Text("Verification failed:\n" + "\n".join(f"• {p}" for p in report.problems), style="red")

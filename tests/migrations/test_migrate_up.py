@@ -1,0 +1,126 @@
+"""``up`` end to end on both backends: the change, the ledger, the event, the budget, idempotence."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from migration_helpers import assert_v3, changed_cells
+from spoolsheet import migrations
+from spoolsheet.audit import read_events
+from spoolsheet.errors import UsageError
+from spoolsheet.migrations import v3_0_occupation
+from spoolsheet.migrations.ledger import LEDGER_SHEET, read_ledger
+from spoolsheet.schema import METADATA, OPERACIONES
+
+
+def test_up_applies_v3_and_changes_nothing_else(open_copy, sample_small):
+    wb = open_copy(sample_small)
+    before = wb.read()
+    assert migrations.current_version(wb) == "v2.1"
+
+    report = migrations.up(wb, force=True, actor="tester")
+
+    after = wb.read()
+    assert (report.version_before, report.version_after) == ("v2.1", "v3.0")
+    assert migrations.current_version(wb) == "v3.0"
+    assert_v3(after)
+    assert changed_cells(before, after) == []
+    assert after[OPERACIONES].info.rows == before[OPERACIONES].info.rows
+    # the ledger row: readable, verified, linked to the backup, with the module's checksum
+    [entry] = read_ledger(after)
+    assert entry.migration_id == "v3_0_occupation" and entry.status == "verified"
+    assert entry.schema_version == "v3.0" and entry.applied_by == "tester"
+    assert entry.backup_id == report.backup_id and report.backup_id
+    assert entry.checksum == hashlib.sha256(Path(v3_0_occupation.__file__).read_bytes()).hexdigest()
+    assert entry.duration_s is not None and entry.duration_s >= 0
+    # the Metadata event: valid JSON naming the backup, after every event that was there
+    events = list(read_events(after[METADATA]))
+    [applied] = [e for e in events if e.evento_tipo == "MIGRATION_APPLIED"]
+    assert applied.metadata["backup_id"] == report.backup_id
+    assert applied.metadata["migration_id"] == "v3_0_occupation"
+    assert applied.row > len(before[METADATA].rows)
+    assert migrations.verify(wb).ok
+
+
+def test_second_up_changes_nothing(open_copy, sample_small, backend_kind, fake_google):
+    wb = open_copy(sample_small)
+    migrations.up(wb, force=True)
+    before = wb.read()
+    reads, writes = wb.stats.reads, wb.stats.writes
+
+    report = migrations.up(wb, force=True)
+
+    assert not report.changed and report.applied == [] and report.backup_id is None
+    after = wb.read()
+    assert {t: s.rows for t, s in after.items()} == {t: s.rows for t, s in before.items()}
+    assert wb.stats.writes == writes
+    if backend_kind == "google":
+        assert wb.stats.reads == reads + 2  # up's one read, and this test's
+
+
+def test_google_budget_is_six_requests_besides_the_backup(open_copy, sample_small, fake_google,
+                                                           backend_kind):
+    if backend_kind != "google":
+        pytest.skip("a request budget of the Google backend")
+    wb = open_copy(sample_small)
+    fake_google.reset_log()
+    marks = {}
+    report = migrations.up(wb, force=True,
+                           progress=lambda step: marks.setdefault(step.split(":")[0], len(fake_google.log)))
+    log = fake_google.log
+    ours = log[:marks["lock acquired"]] + log[marks["backup done"]:]
+    assert [(e.method, e.path) for e in ours] == [
+        ("GET", "/v4/spreadsheets/live"),                # read: plan, lock state
+        ("POST", "/v4/spreadsheets/live:batchUpdate"),   # take the lock
+        ("GET", "/v4/spreadsheets/live"),                # confirm the lock, plan on fresh data
+        ("POST", "/v4/spreadsheets/live:batchUpdate"),   # change + ledger + event, atomically
+        ("GET", "/v4/spreadsheets/live"),                # read back, verify
+        ("POST", "/v4/spreadsheets/live:batchUpdate"),   # ledger verified + release the lock
+    ]
+    assert report.requests == {"reads": 3, "writes": 3, "retries": 0}
+
+
+def test_plan_and_dry_run_write_nothing(open_copy, sample_small, backend_kind):
+    wb = open_copy(sample_small)
+    before = wb.read()
+    writes = wb.stats.writes
+
+    plan = migrations.plan(wb)
+    report = migrations.up(wb, dry_run=True, force=True)
+
+    assert wb.stats.writes == writes
+    assert {t: s.rows for t, s in wb.read().items()} == {t: s.rows for t, s in before.items()}
+    assert report.dry_run and not report.changed and report.plan.as_dict() == plan.as_dict()
+    [m] = plan.migrations
+    text = [s.text for s in m.steps]
+    assert text[:3] == ["add column 'Ocupado_Por' (text) at BL (64)",
+                        "add column 'Fecha_Ocupacion' (date) at BM (65)",
+                        "add column 'version' (integer) at BN (66)"]
+    assert any(t.startswith("grow the Operaciones grid from 63 to 66 columns") for t in text)
+    spools = sum(1 for r in before[OPERACIONES].rows[1:] if len(r) > 5 and r[5])
+    assert any(f"backfill version = 0 on {spools:,} spool rows" in t for t in text)
+    assert any("resize 'Operaciones'" in w for w in m.writes)
+    counted = [line for line in plan.requests if line.startswith("1 ")]
+    assert len(counted) == (6 if backend_kind == "google" else 2)
+
+
+def test_up_needs_confirmation_unless_forced(open_copy, sample_small):
+    wb = open_copy(sample_small)
+    shown = []
+    with pytest.raises(UsageError, match="not confirmed"):
+        migrations.up(wb, confirm=lambda plan: shown.append(plan) or False)
+    assert shown and shown[0].target == "v3.0"
+    assert migrations.current_version(wb) == "v2.1"
+    assert LEDGER_SHEET not in wb.sheet_titles()
+
+    report = migrations.up(wb, confirm=lambda plan: True)
+    assert report.applied == ["v3_0_occupation"]
+
+
+def test_unknown_target_is_refused(open_copy, sample_small):
+    wb = open_copy(sample_small)
+    with pytest.raises(UsageError, match="--to 'v9'"):
+        migrations.up(wb, to="v9", force=True)
