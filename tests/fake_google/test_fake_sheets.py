@@ -310,3 +310,27 @@ def test_spreadsheet_properties_and_title_follow_batch_updates(fake, gc, sh):
     sh.update_timezone("America/Santiago")
     assert gc.open_by_key(sh.id).timezone == "America/Santiago"
     assert fake.store.files[sh.id].name == "Kronos R05"
+
+
+def test_merges_keep_the_top_left_value_and_follow_inserted_rows(fake, sh, ws):
+    ws.update([["a", "b"], ["c", "d"]], "A1")
+    ws.merge_cells("A1:B2")
+    assert fake.values(sh.id, "Sheet1") == [["a"]]
+    ws.insert_rows([["new"]], row=1)
+    merges = sh.fetch_sheet_metadata()["sheets"][0]["merges"]
+    assert merges == [{"startRowIndex": 1, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 2}]
+    with pytest.raises(gspread.exceptions.APIError, match="merged range"):
+        ws.unmerge_cells("A2:A3")
+    ws.unmerge_cells("A1:D9")
+    assert "merges" not in sh.fetch_sheet_metadata()["sheets"][0]
+
+
+def test_named_ranges_resolve_in_value_reads(sh, ws):
+    ws.update([["1", "2"], ["3", "4"]], "A1")
+    ws.define_named_range("B1:B2", "Pesos")
+    assert sh.values_get("Pesos")["range"] == "Sheet1!B1:B2"
+    assert ws.get("Pesos") == [["2"], ["4"]]
+    (named,) = sh.list_named_ranges()
+    ws.delete_named_range(named["namedRangeId"])
+    with pytest.raises(gspread.exceptions.APIError, match="Unable to parse range"):
+        sh.values_get("Pesos")
