@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -264,3 +268,30 @@ def test_list_json_shape(live, folder, backend_kind):
     assert ("path" in data) == (backend_kind == "xlsx")
     json.dumps(data)
     assert B.find(live, data["id"], folder=folder).name == data["name"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_xlsx_restore_killed_at_random_moments_can_run_again(live):
+    backup = B.create(live)
+    content = backup_content(live, backup)
+    change_everything(live)
+    changed = fingerprints(live.read())
+    script = ("import spoolsheet.backup as B; from spoolsheet.workbook import Workbook, XlsxBackend; "
+              f"B.restore(Workbook(XlsxBackend({live.id!r})), {backup.id!r})")
+    rng = random.Random()
+    for delay in (0.3, 0.7, 1.1):
+        proc = subprocess.Popen([sys.executable, "-c", script])
+        time.sleep(delay + rng.uniform(0, 0.3))
+        proc.kill()
+        proc.wait()
+        state = Workbook(XlsxBackend(live.id)).read()  # whole: before or after, never half
+        assert (fingerprints(state) == changed
+                or sheet_fingerprint(state[OPERACIONES]) == sheet_fingerprint(content[OPERACIONES]))
+    B.restore(live, backup.id)
+    after = live.read()
+    head = Sheet(content[METADATA].info, after[METADATA].rows[:len(content[METADATA].rows)])
+    assert differences(content[METADATA], head) == []
+    assert {t: sheet_fingerprint(s) for t, s in after.items() if t != METADATA} == {
+        t: sheet_fingerprint(s) for t, s in content.items() if t != METADATA}
+    assert not list(Path(live.id).parent.glob(".*.restore.*"))

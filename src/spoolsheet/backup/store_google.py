@@ -2,8 +2,8 @@
 
 Requests (each through the live backend's HTTP client, so retries, counting and error mapping
 are the workbook layer's): copy = 1 write (``files.copy`` with name, folder and properties in
-one request); find = 1 read (``files.get``); list = 1 read per 1,000 backups (``files.list``
-queried by property); reading a backup = 1 read; recording a verification or trashing = 1
+one request); find = 1 read (``files.get``); list = 1 read of the live metadata and 1 per 1,000
+backups (``files.list`` queried by property); reading a backup = 1 read; recording a verification or trashing = 1
 write each (``files.update``).
 """
 
@@ -128,6 +128,7 @@ class GoogleStore(BackupStore):
         return self._backup(found)
 
     def list(self) -> list[Backup]:
+        self.live.sheets()  # 1 read: an unknown spreadsheet is an error, not "no backups"
         query = f"appProperties has {{ key='{SOURCE_KEY}' and value={_quote(self.live.id)} }} and trashed = false"
         params = {"q": query, "fields": f"nextPageToken,files({FILE_FIELDS})", "pageSize": 1000,
                   "includeItemsFromAllDrives": "true", **ALL_DRIVES}

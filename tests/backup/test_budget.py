@@ -1,0 +1,64 @@
+"""Google request budgets, counted in the fake's own log: the same requests at any row count."""
+
+from __future__ import annotations
+
+import pytest
+from backup_helpers import sibling
+
+from spoolsheet import backup as B
+from spoolsheet.schema import OPERACIONES
+from spoolsheet.testing.fake_google import FakeGoogle
+from spoolsheet.workbook import ChangeSet, Workbook
+
+
+def requests(fake: FakeGoogle, names: dict[str, str]) -> list[tuple[str, str]]:
+    """The logged Sheets/Drive requests, file ids replaced by what they are."""
+    out = []
+    for e in fake.log:
+        if e.kind in ("read", "write"):
+            path = e.path
+            for file_id, name in names.items():
+                path = path.replace(file_id, name)
+            out.append((e.method, path))
+    return out
+
+
+def create_and_restore(fake: FakeGoogle, live: Workbook) -> tuple[list, list]:
+    folder = fake.create_folder("backups")
+    fake.reset_log()
+    backup = B.create(live, folder=folder, verify=True)
+    assert backup.verified
+    created = requests(fake, {live.id: "LIVE", backup.id: "BACKUP"})
+    rows = live.read([OPERACIONES])[OPERACIONES].info.rows
+    live.apply(ChangeSet().set(OPERACIONES, 2, 6, "changed").resize(OPERACIONES, rows=rows + 500))
+    fake.reset_log()
+    safety = B.restore(live, backup.id, folder=folder).safety_backup
+    return created, requests(fake, {live.id: "LIVE", backup.id: "BACKUP", safety.id: "SAFETY"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_create_verify_and_restore_fit_the_budget_at_any_size(open_copy, fake_google, sample_tiny,
+                                                              sample_2500):
+    tiny_live = open_copy(sample_tiny)
+    tiny = create_and_restore(fake_google, tiny_live)
+    fake_google.load_xlsx(sample_2500, "big")
+    big = create_and_restore(fake_google, sibling(tiny_live, "big"))
+    assert big == tiny  # 12 spools or 2,500: the very same requests
+
+    created, restored = big
+    assert created == [
+        ("GET", "/v4/spreadsheets/LIVE"),  # every sheet, one request
+        ("POST", "/drive/v3/files/LIVE/copy"),  # name, folder and manifest in one request
+        ("GET", "/v4/spreadsheets/BACKUP"),  # --verify: the copy, every sheet
+        ("PATCH", "/drive/v3/files/BACKUP"),  # the verification's result, kept with it
+        ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # BACKUP_CREATED in Metadata
+    ]
+    assert restored == [
+        ("GET", "/drive/v3/files/BACKUP"),
+        ("GET", "/v4/spreadsheets/BACKUP"),
+        ("GET", "/v4/spreadsheets/LIVE"),  # the safety backup's read, which the write starts from
+        ("POST", "/drive/v3/files/LIVE/copy"),  # the safety backup
+        ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # the one atomic write, event included
+        ("GET", "/v4/spreadsheets/LIVE"),  # verification
+    ]

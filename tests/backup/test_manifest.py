@@ -1,0 +1,65 @@
+"""The manifest: fingerprints of what was copied, stored compactly enough for Drive."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from spoolsheet.backup.manifest import DRIVE_PROPERTY_BYTES, Manifest, ManifestError, fingerprint
+from spoolsheet.values import Formula
+from spoolsheet.workbook import Sheet, SheetInfo
+
+WHEN = dt.datetime(2026, 1, 26, 17, 14, 45, tzinfo=dt.timezone.utc)
+
+
+def sheet(title: str, rows: list[list[object]], grid=(100, 26)) -> Sheet:
+    return Sheet(SheetInfo(title, 0, 0, *grid), rows)
+
+
+def manifest(sheets: list[Sheet]) -> Manifest:
+    return Manifest.of(source_id="1AbC", source_title="__Kronos_Registro_Piping R04",
+                       source_kind="google", schema_version="v2.1", label="v2.1", created=WHEN,
+                       sheets={s.title: s for s in sheets})
+
+
+def test_properties_fit_drive_and_round_trip():
+    titles = ["Operaciones", "Trabajadores", "Ubicación ñandú", "Métricas – 2026", "Param",
+              "Ponderaciones", "FluorReporte", "NoConformidad", "Metadata", "Listas"]
+    m = manifest([sheet(t, [["x", 1, Formula("=A1")]]) for t in titles])
+    props = m.to_properties()
+    assert all(len((k + v).encode()) <= DRIVE_PROPERTY_BYTES for k, v in props.items())
+    assert Manifest.from_properties(props) == m
+    assert Manifest.from_json(m.to_json()) == m
+    assert Manifest.from_properties({}) is None
+
+
+def test_check_names_each_sheet_that_differs():
+    ops = sheet("Operaciones", [["TAG"], ["MK-1"]])
+    m = manifest([ops, sheet("Roles", [["Id"]])])
+    assert m.check({"Operaciones": ops, "Roles": sheet("Roles", [["Id"]])}) == []
+    changed = sheet("Operaciones", [["TAG"], ["MK-2"]])
+    problems = m.check({"Operaciones": changed, "Roles": sheet("Roles", [["Id"]], grid=(5, 5)),
+                        "New": ops})
+    assert problems == [
+        f"sheet 'Operaciones': content differs from the manifest (fingerprint "
+        f"{fingerprint(changed)}, expected {fingerprint(ops)})",
+        "sheet 'Roles': grid is 5x5, the manifest says 100x26",
+        "sheet 'New' is not in the manifest",
+    ]
+    assert m.check({"Operaciones": ops}) == ["sheet 'Roles' is missing"]
+
+
+def test_a_damaged_manifest_is_an_error():
+    m = manifest([sheet("Operaciones", [["TAG"]])])
+    props = {k: v.replace('"Operaciones"', '"Operacionez"') for k, v in m.to_properties().items()}
+    with pytest.raises(ManifestError, match="damaged"):
+        Manifest.from_properties(props)
+    with pytest.raises(ManifestError, match="not valid JSON"):
+        Manifest.from_json("{")
+
+
+def test_a_manifest_too_large_for_drive_is_refused_before_anything_is_written():
+    m = manifest([sheet(f"Hoja con un nombre largo {i:03}", []) for i in range(60)])
+    with pytest.raises(ManifestError, match="60 sheets"):
+        m.to_properties()
