@@ -14,20 +14,8 @@ from typing import Callable
 import pytest
 
 from spoolsheet.settings import Settings
-from spoolsheet.testing.fake_google import FakeGoogle
+from spoolsheet.testing import FakeGoogle, open_fake
 from spoolsheet.workbook import Workbook, open_workbook
-from spoolsheet.workbook.retry import FAST_RETRY
-
-FAKE_ENDPOINT = "http://fake-google.test"
-
-
-def google_settings(sheet_id: str, **extra) -> Settings:
-    return Settings(sheet_id=sheet_id, google_endpoint=FAKE_ENDPOINT, workbook=None, **extra)
-
-
-def open_google(fake: FakeGoogle, sheet_id: str) -> Workbook:
-    """A Workbook on the fake through gspread, with millisecond retries."""
-    return open_workbook(google_settings(sheet_id), transport=fake.adapter(), retry=FAST_RETRY)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +63,7 @@ def open_copy(tmp_path, fake_google, backend_kind) -> Callable[[Path], Workbook]
             wb = open_workbook(Settings(workbook=target, sheet_id=None))
         else:
             fake_google.load_xlsx(source, "live")
-            wb = open_google(fake_google, "live")
+            wb = open_fake(fake_google, "live")
         opened.append(wb)
         return wb
 

@@ -11,13 +11,13 @@ from spoolsheet.values import Formula
 from spoolsheet.workbook import ChangeSet, open_workbook
 from spoolsheet.workbook.retry import FAST_RETRY, AmbiguousWriteError, RetryPolicy
 
-from conftest import FAKE_ENDPOINT, google_settings, open_google
+from spoolsheet.testing import IN_PROCESS_BASE as FAKE_ENDPOINT, fake_settings, open_fake
 
 
 @pytest.fixture
 def book(fake_google):
     sid = fake_google.create_spreadsheet("Kronos", spreadsheet_id="kronos")
-    wb = open_google(fake_google, sid)
+    wb = open_fake(fake_google, sid)
     wb.apply(ChangeSet()
              .add_sheet("Operaciones", rows=50, cols=5)
              .add_sheet("Metadata", rows=10, cols=3)
@@ -41,7 +41,7 @@ def test_reading_every_sheet_is_one_request(book, fake_google):
 
 def test_sheet_list_is_fetched_once_and_kept_current(fake_google):
     fake_google.create_spreadsheet("Kronos", spreadsheet_id="k2")
-    wb = open_google(fake_google, "k2")
+    wb = open_fake(fake_google, "k2")
     assert wb.sheet_titles() == ["Sheet1"]
     wb.apply(ChangeSet().add_sheet("Nueva", rows=5, cols=5).resize("Sheet1", rows=2000))
     assert wb.sheet_titles() == ["Sheet1", "Nueva"]
@@ -65,7 +65,7 @@ def test_change_across_sheets_is_one_atomic_write(book, fake_google):
 
 def test_a_rejected_batch_changes_nothing(book, fake_google):
     before = fake_google.values("kronos", "Operaciones")
-    stale = open_google(fake_google, "kronos")
+    stale = open_fake(fake_google, "kronos")
     stale.sheets()
     book.apply(ChangeSet().add_sheet("Tmp"))           # the stale copy does not know of "Tmp"
     with pytest.raises(BackendError) as err:
@@ -83,7 +83,7 @@ def test_unknown_sheet_is_refused_before_any_request(book, fake_google):
 
 def test_unknown_spreadsheet_is_not_found(fake_google):
     with pytest.raises(WorkbookNotFound, match="no-such-id"):
-        open_google(fake_google, "no-such-id").sheets()
+        open_fake(fake_google, "no-such-id").sheets()
 
 
 def test_429_storm_is_ridden_out(book, fake_google):
@@ -103,7 +103,7 @@ def test_retry_budget_is_finite(book, fake_google):
 
 
 def test_client_errors_are_never_retried(book, fake_google):
-    fresh = open_google(fake_google, "kronos")  # no sheet list cached: the 400 comes from Google
+    fresh = open_fake(fake_google, "kronos")  # no sheet list cached: the 400 comes from Google
     with pytest.raises(SheetNotFound, match="No existe"):
         fresh.read(["No existe"])
     assert [e.status for e in fake_google.log] == [400] and fresh.stats.retries == 0
@@ -166,7 +166,7 @@ def _service_account(tmp_path, token_uri):
 def test_service_account_key_authenticates_against_the_fake(tmp_path, fake_google):
     fake_google.create_spreadsheet("Kronos", spreadsheet_id="auth")
     key_path, _ = _service_account(tmp_path, f"{FAKE_ENDPOINT}/token")
-    wb = open_workbook(google_settings("auth", credentials_file=key_path),
+    wb = open_workbook(fake_settings("auth", credentials_file=key_path),
                        transport=fake_google.adapter(), retry=FAST_RETRY)
     assert wb.sheet_titles() == ["Sheet1"]
     assert [e.kind for e in fake_google.log][:1] == ["token"]
