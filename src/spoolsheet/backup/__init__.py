@@ -29,7 +29,7 @@ from ..migrations.ledger import schema_version
 from ..schema import METADATA
 from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook
 from ..workbook.base import trim
-from .manifest import Manifest, ManifestError, SheetEntry
+from .manifest import Fingerprinter, Manifest, ManifestError, SheetEntry
 from .store import Backup, BackupNotFound, BackupStore, ForeignBackup, backup_name, check_label
 from .store_google import GoogleStore
 from .store_xlsx import XlsxStore
@@ -76,6 +76,20 @@ def _rows_tracker(progress: Progress | None, description: str,
 
 # --- comparing ---------------------------------------------------------------------------------
 
+class Fingerprints:
+    """``sheet_fingerprint`` computed once per sheet as read: a restore compares each sheet
+    against the manifest, the live workbook and the result, and hashing 50,000 rows is not free."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[Sheet, str]] = {}
+
+    def __call__(self, sheet: Sheet) -> str:
+        hit = self._seen.get(id(sheet))
+        if hit is None or hit[0] is not sheet:
+            hit = self._seen[id(sheet)] = (sheet, sheet_fingerprint(sheet))
+        return hit[1]
+
+
 @dataclass
 class Comparison:
     problems: list[str] = field(default_factory=list)
@@ -84,7 +98,7 @@ class Comparison:
 
 
 def compare(expected: Mapping[str, Sheet], found: Mapping[str, Sheet], *, what: str,
-            audit_may_grow: bool = False) -> Comparison:
+            audit_may_grow: bool = False, full: Fingerprinter = sheet_fingerprint) -> Comparison:
     """Sheet by sheet, then cell by cell where a sheet differs; ``what`` names ``found``.
 
     With ``audit_may_grow``, Metadata rows added after the expected ones are a note, not a
@@ -96,7 +110,7 @@ def compare(expected: Mapping[str, Sheet], found: Mapping[str, Sheet], *, what: 
         if got is None:
             out.problems.append(f"sheet {title!r} is missing in {what}")
             continue
-        if sheet_fingerprint(want) == sheet_fingerprint(got):
+        if full(want) == full(got):
             continue
         if audit_may_grow and title == METADATA and len(got.rows) > len(want.rows):
             head = Sheet(want.info, got.rows[:len(want.rows)])
@@ -149,7 +163,8 @@ def create(workbook: Workbook, *, folder: str | None = None, label: str | None =
 
 def _create(workbook: Workbook, store: BackupStore, *, label: str | None, verify: bool,
             dry_run: bool, now: dt.datetime | None, actor: str | None,
-            progress: Progress | None, log: bool = True) -> tuple[Backup, dict[str, Sheet]]:
+            progress: Progress | None, log: bool = True,
+            full: Fingerprinter = sheet_fingerprint) -> tuple[Backup, dict[str, Sheet]]:
     """``create``, also handing back the sheets it read (restore writes over them)."""
     created = _utc(now)
     if label is not None:
@@ -164,7 +179,7 @@ def _create(workbook: Workbook, store: BackupStore, *, label: str | None, verify
         manifest = Manifest.of(source_id=workbook.id, source_title=workbook.title,
                                source_kind=workbook.kind, schema_version=version, label=label,
                                created=created, sheets=sheets,
-                               progress=_rows_tracker(progress, "fingerprinting", sheets))
+                               progress=_rows_tracker(progress, "fingerprinting", sheets), full=full)
         name = backup_name(workbook.title, label, created)
         if dry_run:
             store.check_folder()
@@ -220,10 +235,10 @@ def _read(store: BackupStore, backup: Backup, progress: Progress | None) -> dict
         return wb.read()
 
 
-def _manifest_problems(backup: Backup, content: Mapping[str, Sheet],
-                       progress: Progress | None) -> list[str]:
+def _manifest_problems(backup: Backup, content: Mapping[str, Sheet], progress: Progress | None,
+                       full: Fingerprinter = sheet_fingerprint) -> list[str]:
     assert backup.manifest is not None
-    return backup.manifest.check(content, _rows_tracker(progress, "checking", content))
+    return backup.manifest.check(content, _rows_tracker(progress, "checking", content), full)
 
 
 def verify(workbook: Workbook, backup_id: str, *, against_source: bool = False,
@@ -299,7 +314,8 @@ class RestoreReport:
     forced: list[str] = field(default_factory=list)  # the backup's verification problems, if --force
 
 
-def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet]) -> ChangeSet:
+def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet],
+                     full: Fingerprinter = sheet_fingerprint) -> ChangeSet:
     """The change set that turns ``live`` (as read) into ``content``: grids, cells and sheets.
 
     Sheets already equal are left alone; in the others every cell over both extents is written
@@ -311,7 +327,7 @@ def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet]) ->
         if cur is None:
             changes.add_sheet(title, info.rows, info.cols)
             extent = sheet
-        elif sheet_fingerprint(cur) == sheet_fingerprint(sheet):
+        elif full(cur) == full(sheet):
             continue
         else:
             changes.resize(title, info.rows, info.cols)
@@ -373,8 +389,8 @@ def _restore(workbook: Workbook, store: BackupStore, backup: Backup, staged: Wor
              content: dict[str, Sheet], *, dry_run: bool, force: bool, actor: str | None,
              progress: Progress | None) -> RestoreReport:
     assert backup.manifest is not None
-    report = RestoreReport(backup, dry_run)
-    problems = _manifest_problems(backup, content, progress)
+    report, full = RestoreReport(backup, dry_run), Fingerprints()
+    problems = _manifest_problems(backup, content, progress, full)
     if problems and not force:
         raise VerificationError(f"backup {backup.id} does not match its manifest ({problems[0]}); "
                                 "refusing to restore it (--force restores it anyway)")
@@ -385,11 +401,11 @@ def _restore(workbook: Workbook, store: BackupStore, backup: Backup, staged: Wor
         else:
             report.safety_backup, live = _create(workbook, store, label=SAFETY_LABEL, verify=False,
                                                  dry_run=False, now=None, actor=actor,
-                                                 progress=progress, log=False)
+                                                 progress=progress, log=False, full=full)
         for title, sheet in content.items():
             if title not in live:
                 report.sheets_added.append(title)
-            elif sheet_fingerprint(live[title]) == sheet_fingerprint(sheet):
+            elif full(live[title]) == full(sheet):
                 report.sheets_unchanged.append(title)
             else:
                 report.sheets_restored.append(title)
@@ -408,8 +424,8 @@ def _restore(workbook: Workbook, store: BackupStore, backup: Backup, staged: Wor
                           "sheets_removed": report.sheets_removed, "forced": bool(problems)})
         expected, extra = _with_event(content, event)
         with _phase(progress, "writing the workbook"):
-            after = store.roll_back(staged, content, rollback_changes(live, content), extra)
-        result = compare(expected, after, what="the restored workbook")
+            after = store.roll_back(staged, content, rollback_changes(live, content, full), extra)
+        result = compare(expected, after, what="the restored workbook", full=full)
     if result.problems:
         raise VerificationError(f"the restore of backup {backup.id} was written but the result "
                                 f"differs ({result.problems[0]}); the state before the restore "

@@ -43,8 +43,12 @@ class SheetEntry:
     fingerprint: str
 
 
-def fingerprint(sheet: Sheet) -> str:
-    return sheet_fingerprint(sheet)[:FINGERPRINT_CHARS]
+Fingerprinter = Callable[[Sheet], str]
+
+
+def fingerprint(sheet: Sheet, full: Fingerprinter = sheet_fingerprint) -> str:
+    """The manifest's fingerprint of a sheet; ``full`` may be a cached ``sheet_fingerprint``."""
+    return full(sheet)[:FINGERPRINT_CHARS]
 
 
 def workbook_fingerprint(entries: Iterable[SheetEntry]) -> str:
@@ -56,7 +60,8 @@ def workbook_fingerprint(entries: Iterable[SheetEntry]) -> str:
 
 
 def utc_iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC to the microsecond (backups made within one second still sort)."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,13 @@ class Manifest:
     @classmethod
     def of(cls, *, source_id: str, source_title: str, source_kind: str, schema_version: str,
            label: str, created: dt.datetime, sheets: Mapping[str, Sheet],
-           progress: Callable[[Sheet], None] | None = None) -> "Manifest":
+           progress: Callable[[Sheet], None] | None = None,
+           full: Fingerprinter = sheet_fingerprint) -> "Manifest":
         """The manifest of ``sheets`` (every sheet of the workbook, in workbook order);
         ``progress`` is called after each sheet."""
         entries = []
         for s in sheets.values():
-            entries.append(SheetEntry(s.title, s.info.rows, s.info.cols, fingerprint(s)))
+            entries.append(SheetEntry(s.title, s.info.rows, s.info.cols, fingerprint(s, full)))
             if progress:
                 progress(s)
         return cls(source_id, source_title, source_kind, schema_version, label,
@@ -88,8 +94,8 @@ class Manifest:
     def sheet(self, title: str) -> SheetEntry | None:
         return next((e for e in self.sheets if e.title == title), None)
 
-    def check(self, sheets: Mapping[str, Sheet],
-              progress: Callable[[Sheet], None] | None = None) -> list[str]:
+    def check(self, sheets: Mapping[str, Sheet], progress: Callable[[Sheet], None] | None = None,
+              full: Fingerprinter = sheet_fingerprint) -> list[str]:
         """What in ``sheets`` does not match this manifest, one line per sheet (empty: all match)."""
         problems = []
         for e in self.sheets:
@@ -101,9 +107,9 @@ class Manifest:
             elif (found.info.rows, found.info.cols) != (e.rows, e.cols):
                 problems.append(f"sheet {e.title!r}: grid is {found.info.rows}x{found.info.cols}, "
                                 f"the manifest says {e.rows}x{e.cols}")
-            elif fingerprint(found) != e.fingerprint:
+            elif fingerprint(found, full) != e.fingerprint:
                 problems.append(f"sheet {e.title!r}: content differs from the manifest "
-                                f"(fingerprint {fingerprint(found)}, expected {e.fingerprint})")
+                                f"(fingerprint {fingerprint(found, full)}, expected {e.fingerprint})")
         problems += [f"sheet {t!r} is not in the manifest" for t in sheets if self.sheet(t) is None]
         return problems
 

@@ -180,7 +180,9 @@ class XlsxStore(BackupStore):
             self._sweep_stale_stages()
             staged = self.live_path.with_name(f".{self.live_path.name}.restore.{os.getpid()}.xlsx")
             copy_durably(path, staged)
-        wb = Workbook(XlsxBackend(staged or path))
+        backend = XlsxBackend(staged or path)
+        backend.stats = self.live.stats  # its loads and saves count with the live workbook's
+        wb = Workbook(backend)
         try:
             yield wb
         finally:

@@ -1,0 +1,96 @@
+"""Requests and wall time of backup create --verify, verify --against-source and restore.
+
+Run on demand:  python bench/bench_backup.py [--spools 2500 50000] [--latency 0.05]
+Both backends: .xlsx is a real file on disk; Google is the in-process fake reached through the
+real gspread client, with an injected latency per request. For .xlsx it also prints restore's
+cost against one plain openpyxl load-and-save of the same file, measured in the same run
+(the goal: at most 1.5 times, the safety backup excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+from rich.progress import Progress
+
+from spoolsheet import backup as B
+from spoolsheet.sample import write_sample
+from spoolsheet.schema import OPERACIONES
+from spoolsheet.settings import Settings
+from spoolsheet.testing.fake_google import FakeGoogle
+from spoolsheet.workbook import ChangeSet, Workbook, open_workbook
+
+ENDPOINT = "http://fake-google.test"
+#: Progress phases that belong to restore's safety backup (see ``spoolsheet.backup._create``).
+SAFETY_PHASES = ("reading the workbook", "fingerprinting", "copying to")
+
+
+def requests(wb: Workbook, before: dict[str, int]) -> str:
+    now = wb.stats.snapshot()
+    return f"{now['reads'] - before['reads']}r+{now['writes'] - before['writes']}w"
+
+
+def timed(wb: Workbook, call):
+    before, t0 = wb.stats.snapshot(), time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - t0, requests(wb, before)
+
+
+def change(wb: Workbook) -> None:
+    """A migration-like change to roll back: a cell edited, three columns added."""
+    ops = wb.read([OPERACIONES])[OPERACIONES]
+    wb.apply(ChangeSet().set(OPERACIONES, 2, 1, "changed")
+             .set_row(OPERACIONES, 1, ops.info.cols + 1, ["Ocupado_Por", "Fecha_Ocupacion", "version"]))
+
+
+def run(label: str, wb: Workbook, folder: str | None) -> dict[str, float]:
+    print(f"\n{label}")
+    print(f"  {'operation':<34}{'requests':>10}{'seconds':>10}")
+    backup, seconds, used = timed(wb, lambda: B.create(wb, folder=folder, verify=True))
+    print(f"  {'create --verify':<34}{used:>10}{seconds:>10.2f}")
+    _, seconds, used = timed(wb, lambda: B.verify(wb, backup.id, folder=folder, against_source=True))
+    print(f"  {'verify --against-source':<34}{used:>10}{seconds:>10.2f}")
+    change(wb)
+    with Progress(disable=True) as phases:
+        _, seconds, used = timed(wb, lambda: B.restore(wb, backup.id, folder=folder, progress=phases))
+    safety = sum(t.finished_time or 0 for t in phases.tasks if t.description.startswith(SAFETY_PHASES))
+    print(f"  {'restore (with its safety backup)':<34}{used:>10}{seconds:>10.2f}")
+    print(f"  {'  of which the safety backup':<34}{'':>10}{safety:>10.2f}")
+    return {"restore": seconds, "safety": safety}
+
+
+def plain_load_save(path: Path) -> float:
+    t0 = time.perf_counter()
+    openpyxl.load_workbook(path).save(path.with_name("plain_" + path.name))
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spools", type=int, nargs="+", default=[2500, 50000])
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per fake request")
+    args = parser.parse_args()
+    for spools in args.spools:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_sample(Path(tmp) / "Kronos.xlsx", spools=spools, seed=1)
+            print(f"\n=== {spools:,} spools ({path.stat().st_size / 1e6:.1f} MB .xlsx) ===")
+            plain = plain_load_save(path)
+            xlsx = run(".xlsx", open_workbook(Settings(workbook=path, sheet_id=None)), None)
+            print(f"  plain openpyxl load+save: {plain:.2f} s; restore without its safety backup: "
+                  f"{(xlsx['restore'] - xlsx['safety']) / plain:.2f}x, with it: "
+                  f"{xlsx['restore'] / plain:.2f}x (goal: at most 1.5x)")
+            fake = FakeGoogle()
+            fake.load_xlsx(path, "bench")
+            folder = fake.create_folder("backups")
+            fake.latency = args.latency
+            wb = open_workbook(Settings(sheet_id="bench", google_endpoint=ENDPOINT, workbook=None),
+                               transport=fake.adapter())
+            run(f"google (fake, {args.latency * 1000:.0f} ms per request)", wb, folder)
+
+
+if __name__ == "__main__":
+    main()
