@@ -297,6 +297,25 @@ def test_include_grid_data_read(sh, ws):
     ]
     assert row["values"][5] == {"userEnteredValue": {"formulaValue": "=A1"}}  # not computed: documented
     assert grid_cells(sh, ["Sheet1!A2:B2"])["sheets"][0]["data"][0]["startRow"] == 1
+    params = {"ranges": "Sheet1!A2:B2", "fields": "sheets.data.rowData.values.effectiveValue"}
+    assert sh.client.spreadsheets_get(sh.id, params=params) == {
+        "sheets": [
+            {
+                "data": [
+                    {
+                        "rowData": [
+                            {
+                                "values": [
+                                    {"effectiveValue": {"stringValue": "MK-1"}},
+                                    {"effectiveValue": {"numberValue": 3}},
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
 
 
 def test_spreadsheet_get_without_grid_data_has_no_data(sh):

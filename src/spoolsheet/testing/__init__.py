@@ -19,7 +19,8 @@ def fake_settings(sheet_id: str, *, endpoint: str = IN_PROCESS_BASE, **extra: ob
     return Settings(sheet_id=sheet_id, google_endpoint=endpoint, workbook=None, **extra)
 
 
-def open_fake(fake: FakeGoogle, sheet_id: str, *, retry: RetryPolicy = FAST_RETRY,
-              **extra: object) -> Workbook:
+def open_fake(
+    fake: FakeGoogle, sheet_id: str, *, retry: RetryPolicy = FAST_RETRY, **extra: object
+) -> Workbook:
     """A Workbook on ``fake``'s spreadsheet ``sheet_id``, through the in-process adapter."""
     return open_workbook(fake_settings(sheet_id, **extra), transport=fake.adapter(), retry=retry)

@@ -21,6 +21,7 @@ from .errors import ApiError
 from .messages import ApiRequest
 from .sheets import spreadsheet_resource
 from .state import NamedRange, Sheet, Spreadsheet, Store, check_grid, new_sheet_properties, shift_box
+from .values import number
 
 Handler = Callable[[Store, Spreadsheet, dict[str, Any]], dict[str, Any] | None]
 
@@ -116,7 +117,7 @@ def batch_update(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str
     result: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
         result["updatedSpreadsheet"] = spreadsheet_resource(
-            work, [], bool(body.get("responseIncludeGridData")), None
+            work, [], bool(body.get("responseIncludeGridData"))
         )
     return result
 
@@ -175,7 +176,7 @@ def _normalise_cell(cell: dict[str, Any]) -> dict[str, Any]:
     entered = cell.get("userEnteredValue")
     if entered is not None:
         if "numberValue" in entered:
-            entered["numberValue"] = float(entered["numberValue"])
+            entered.update(number(entered["numberValue"]))
         if entered.get("stringValue") == "" or not entered:
             del cell["userEnteredValue"]
     return cell

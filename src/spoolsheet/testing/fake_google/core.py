@@ -106,7 +106,7 @@ class FakeGoogle:
         kind = classify(req)
         with self._lock:
             fault = self.faults.take(kind) if kind in ("read", "write") else None
-            entry = LogEntry(req.method, req.path.partition("?")[0], kind, self._user(req), fault=fault)
+            entry = LogEntry(req.method, req.path, kind, self._user(req), fault=fault)
             self.log.append(entry)
         return Exchange(self, req, entry)
 
@@ -233,7 +233,8 @@ class FakeGoogle:
         return sheet.row_count, sheet.col_count
 
     def _sheet(self, spreadsheet_id: str, sheet_title: str) -> Sheet:
-        sheet = self.store.spreadsheet(spreadsheet_id).sheet_by_title(sheet_title)
+        spreadsheet = self.store.spreadsheets.get(spreadsheet_id)
+        sheet = spreadsheet.sheet_by_title(sheet_title) if spreadsheet else None
         if sheet is None:
-            raise KeyError(f"no sheet {sheet_title!r} in {spreadsheet_id}")
+            raise KeyError(f"no sheet {sheet_title!r} in spreadsheet {spreadsheet_id!r}")
         return sheet

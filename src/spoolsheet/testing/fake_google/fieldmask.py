@@ -90,6 +90,17 @@ def subtree(mask: Mask | None, *path: str) -> Mask | None:
     return mask
 
 
+def settled(mask: Mask | None, *path: str) -> Mask | None:
+    """A copy of ``mask`` taking everything below ``path``: for answers whose part there was
+    already cut to the mask while being built (a big grid need not be walked twice)."""
+    if not path or mask is None or "*" in mask:
+        return None if not path else mask
+    head, *rest = path
+    if head not in mask or mask[head] is None:
+        return mask
+    return {**mask, head: settled(mask[head], *rest)}
+
+
 def selects(mask: Mask | None, *path: str) -> bool:
     """Does the mask ask for anything at or below ``path``?"""
     for key in path:

@@ -16,7 +16,7 @@ from .errors import bad_request
 from .grid import Grid
 from .messages import ApiRequest
 from .state import Sheet, Spreadsheet, Store, check_grid, grid_range, new_sheet_properties
-from .values import cell_from_input, effective_value, format_value, render
+from .values import cell_from_input, effective_value, formatted_value, render
 
 # --- reading -----------------------------------------------------------------------------------
 
@@ -281,31 +281,43 @@ def values_batch_clear(store: Store, req: ApiRequest, spreadsheet_id: str) -> di
 # --- spreadsheets ------------------------------------------------------------------------------
 
 
-def cell_data(cell: dict[str, Any], mask: fieldmask.Mask | None) -> dict[str, Any]:
-    """CellData of a stored cell, computed fields included, cut down to the mask."""
+_CELL_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "userEnteredValue": lambda cell: cell.get("userEnteredValue"),
+    "effectiveValue": effective_value,
+    "formattedValue": formatted_value,
+    "userEnteredFormat": lambda cell: cell.get("userEnteredFormat"),
+    "effectiveFormat": lambda cell: cell.get("userEnteredFormat"),  # formats are not computed
+    "note": lambda cell: cell.get("note"),
+}
+CellFields = list[tuple[str, Callable[[dict[str, Any]], Any], fieldmask.Mask | None]]
+
+
+def cell_fields(mask: fieldmask.Mask | None) -> CellFields:
+    """The CellData fields a mask asks for (with their getters and sub-masks), worked out once."""
+    if mask is None or "*" in mask:
+        return [(key, get, None) for key, get in _CELL_FIELDS.items()]
+    return [(key, get, mask[key]) for key, get in _CELL_FIELDS.items() if key in mask]
+
+
+def cell_data(cell: dict[str, Any], fields: CellFields) -> dict[str, Any]:
+    """CellData of a stored cell, computed fields included, only the fields asked for."""
     data: dict[str, Any] = {}
-    if "userEnteredValue" in cell:
-        data["userEnteredValue"] = cell["userEnteredValue"]
-        effective = effective_value(cell)
-        if effective is not None:
-            number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
-            data["effectiveValue"] = effective
-            data["formattedValue"] = format_value(effective, number_format)
-    for key in ("userEnteredFormat", "note"):
-        if key in cell:
-            data[key] = cell[key]
-    if "userEnteredFormat" in cell:
-        data["effectiveFormat"] = cell["userEnteredFormat"]
-    return fieldmask.select(data, mask)
+    if cell:
+        for key, get, sub in fields:
+            value = get(cell)
+            if value is not None:
+                data[key] = value if sub is None else fieldmask.select(value, sub)
+    return data
 
 
-def grid_data(sheet: Sheet, box: Box, mask: fieldmask.Mask | None) -> dict[str, Any]:
-    """GridData for a box: rows trimmed of trailing empty cells, trailing empty rows dropped."""
+def grid_data(sheet: Sheet, box: Box, mask: fieldmask.Mask | None, fields: CellFields) -> dict[str, Any]:
+    """GridData for a box, cut to the mask: rows trimmed of trailing empty cells, trailing empty
+    rows dropped (after masking, as the API does)."""
     row0, col0, row1, col1 = box
     grid = sheet.grid
     rows: list[dict[str, Any]] = []
     for r in range(row0, min(row1, len(grid.rows))):
-        cells = [cell_data(grid.get(r, c), mask) for c in range(col0, min(col1, len(grid.rows[r])))]
+        cells = [cell_data(grid.get(r, c), fields) for c in range(col0, min(col1, len(grid.rows[r])))]
         while cells and not cells[-1]:
             cells.pop()
         rows.append({"values": cells} if cells else {})
@@ -318,13 +330,17 @@ def grid_data(sheet: Sheet, box: Box, mask: fieldmask.Mask | None) -> dict[str, 
         data["startColumn"] = col0
     if rows:
         data["rowData"] = rows
-    return data
+    if mask is None or "*" in mask:
+        return data
+    return {key: value for key, value in data.items() if key in mask}
 
 
 def spreadsheet_resource(
-    spreadsheet: Spreadsheet, ranges: list[str], include_grid: bool, cell_mask: fieldmask.Mask | None
+    spreadsheet: Spreadsheet, ranges: list[str], include_grid: bool, data_mask: fieldmask.Mask | None = None
 ) -> dict[str, Any]:
-    """The Spreadsheet resource; with ``ranges`` only the sheets they touch, one GridData per range."""
+    """The Spreadsheet resource; with ``ranges`` only the sheets they touch, one GridData per range
+    (already cut to ``data_mask``, the mask below ``sheets.data``)."""
+    fields = cell_fields(fieldmask.subtree(data_mask, "rowData", "values"))
     boxes: dict[int, list[Box]] = {}
     for text in ranges:
         sheet, box = spreadsheet.box(text)
@@ -336,7 +352,7 @@ def spreadsheet_resource(
         entry: dict[str, Any] = {"properties": spreadsheet.sheet_properties(sheet)}
         if include_grid:
             wanted = boxes.get(sheet.sheet_id, [(0, 0, sheet.row_count, sheet.col_count)])
-            entry["data"] = [grid_data(sheet, box, cell_mask) for box in wanted]
+            entry["data"] = [grid_data(sheet, box, data_mask, fields) for box in wanted]
         if sheet.merges:
             entry["merges"] = [grid_range(sheet.sheet_id, box) for box in sheet.merges]
         sheets.append(entry)
@@ -359,9 +375,9 @@ def spreadsheets_get(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict
         raise bad_request(str(exc)) from None
     # With a field mask the API ignores includeGridData and returns whatever the mask names.
     include = req.flag("includeGridData") if mask is None else fieldmask.selects(mask, "sheets", "data")
-    cell_mask = fieldmask.subtree(mask, "sheets", "data", "rowData", "values")
-    resource = spreadsheet_resource(spreadsheet, req.params("ranges"), include, cell_mask)
-    return fieldmask.select(resource, mask)
+    data_mask = fieldmask.subtree(mask, "sheets", "data")
+    resource = spreadsheet_resource(spreadsheet, req.params("ranges"), include, data_mask)
+    return fieldmask.select(resource, fieldmask.settled(mask, "sheets", "data"))
 
 
 def spreadsheets_create(store: Store, req: ApiRequest) -> dict[str, Any]:
@@ -384,4 +400,4 @@ def spreadsheets_create(store: Store, req: ApiRequest) -> dict[str, Any]:
         base["gridProperties"].update(grid_props)
         sheets.append(Sheet({**base, **given}, Grid()))
     spreadsheet = store.add_spreadsheet(title, [], sheets=sheets, **props)
-    return spreadsheet_resource(spreadsheet, [], False, None)
+    return spreadsheet_resource(spreadsheet, [], False)

@@ -148,16 +148,15 @@ class Spreadsheet:
 
     def locate(self, text: str) -> tuple[Sheet, a1.A1]:
         """A client's range -> (sheet, parsed range); 400 "Unable to parse range" otherwise."""
+        parsed: a1.A1 | None
         try:
             parsed = a1.parse(text, [s.title for s in self.sheets])
+            sheet = self.sheets[0] if parsed.sheet is None else self.sheet_by_title(parsed.sheet)
         except ValueError:
             named = self._named_range(text)
-            if named is None:
-                raise bad_request(f"Unable to parse range: {text}") from None
-            sheet = self.sheet_by_id(named.sheet_id)
-            return sheet, a1.A1(sheet.title, *named.box)  # type: ignore[union-attr]
-        sheet = self.sheets[0] if parsed.sheet is None else self.sheet_by_title(parsed.sheet)
-        if sheet is None:
+            sheet = None if named is None else self.sheet_by_id(named.sheet_id)
+            parsed = None if named is None else a1.A1(None, *named.box)
+        if sheet is None or parsed is None:
             raise bad_request(f"Unable to parse range: {text}")
         return sheet, parsed
 

@@ -2,7 +2,8 @@
 
 A cell is stored the way the API describes it (a ``CellData`` dict): ``userEnteredValue`` holds
 exactly one of stringValue / numberValue / boolValue / formulaValue, ``userEnteredFormat`` may hold
-a ``numberFormat``, ``note`` a note. Cell dicts are never mutated in place (grids share them
+a ``numberFormat``, ``note`` a note. Integral numbers are kept as ints so they travel as ``3``,
+not ``3.0``, as Google prints them. Cell dicts are never mutated in place (grids share them
 between copies), every write builds a new dict.
 
 Formulas: only plain arithmetic on literals (``=1+1``, ``=3/2``, ``=(2+3)*4^2``) is evaluated;
@@ -31,6 +32,12 @@ _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # --- writing -----------------------------------------------------------------------------------
 
 
+def number(value: float) -> dict[str, int | float]:
+    """A numberValue, integral numbers as ints (JSON ``42``, as the API answers, not ``42.0``)."""
+    value = float(value)
+    return {"numberValue": int(value) if value.is_integer() and abs(value) < 2**53 else value}
+
+
 def to_serial(value: dt.date | dt.datetime) -> float:
     """A date or datetime -> Sheets serial number (days since 1899-12-30)."""
     if not isinstance(value, dt.datetime):
@@ -56,21 +63,23 @@ def parse_user_entered(text: str, locale: str) -> tuple[dict[str, Any], dict[str
     stripped = text.strip()
     if stripped.upper() in ("TRUE", "FALSE"):
         return {"boolValue": stripped.upper() == "TRUE"}, None
+    if stripped[:1].isalpha():  # fast path for the common case: words are text
+        return {"stringValue": text}, None
     if _NUMBER.match(stripped):
-        return {"numberValue": float(stripped)}, None
+        return number(float(stripped)), None
     if _GROUPED.match(stripped):
         decimals = "." + "0" * len(stripped.partition(".")[2]) if "." in stripped else ""
         value = float(stripped.replace(",", ""))
-        return {"numberValue": value}, _number_format("NUMBER", "#,##0" + decimals)
+        return number(value), _number_format("NUMBER", "#,##0" + decimals)
     if match := _PERCENT.match(stripped):
         decimals = len(match[1].partition(".")[2])
         pattern = "0" + ("." + "0" * decimals if decimals else "") + "%"
-        return {"numberValue": float(match[1]) / 100}, _number_format("PERCENT", pattern)
+        return number(float(match[1]) / 100), _number_format("PERCENT", pattern)
     date = _parse_date(stripped, locale)
     if date is not None:
         value, pattern = date
         kind = "DATE_TIME" if "h" in pattern else "DATE"
-        return {"numberValue": to_serial(value)}, _number_format(kind, pattern)
+        return number(to_serial(value)), _number_format(kind, pattern)
     return {"stringValue": text}, None
 
 
@@ -96,11 +105,12 @@ def cell_from_input(value: Any, user_entered: bool, locale: str, old: dict[str, 
     Formatting and notes of the old cell survive, as in Sheets; an empty string clears the value.
     Callers skip JSON null themselves (null leaves the cell alone).
     """
-    cell = {k: v for k, v in old.items() if k != "userEnteredValue"}
+    cell = dict(old)
+    cell.pop("userEnteredValue", None)
     if isinstance(value, bool):
         entered: dict[str, Any] | None = {"boolValue": value}
     elif isinstance(value, (int, float)):
-        entered = {"numberValue": float(value)}
+        entered = number(value)
     elif value == "":
         entered = None
     elif user_entered:
@@ -156,13 +166,8 @@ def effective_value(cell: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if "formulaValue" in entered:
         result = evaluate_formula(entered["formulaValue"])
-        return None if result is None else {"numberValue": result}
-    return dict(entered)
-
-
-def json_number(value: float) -> int | float:
-    """Integral floats travel as JSON integers, like the API's ``42`` rather than ``42.0``."""
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+        return None if result is None else number(result)
+    return entered
 
 
 def render(cell: dict[str, Any], option: str, date_time_option: str = "SERIAL_NUMBER") -> Any:
@@ -180,8 +185,16 @@ def render(cell: dict[str, Any], option: str, date_time_option: str = "SERIAL_NU
         is_date = bool(number_format) and number_format.get("type") in ("DATE", "DATE_TIME", "TIME")
         if is_date and date_time_option == "FORMATTED_STRING":
             return format_value(effective, number_format)
-        return json_number(effective["numberValue"])
+        return effective["numberValue"]
     return next(iter(effective.values()))
+
+
+def formatted_value(cell: dict[str, Any]) -> str | None:
+    """The ``formattedValue`` of a cell, None when it has no value."""
+    effective = effective_value(cell)
+    if effective is None:
+        return None
+    return format_value(effective, cell.get("userEnteredFormat", {}).get("numberFormat"))
 
 
 def format_value(effective: dict[str, Any], number_format: dict[str, Any] | None) -> str:
@@ -268,7 +281,5 @@ def python_value(cell: dict[str, Any]) -> Any:
     entered = cell.get("userEnteredValue")
     if not entered:
         return None
-    ((kind, value),) = entered.items()
-    if kind == "numberValue":
-        return json_number(value)
+    ((_, value),) = entered.items()
     return value

@@ -15,7 +15,7 @@ import openpyxl
 
 from .grid import Grid
 from .state import Sheet, Spreadsheet, Store, new_sheet_properties
-from .values import from_serial, to_serial
+from .values import from_serial, number, to_serial
 
 
 def _number_format(pattern: str, is_date: bool) -> dict[str, Any] | None:
@@ -43,12 +43,12 @@ def _cell(value: Any, number_format: str) -> dict[str, Any]:
             serial = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
         else:
             serial = to_serial(value)
-        cell: dict[str, Any] = {"userEnteredValue": {"numberValue": serial}}
+        cell: dict[str, Any] = {"userEnteredValue": number(serial)}
         pattern = number_format if number_format != "General" else "yyyy-mm-dd"
         cell["userEnteredFormat"] = _number_format(pattern, is_date=True)
         return cell
     if isinstance(value, (int, float)):
-        cell = {"userEnteredValue": {"numberValue": float(value)}}
+        cell = {"userEnteredValue": number(value)}
         fmt = _number_format(number_format, is_date=False)
         if fmt:
             cell["userEnteredFormat"] = fmt
