@@ -353,3 +353,27 @@ def test_named_ranges_resolve_in_value_reads(sh, ws):
     ws.delete_named_range(named["namedRangeId"])
     with pytest.raises(gspread.exceptions.APIError, match="Unable to parse range"):
         sh.values_get("Pesos")
+
+
+def test_malformed_requests_are_400_and_unmodelled_ones_501(session, sh):
+    batch = f"https://sheets.googleapis.com/v4/spreadsheets/{sh.id}:batchUpdate"
+    assert (
+        session.post(batch, data=b"[1, 2]", headers={"Content-Type": "application/json"}).status_code == 400
+    )
+    assert (
+        session.post(batch, data=b"{not json", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
+    two_kinds = {"requests": [{"deleteSheet": {"sheetId": 0}, "addSheet": {}}]}
+    assert session.post(batch, json=two_kinds).status_code == 400
+    assert session.post(batch, json={"requests": [{"frobnicate": {}}]}).status_code == 400
+    unmodelled = session.post(batch, json={"requests": [{"sortRange": {}}]})
+    assert unmodelled.status_code == 501
+    assert unmodelled.json()["error"]["status"] == "UNIMPLEMENTED"
+    assert session.get(f"https://sheets.googleapis.com/v4/nothing/{sh.id}").status_code == 404
+    assert session.delete(f"https://sheets.googleapis.com/v4/spreadsheets/{sh.id}").status_code == 405
+
+
+def test_added_sheet_properties_keep_their_types(sh):
+    reply = sh.batch_update({"requests": [{"addSheet": {"properties": {"title": "Hidden", "hidden": True}}}]})
+    assert reply["replies"][0]["addSheet"]["properties"]["hidden"] is True

@@ -98,6 +98,8 @@ def batch_update(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str
     work = store.spreadsheet(spreadsheet_id).clone()
     replies = []
     for index, request in enumerate(body.get("requests", [])):
+        if not isinstance(request, dict) or len(request) != 1:
+            raise ApiError(400, f"Invalid requests[{index}]: exactly one kind of request is expected.")
         ((kind, params),) = request.items()
         handler = HANDLERS.get(kind)
         if handler is None:
@@ -168,8 +170,17 @@ def _color(value: Any) -> Any:
     return value
 
 
+def _sheet_properties_given(given: dict[str, Any]) -> dict[str, Any]:
+    """Request SheetProperties minus what the caller may not set, tab colours normalised."""
+    given = {k: v for k, v in given.items() if k not in ("sheetId", "index")}
+    for key in ("tabColor", "tabColorStyle"):
+        if key in given:
+            given[key] = _color(given[key])
+    return given
+
+
 def _normalise_cell(cell: dict[str, Any]) -> dict[str, Any]:
-    """Store typed values as the API does: numbers as floats, empty strings as no value."""
+    """Store typed values as the API does: integral numbers as ints, empty strings and notes as none."""
     cell = copy.deepcopy(cell)
     if cell.get("note") == "":
         del cell["note"]
@@ -282,7 +293,7 @@ def add_sheet(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) ->
     )
     properties["gridProperties"].update(grid_props)
     index = given.pop("index", len(spreadsheet.sheets))
-    properties.update(_color(given) if "tabColorStyle" in given else given)
+    properties.update(_sheet_properties_given(given))
     sheet = Sheet(properties)
     spreadsheet.sheets.insert(min(index, len(spreadsheet.sheets)), sheet)
     return {"properties": spreadsheet.sheet_properties(sheet)}
@@ -319,9 +330,7 @@ def update_sheet_properties(store: Store, spreadsheet: Spreadsheet, params: dict
     if "*" not in mask:
         mask = {k: v for k, v in mask.items() if k not in ("sheetId", "index")}
     rows, cols = sheet.row_count, sheet.col_count
-    source = {k: v for k, v in given.items() if k not in ("sheetId", "index")}
-    if "tabColorStyle" in source:
-        source["tabColorStyle"] = _color(source["tabColorStyle"])
+    source = _sheet_properties_given(given)
     merged = fieldmask.update({k: v for k, v in sheet.properties.items() if k != "sheetId"}, source, mask)
     grid_props = merged.setdefault("gridProperties", {})
     grid_props.setdefault("rowCount", rows)

@@ -39,13 +39,17 @@ class ApiRequest:
         except ValueError:
             raise ApiError(400, f"Invalid value at '{name}' (TYPE_INT32), \"{value}\"") from None
 
-    def json(self) -> Any:
+    def json(self) -> dict[str, Any]:
+        """The JSON object body ({} when empty); 400 for anything else, as the API answers."""
         if not self.body.strip():
             return {}
         try:
-            return json.loads(self.body)
+            body = json.loads(self.body)
         except ValueError:
             raise ApiError(400, "Invalid JSON payload received. Unexpected token.") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "Invalid JSON payload received. Expected an object.")
+        return body
 
     @property
     def token(self) -> str | None:

@@ -23,7 +23,7 @@ import requests
 
 from .batch_update import HANDLERS, UNIMPLEMENTED
 from .core import FakeGoogle
-from .state import SPREADSHEET_MIME, Sheet
+from .state import Sheet
 
 IGNORED_KEYS = frozenset(
     {
@@ -193,7 +193,6 @@ class _Replayer:
         spreadsheet.sheets = [
             Sheet({k: v for k, v in s["properties"].items() if k != "index"}) for s in recorded["sheets"]
         ]
-        store.files[spreadsheet_id].mime_type = SPREADSHEET_MIME
 
     def run(self, interactions: list[dict[str, Any]]) -> None:
         for number, interaction in enumerate(interactions, 1):

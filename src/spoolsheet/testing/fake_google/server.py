@@ -11,11 +11,13 @@ import select
 import socket
 import struct
 import threading
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from .messages import ApiRequest
+from .errors import ApiError
+from .messages import ApiRequest, Reply
 
 if TYPE_CHECKING:
     from .core import FakeGoogle
@@ -57,7 +59,12 @@ class _Handler(BaseHTTPRequestHandler):
             exchange.drop()
             self.close_connection = True
             return None
-        reply = exchange.respond()
+        try:
+            reply = exchange.respond()
+        except Exception as exc:  # a bug of the fake: say so, loudly, instead of dropping the line
+            traceback.print_exc()
+            reply = Reply.error(ApiError(500, f"fake-google crashed: {exc!r}"))
+            exchange.entry.status = reply.status
         content = reply.content()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
