@@ -395,6 +395,8 @@ def _restore(workbook: Workbook, store: BackupStore, backup: Backup, staged: Wor
         raise VerificationError(f"backup {backup.id} does not match its manifest ({problems[0]}); "
                                 "refusing to restore it (--force restores it anyway)")
     report.forced = problems
+    if METADATA in content:
+        metadata_columns(content[METADATA])  # the restore's event must fit, before any write
     with workbook.exclusive():
         if dry_run:
             live = workbook.read()
