@@ -19,13 +19,11 @@ from spoolsheet.sample import (REFERENCE_DAY, SampleSheet, fill_workbook, genera
 from spoolsheet.schema import (METADATA, METADATA_HEADERS, OPERACIONES, ROLES, TAG_COLUMN,
                                TRABAJADORES, V2_1_HEADERS)
 from spoolsheet.settings import Settings
-from spoolsheet.testing.fake_google import IN_PROCESS_BASE
+from spoolsheet.testing import open_fake
 from spoolsheet.values import (Formula, WorkerRef, canonical, datetime_to_serial, is_blank,
                                parse_bool, parse_date)
 from spoolsheet.workbook import Workbook, columns, open_workbook
 from spoolsheet.workbook.base import trim
-from spoolsheet.workbook.retry import FAST_RETRY
-
 
 SHEETS = ["Operaciones", "Trabajadores", "Roles", "Metadata", "Param", "Ponderaciones",
           "FluorReporte", "NoConformidad", "Resumen", "Listas"]
@@ -36,13 +34,6 @@ DATE_COLUMNS = [h for h in V2_1_HEADERS if h.startswith("Fecha")]
 
 def open_xlsx(path: Path) -> Workbook:
     return open_workbook(Settings(workbook=path, sheet_id=None))
-
-
-def open_google(fake, sheet_id: str) -> Workbook:
-    """The real Google backend on the in-process fake. (Not imported from conftest: with several
-    conftest.py files in the tree, ``import conftest`` names whichever was loaded first.)"""
-    settings = Settings(sheet_id=sheet_id, google_endpoint=IN_PROCESS_BASE, workbook=None)
-    return open_workbook(settings, transport=fake.adapter(), retry=FAST_RETRY)
 
 
 @pytest.fixture(scope="module")
@@ -287,12 +278,12 @@ def comparable(rows):
 def test_fill_an_empty_google_spreadsheet_in_one_write(fake_google, tmp_path):
     sheets = generate(150, seed=4)
     sid = fake_google.create_spreadsheet("Kronos")
-    with open_google(fake_google, sid) as wb:
+    with open_fake(fake_google, sid) as wb:
         fake_google.reset_log()
         fill_workbook(wb, sheets)
         assert fake_google.count(kind="read") == 1 and fake_google.count(kind="write") == 1
         assert wb.stats.reads == 1 and wb.stats.writes == 1
-    with open_google(fake_google, sid) as wb:
+    with open_fake(fake_google, sid) as wb:
         on_google = wb.read()
         infos = {i.title: i for i in wb.sheets()}
     with open_xlsx(write_xlsx(tmp_path / "k.xlsx", sheets)) as wb:
@@ -306,14 +297,14 @@ def test_fill_an_empty_google_spreadsheet_in_one_write(fake_google, tmp_path):
 
 def test_fill_refuses_a_spreadsheet_with_data(fake_google):
     sid = fake_google.create_spreadsheet("Produccion")
-    with open_google(fake_google, sid) as wb:
+    with open_fake(fake_google, sid) as wb:
         fill_workbook(wb, generate(5, seed=1))
         fake_google.reset_log()
         with pytest.raises(UsageError, match="not empty"):
             fill_workbook(wb, generate(5, seed=2))
     other = fake_google.create_spreadsheet("Otra")
     fake_google.add_sheet(other, OPERACIONES)
-    with open_google(fake_google, other) as wb:
+    with open_fake(fake_google, other) as wb:
         with pytest.raises(UsageError, match="already has sheet.*Operaciones"):
             fill_workbook(wb, generate(5, seed=2))
     assert fake_google.count(kind="write") == 0
