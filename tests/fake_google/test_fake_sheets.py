@@ -377,3 +377,11 @@ def test_malformed_requests_are_400_and_unmodelled_ones_501(session, sh):
 def test_added_sheet_properties_keep_their_types(sh):
     reply = sh.batch_update({"requests": [{"addSheet": {"properties": {"title": "Hidden", "hidden": True}}}]})
     assert reply["replies"][0]["addSheet"]["properties"]["hidden"] is True
+
+
+def test_platform_size_limits(fake, sh, ws):
+    with pytest.raises(gspread.exceptions.APIError, match="limit of 10000000 cells"):
+        ws.resize(rows=400_000, cols=26)
+    with pytest.raises(gspread.exceptions.APIError, match="limit of 18278"):
+        ws.resize(rows=1, cols=18_279)
+    assert fake.grid(sh.id, "Sheet1") == (1000, 26)

@@ -27,6 +27,7 @@ SERVICE_ACCOUNT = "fake-service-account@fake-google.iam.gserviceaccount.com"
 
 DEFAULT_ROWS = 1000
 DEFAULT_COLUMNS = 26
+MAX_CELLS = 10_000_000  # per spreadsheet, all sheets together
 
 
 def now() -> str:
@@ -360,7 +361,17 @@ class Store:
         return spreadsheet
 
     def commit(self, spreadsheet: Spreadsheet) -> None:
-        """Store an edited clone: the write it carries becomes visible all at once."""
+        """Store an edited clone: the write it carries becomes visible all at once, or, past the
+        platform's size limits, not at all (400)."""
+        if any(sheet.col_count > a1.MAX_COLUMNS for sheet in spreadsheet.sheets):
+            raise bad_request(
+                f"This action would increase the number of columns above the limit of {a1.MAX_COLUMNS}."
+            )
+        if sum(sheet.row_count * sheet.col_count for sheet in spreadsheet.sheets) > MAX_CELLS:
+            raise bad_request(
+                "This action would increase the number of cells in the workbook "
+                f"above the limit of {MAX_CELLS} cells."
+            )
         self.spreadsheets[spreadsheet.id] = spreadsheet
         drive_file = self.files[spreadsheet.id]
         drive_file.name = spreadsheet.title
