@@ -72,10 +72,9 @@ def edit_xlsx(source: Path, target: Path, edit: Callable[[openpyxl.Workbook], No
 def another_handle(wb, fake):
     """A second, independent handle on the same workbook (another process, as far as it knows)."""
     from spoolsheet.settings import Settings
+    from spoolsheet.testing import open_fake
     from spoolsheet.workbook import open_workbook
-    from spoolsheet.workbook.retry import FAST_RETRY
 
     if wb.kind == "xlsx":
         return open_workbook(Settings(workbook=wb.backend.path, sheet_id=None))
-    settings = Settings(sheet_id=wb.id, google_endpoint=wb.backend.http.endpoint, workbook=None)
-    return open_workbook(settings, transport=fake.adapter(), retry=FAST_RETRY)
+    return open_fake(fake, wb.id)

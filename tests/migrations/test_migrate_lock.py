@@ -32,8 +32,8 @@ def plant_lock(wb, *, owner: str, expires_in: float) -> LockRecord:
     return record
 
 
-def test_a_held_lock_stops_a_second_run_naming_holder_and_expiry(open_copy, sample_small):
-    wb = open_copy(sample_small)
+def test_a_held_lock_stops_a_second_run_naming_holder_and_expiry(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
     held = plant_lock(wb, owner="ana@office-pc:4242", expires_in=600)
 
     with pytest.raises(LockHeld) as caught:
@@ -46,8 +46,8 @@ def test_a_held_lock_stops_a_second_run_naming_holder_and_expiry(open_copy, samp
     assert migrations.status(wb).lock.startswith("ana@office-pc:4242")
 
 
-def test_a_stale_lock_is_taken_over_after_it_expires(open_copy, sample_small):
-    wb = open_copy(sample_small)
+def test_a_stale_lock_is_taken_over_after_it_expires(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
     plant_lock(wb, owner="ana@office-pc:4242", expires_in=-5)
 
     report = migrations.up(wb, force=True)
@@ -56,8 +56,8 @@ def test_a_stale_lock_is_taken_over_after_it_expires(open_copy, sample_small):
     assert migrations.status(wb).lock is None
 
 
-def test_break_lock_is_the_admins_escape(open_copy, sample_small):
-    wb = open_copy(sample_small)
+def test_break_lock_is_the_admins_escape(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
     plant_lock(wb, owner="ana@office-pc:4242", expires_in=600)
 
     report = migrations.up(wb, force=True, break_lock=True)
@@ -68,8 +68,8 @@ def test_break_lock_is_the_admins_escape(open_copy, sample_small):
         assert rows[1][LOCK_HEADERS.index("released")].startswith("broken by")
 
 
-def test_two_simultaneous_runs_one_wins(open_copy, sample_small, backend_kind, fake_google):
-    first = open_copy(sample_small)
+def test_two_simultaneous_runs_one_wins(open_copy, sample_tiny, backend_kind, fake_google):
+    first = open_copy(sample_tiny)
     second = another_handle(first, fake_google)
     start = threading.Barrier(2)
     outcomes: dict[int, object] = {}

@@ -45,8 +45,8 @@ def test_up_applies_v3_and_changes_nothing_else(open_copy, sample_small):
     assert migrations.verify(wb).ok
 
 
-def test_second_up_changes_nothing(open_copy, sample_small, backend_kind, fake_google):
-    wb = open_copy(sample_small)
+def test_second_up_changes_nothing(open_copy, sample_tiny, backend_kind, fake_google):
+    wb = open_copy(sample_tiny)
     migrations.up(wb, force=True)
     before = wb.read()
     reads, writes = wb.stats.reads, wb.stats.writes
@@ -61,11 +61,8 @@ def test_second_up_changes_nothing(open_copy, sample_small, backend_kind, fake_g
         assert wb.stats.reads == reads + 2  # up's one read, and this test's
 
 
-def test_google_budget_is_six_requests_besides_the_backup(open_copy, sample_small, fake_google,
-                                                           backend_kind):
-    if backend_kind != "google":
-        pytest.skip("a request budget of the Google backend")
-    wb = open_copy(sample_small)
+def test_google_budget_is_six_requests_besides_the_backup(google_copy, sample_small, fake_google):
+    wb = google_copy(sample_small)
     fake_google.reset_log()
     marks = {}
     report = migrations.up(wb, force=True,
@@ -83,8 +80,8 @@ def test_google_budget_is_six_requests_besides_the_backup(open_copy, sample_smal
     assert report.requests == {"reads": 3, "writes": 3, "retries": 0}
 
 
-def test_plan_and_dry_run_write_nothing(open_copy, sample_small, backend_kind):
-    wb = open_copy(sample_small)
+def test_plan_and_dry_run_write_nothing(open_copy, sample_tiny, backend_kind):
+    wb = open_copy(sample_tiny)
     before = wb.read()
     writes = wb.stats.writes
 
@@ -107,8 +104,8 @@ def test_plan_and_dry_run_write_nothing(open_copy, sample_small, backend_kind):
     assert len(counted) == (6 if backend_kind == "google" else 2)
 
 
-def test_up_needs_confirmation_unless_forced(open_copy, sample_small):
-    wb = open_copy(sample_small)
+def test_up_needs_confirmation_unless_forced(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
     shown = []
     with pytest.raises(UsageError, match="not confirmed"):
         migrations.up(wb, confirm=lambda plan: shown.append(plan) or False)
@@ -120,7 +117,7 @@ def test_up_needs_confirmation_unless_forced(open_copy, sample_small):
     assert report.applied == ["v3_0_occupation"]
 
 
-def test_unknown_target_is_refused(open_copy, sample_small):
-    wb = open_copy(sample_small)
+def test_unknown_target_is_refused(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
     with pytest.raises(UsageError, match="--to 'v9'"):
         migrations.up(wb, to="v9", force=True)

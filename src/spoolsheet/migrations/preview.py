@@ -3,7 +3,8 @@
 ``simulate`` applies a ChangeSet to sheets as read, in memory, with the order and growth rules
 ``ChangeSet`` documents, so a migration is verified on its expected result *before* anything
 is written, and on the real result after. ``regions`` are the cells that existed before a
-change and must come through it unchanged; their fingerprints are kept in the ledger so that a
+change: the change may fill their blanks but never ``overwrites`` a value there, and after the
+write they must read exactly as predicted. Their fingerprints are kept in the ledger so that a
 run killed before its verification can still be verified when it is resumed.
 """
 
@@ -13,6 +14,7 @@ from typing import Mapping
 
 from ..fingerprint import differences, sheet_fingerprint
 from ..schema import column_letter
+from ..values import canonical, is_blank
 from ..workbook.base import Sheet, SheetInfo, trim
 from ..workbook.changes import ChangeSet
 from .lock import LOCK_SHEET
@@ -81,6 +83,21 @@ def regions(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Region
     return out
 
 
+def overwrites(sheets: Mapping[str, Sheet], changes: ChangeSet,
+               protected: Mapping[str, Region]) -> list[str]:
+    """Cells of a protected region holding a value that ``changes`` would replace."""
+    out = []
+    for b in changes.blocks:
+        rows, cols = protected.get(b.sheet, (0, 0))
+        for r, values in enumerate(b.rows, start=b.row):
+            for c, value in enumerate(values, start=b.col):
+                old = sheets[b.sheet].cell(r, c) if r <= rows and c <= cols else None
+                if not is_blank(old) and canonical(old) != canonical(value):
+                    out.append(f"{b.sheet}!{column_letter(c)}{r} holds {old!r}, the change "
+                               f"would write {value!r}")
+    return out
+
+
 def cut(sheet: Sheet, region: Region) -> Sheet:
     rows, cols = region
     return Sheet(sheet.info, [r[:cols] for r in sheet.rows[:rows]])
@@ -93,8 +110,8 @@ def fingerprints(sheets: Mapping[str, Sheet], protected: Mapping[str, Region]) -
 
 
 def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
-                    before: Mapping[str, Sheet] | None = None) -> list[str]:
-    """Every protected region that changed, naming the first cells when ``before`` is at hand."""
+                    predicted: Mapping[str, Sheet] | None = None) -> list[str]:
+    """Every protected region not as expected, naming the first cells when ``predicted`` is at hand."""
     problems = []
     for title, (rows, cols, digest) in expected.items():
         if title not in after:
@@ -103,9 +120,9 @@ def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
         if sheet_fingerprint(cut(after[title], (rows, cols)), grid=False) == digest:
             continue
         where = f"A1:{column_letter(max(cols, 1))}{max(rows, 1)}"
-        if before is not None and title in before:
-            diffs = differences(cut(before[title], (rows, cols)), cut(after[title], (rows, cols)),
-                                limit=5)
+        if predicted is not None and title in predicted:
+            diffs = differences(cut(predicted[title], (rows, cols)),
+                                cut(after[title], (rows, cols)), limit=5)
             problems.append(f"sheet {title!r}: cells that existed before changed: "
                             + "; ".join(map(str, diffs)))
         else:

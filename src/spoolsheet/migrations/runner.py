@@ -33,7 +33,7 @@ from ..workbook.changes import ChangeSet
 from ..workbook.retry import AmbiguousWriteError
 from . import ledger
 from .lock import DEFAULT_TTL, LOCK_SHEET, RunLock, acquire, holder, owner_name
-from .preview import describe, fingerprints, region_problems, regions, simulate
+from .preview import describe, fingerprints, overwrites, region_problems, regions, simulate
 from .steps import Step
 
 Progress = Callable[[str], None]
@@ -283,17 +283,18 @@ class _Run:
         return {k: now[k] - self.stats0[k] - self.backup_stats[k] for k in now}
 
     def backup(self, backup_id: str | None, folder: str | None) -> None:
+        """Take a verified backup, or check that ``backup_id`` is of this workbook and matches
+        it as it is now (done before the lock is taken: the lock itself changes the workbook)."""
         from .. import backup as backups  # the backup feature, used through its public API
 
         before = self.workbook.stats.snapshot()
         try:
             if backup_id:
-                backups.find(self.workbook, backup_id)
-                report = backups.verify(self.workbook, backup_id, against_source=True)
+                report = backups.verify(self.workbook, backup_id, against_source=True, folder=folder)
                 if not report.ok:
                     raise VerificationError(
                         f"backup {backup_id} does not match the workbook as it is now: "
-                        + "; ".join(map(str, list(report.differences)[:3]))
+                        + "; ".join(report.problems[:3])
                         + "; take a fresh backup (leave out --backup-id)")
                 self.backup_id = backup_id
             else:
@@ -304,7 +305,7 @@ class _Run:
                 self.backup_id = made.id
         finally:
             after = self.workbook.stats.snapshot()
-            self.backup_stats = {k: after[k] - before[k] for k in after}
+            self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
         self.step(f"backup done: {self.backup_id}")
 
     def write(self, changes: ChangeSet) -> dict[str, Sheet] | None:
@@ -361,9 +362,9 @@ def _apply_one(run: _Run, lock: RunLock, m: ModuleType, sheets: Mapping[str, She
         check_after = m.verify_downgrade
         status, event, version = "reverted", "MIGRATION_REVERTED", m.version
     protected = regions(sheets, changes)
-    expected = fingerprints(sheets, protected)
     predicted = simulate(sheets, changes)
-    problems = region_problems(expected, predicted, sheets) + check_after(predicted)
+    expected = fingerprints(predicted, protected)
+    problems = overwrites(sheets, changes, protected) + check_after(predicted)
     if problems:
         raise VerificationError(f"{m.id}: the planned change would not verify, nothing was "
                                 "written: " + "; ".join(problems))
@@ -379,7 +380,7 @@ def _apply_one(run: _Run, lock: RunLock, m: ModuleType, sheets: Mapping[str, She
     after = run.write(changes)
     run.step(f"write done: {m.id}")
     after = after or run.workbook.read()
-    problems = region_problems(expected, after, sheets) + check_after(after)
+    problems = region_problems(expected, after, predicted) + check_after(after)
     run.step(f"verify done: {m.id}")
     if problems:
         ledger.update(run.final, after, row, status="verify_failed" if direction == "up" else status,
@@ -423,11 +424,14 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
     if not force and (confirm is None or not confirm(shown)):
         raise UsageError("not confirmed: nothing was changed (pass force=True / --force to skip "
                          "the question)")
+    if backup_id:
+        run.backup(backup_id, backup_folder)
     lock = acquire(workbook, sheets, actor=actor, purpose=f"migrate {action}", ttl=lock_ttl,
                    break_lock=break_lock)
     try:
         run.step("lock acquired")
-        run.backup(backup_id, backup_folder)
+        if not backup_id:
+            run.backup(None, backup_folder)
         sheets = workbook.read()
         lock.confirm(sheets)
         lock.heartbeat()

@@ -79,21 +79,20 @@ def layout(sheets: Mapping[str, Sheet]) -> Layout:
     tag = cmap.index(TAG_COLUMN)
     base = max((i for i, h in enumerate(cmap.headers, start=1)
                 if h and normalise_header(h) not in _V3_KEYS), default=0)
-    placements = []
-    for k, spec in enumerate(V3_COLUMNS):
-        want, found = base + 1 + k, cmap.get(spec.name)
+    wanted = [(spec, base + 1 + k, cmap.get(spec.name)) for k, spec in enumerate(V3_COLUMNS)]
+    for spec, want, found in wanted:
         if found is not None and found != want:
             raise SchemaError(
                 f"sheet {OPERACIONES!r}: column {spec.name!r} stands at {_at(found)}, but v3.0 "
                 f"puts it at {_at(want)}, right after the last column "
                 f"{cmap.headers[base - 1]!r}; move or remove it by hand, then run again")
-        if found is None:
-            for r in range(1, len(sheet.rows) + 1):
-                if not is_blank(sheet.cell(r, want)):
-                    raise SchemaError(
-                        f"sheet {OPERACIONES!r}: column {spec.name!r} goes at {_at(want)}, but "
-                        f"cell {column_letter(want)}{r} already holds {sheet.cell(r, want)!r}")
-        placements.append(Placement(spec, want, found is not None))
+    for spec, want, found in wanted:
+        for r in range(1, len(sheet.rows) + 1) if found is None else ():
+            if not is_blank(sheet.cell(r, want)):
+                raise SchemaError(
+                    f"sheet {OPERACIONES!r}: column {spec.name!r} goes at {_at(want)}, but "
+                    f"cell {column_letter(want)}{r} already holds {sheet.cell(r, want)!r}")
+    placements = [Placement(spec, want, found is not None) for spec, want, found in wanted]
     result = Layout(sheet, tag, base, tuple(placements))
     for p in result.placements:
         if p.present:

@@ -1,0 +1,129 @@
+"""A run killed at any step, then run again, ends at v3.0 with nothing duplicated or changed.
+
+.xlsx: the real command in a subprocess, SIGKILLed when it reports reaching the step.
+Google: at the step, the fake starts failing every request (the process is as good as dead:
+its lock stays, nothing more lands), then the faults clear and the admin runs it again with
+--break-lock (the take-over after expiry is tested in test_migrate_lock). Also: a 429 storm ridden out, and a change that fails without landing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from migration_helpers import assert_v3, changed_cells
+from spoolsheet import migrations
+from spoolsheet.errors import TransientBackendError
+from spoolsheet.migrations import LockHeld
+from spoolsheet.migrations.ledger import read_ledger
+
+STEPS = ["lock acquired", "backup done", "write done", "verify done", "record done"]
+
+
+class Killed(Exception):
+    """Stands for the process dying at a step."""
+
+
+def kill_cli_at(path, step: str) -> int:
+    """Run `spoolsheet migrate up` on ``path`` and SIGKILL it once it reports ``step``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spoolsheet", "--workbook", str(path), "migrate", "up", "--force",
+         "--verbose"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, "COLUMNS": "200"})
+    try:
+        for line in proc.stderr:
+            if line.startswith(f"step: {step}"):
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        return proc.wait(30)
+    finally:
+        proc.stderr.close()
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", STEPS)
+def test_xlsx_run_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_tiny, step):
+    import shutil
+
+    from spoolsheet.settings import Settings
+    from spoolsheet.workbook import open_workbook
+
+    path = tmp_path / "Kronos.xlsx"
+    shutil.copy(sample_tiny, path)
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        before = wb.read()
+
+    assert kill_cli_at(path, step) == -signal.SIGKILL
+
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        report = migrations.up(wb, force=True)  # the dead run's lock is taken over at once
+        after = wb.read()
+    assert migrations.current_version(wb) == "v3.0"
+    assert_v3(after)
+    assert changed_cells(before, after) == []
+    assert [e.status for e in read_ledger(after)] == ["verified"]
+    assert report.changed == (step in ("lock acquired", "backup done"))
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_google_run_dying_at_each_step_is_finished_by_the_next(google_copy, sample_tiny,
+                                                                fake_google, step):
+    wb = google_copy(sample_tiny)
+    before = wb.read()
+
+    def die_at(reached: str) -> None:
+        if reached.startswith(step):
+            fake_google.inject("any", nth=1, fault="500", times=10_000)
+            raise Killed(step)
+
+    with pytest.raises(Killed):
+        migrations.up(wb, force=True, progress=die_at)
+    fake_google.faults.clear()
+    if step != "record done":
+        with pytest.raises(LockHeld):
+            migrations.up(wb, force=True)
+
+    report = migrations.up(wb, force=True, break_lock=True)
+
+    after = wb.read()
+    assert_v3(after)
+    assert changed_cells(before, after) == []
+    statuses = [e.status for e in read_ledger(after)]
+    assert statuses == ["verified"]
+    if step in ("write done", "verify done"):
+        assert report.verified == ["v3_0_occupation"] and report.applied == []
+
+
+def test_google_change_that_fails_without_landing_leaves_v21(google_copy, sample_tiny, fake_google):
+    wb = google_copy(sample_tiny)
+    before = wb.read()
+
+    def fail_the_change(reached: str) -> None:
+        if reached.startswith("backup done"):
+            fake_google.inject("write", nth=1, fault="500", times=1)
+
+    with pytest.raises(TransientBackendError, match="may have been applied"):
+        migrations.up(wb, force=True, progress=fail_the_change)
+    assert migrations.current_version(wb) == "v2.1"
+    assert changed_cells(before, wb.read()) == []
+    assert migrations.status(wb).lock is None  # released on the way out
+
+    assert migrations.up(wb, force=True).applied == ["v3_0_occupation"]
+    assert_v3(wb.read())
+
+
+def test_a_429_storm_is_ridden_out(google_copy, sample_tiny, fake_google):
+    wb = google_copy(sample_tiny)
+    fake_google.inject("any", nth=2, fault="429", times=5)
+
+    report = migrations.up(wb, force=True)
+
+    assert report.applied == ["v3_0_occupation"]
+    assert report.requests["retries"] + report.backup_requests["retries"] >= 5
+    assert_v3(wb.read())
