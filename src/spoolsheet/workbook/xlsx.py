@@ -116,8 +116,9 @@ def mark_grid_corner(ws: Worksheet, rows: int, cols: int) -> None:
 
 
 def last_data_row(ws: Worksheet) -> int:
+    width = ws.max_column  # computed over every cell: once, not once per row
     for r in range(ws.max_row, 0, -1):
-        if any(not is_blank(ws.cell(row=r, column=c).value) for c in range(1, ws.max_column + 1)):
+        if any(not is_blank(ws.cell(row=r, column=c).value) for c in range(1, width + 1)):
             return r
     return 0
 
@@ -179,12 +180,18 @@ class XlsxBackend(Backend):
         return [SheetInfo(ws.title, i, i, ws.max_row, ws.max_column)
                 for i, ws in enumerate(wb.worksheets)]
 
-    def read(self, titles: Sequence[str] | None = None) -> dict[str, Sheet]:
+    def read(self, titles: Sequence[str] | None = None, *,
+             formulas: bool = True) -> dict[str, Sheet]:
+        # openpyxl holds formulas, not their results: both modes read what was entered.
         with self._thread_lock:
             wb = self._workbook()
             names = list(wb.sheetnames) if titles is None else list(titles)
-            infos = {info.title: info for info in self.sheets()}
-            return {t: Sheet(infos[t], sheet_rows(self._sheet(wb, t))) for t in names}
+            out = {}
+            for t in names:  # sizes of the sheets read only: each costs a pass over its cells
+                ws = self._sheet(wb, t)
+                i = wb.index(ws)
+                out[t] = Sheet(SheetInfo(t, i, i, ws.max_row, ws.max_column), sheet_rows(ws))
+            return out
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -200,7 +207,8 @@ class XlsxBackend(Backend):
             finally:
                 self._file_lock.release()
 
-    def apply(self, changes: ChangeSet) -> None:
+    def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
+        # Always atomic here: one file replacement, whatever the size.
         if not changes:
             return
         with self.exclusive():
