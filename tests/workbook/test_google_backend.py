@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from spoolsheet.errors import (BackendError, ConfigurationError, SheetNotFound,
+from spoolsheet.errors import (BackendError, ConfigurationError, SheetNotFound, UsageError,
                                TransientBackendError, WorkbookNotFound)
 from spoolsheet.settings import Settings
 from spoolsheet.values import Formula
@@ -189,3 +189,31 @@ def test_missing_credentials_for_real_google(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(ConfigurationError, match="GOOGLE_APPLICATION_CREDENTIALS"):
         open_workbook(Settings(sheet_id="abc", workbook=None, _env_file=None))
+
+
+def test_cheap_read_gives_computed_values_in_one_request(book, fake_google):
+    book.apply(ChangeSet().set("Operaciones", 2, 4, Formula("=1+1")))
+    fake_google.reset_log()
+    sheets = book.read(["Operaciones", "Metadata"], formulas=False)
+    assert sheets["Operaciones"].cell(2, 4) == 2 and sheets["Operaciones"].cell(2, 2) == "MK-1"
+    assert sheets["Metadata"].rows == [["id", "evento_tipo"]]
+    assert fake_google.count(kind="read") == 1
+
+
+def test_a_change_too_large_for_one_request(book, fake_google):
+    book.backend.max_request_bytes = 20_000
+    rows = [[f"MK-{r}", "x" * 40] for r in range(2, 1200)]
+    with pytest.raises(UsageError, match="cannot be one atomic write"):
+        book.apply(ChangeSet().set_block("Operaciones", 2, 2, rows))
+    assert fake_google.count(kind="write") == 0
+    book.apply(ChangeSet().set_block("Operaciones", 2, 2, rows), atomic=False)
+    assert fake_google.count(kind="write") > 1
+    assert book.read_sheet("Operaciones").cell(1199, 3) == "x" * 40
+
+
+def test_dates_are_real_dates_shown_the_shop_way(book, fake_google):
+    import datetime as dt
+    book.apply(ChangeSet().set_block("Operaciones", 2, 4, [[dt.date(2026, 3, 5)], [dt.date(2026, 3, 6)]]))
+    assert book.read_sheet("Operaciones").cell(2, 4) == 46086
+    writes = [e for e in fake_google.log if e.kind == "write"]
+    assert len(writes) == 1

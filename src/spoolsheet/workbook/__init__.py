@@ -61,17 +61,18 @@ class Workbook:
     def sheet_titles(self) -> list[str]:
         return [s.title for s in self.sheets()]
 
-    def read(self, titles: Sequence[str] | None = None) -> dict[str, Sheet]:
-        return self.backend.read(titles)
+    def read(self, titles: Sequence[str] | None = None, *,
+             formulas: bool = True) -> dict[str, Sheet]:
+        return self.backend.read(titles, formulas=formulas)
 
-    def read_sheet(self, title: str) -> Sheet:
+    def read_sheet(self, title: str, *, formulas: bool = True) -> Sheet:
         try:
-            return self.read([title])[title]
+            return self.read([title], formulas=formulas)[title]
         except KeyError:
             raise SheetNotFound(f"sheet {title!r} not found in {self.title!r}") from None
 
-    def apply(self, changes: ChangeSet) -> None:
-        self.backend.apply(changes)
+    def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
+        self.backend.apply(changes, atomic=atomic)
 
     def exclusive(self):
         return self.backend.exclusive()

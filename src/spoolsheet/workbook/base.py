@@ -112,12 +112,20 @@ class Backend(ABC):
         """Every sheet with its grid size, in order (cached; kept current by ``apply``)."""
 
     @abstractmethod
-    def read(self, titles: Sequence[str] | None = None) -> dict[str, Sheet]:
-        """Whole sheets (all when ``titles`` is None) in one request; values unformatted and typed."""
+    def read(self, titles: Sequence[str] | None = None, *,
+             formulas: bool = True) -> dict[str, Sheet]:
+        """Whole sheets (all when ``titles`` is None) in one request; values unformatted and typed.
+
+        ``formulas=False`` allows a cheaper read of computed values where the backend has one.
+        """
 
     @abstractmethod
-    def apply(self, changes: ChangeSet) -> None:
-        """Apply every change or none of them."""
+    def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
+        """Apply every change or none of them.
+
+        ``atomic=False`` lets a backend split a change too large for one request; only for work
+        that is safe to run again if it stops half-way (a restore, a fill).
+        """
 
     @abstractmethod
     def exclusive(self) -> AbstractContextManager[None]:

@@ -12,6 +12,7 @@ the sheet list); ``apply()`` 1 write (one atomic ``spreadsheets.batchUpdate``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 from contextlib import contextmanager
@@ -32,6 +33,10 @@ GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
 DEFAULT_TIMEOUT = 30.0
 MAX_CELLS = 10_000_000
+#: Google refuses a request body over 10 MB; keep a margin for the envelope.
+MAX_REQUEST_BYTES = 10 * 2**20 - 64 * 2**10
+#: Rows per updateCells, so that a large block can be split across batches when allowed.
+ROWS_PER_UPDATE = 1000
 SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 DRIVE_URL = DRIVE_FILES_API_V3_URL
 
@@ -151,6 +156,7 @@ def _info(props: Mapping[str, Any]) -> SheetInfo:
 
 class GoogleBackend(Backend):
     kind = "google"
+    max_request_bytes = MAX_REQUEST_BYTES
     _locks: dict[str, threading.RLock] = {}
     _locks_guard = threading.Lock()
 
@@ -210,29 +216,39 @@ class GoogleBackend(Backend):
 
     # --- reading -------------------------------------------------------------------------
 
-    def read(self, titles: Sequence[str] | None = None) -> dict[str, Sheet]:
+    def read(self, titles: Sequence[str] | None = None, *,
+             formulas: bool = True) -> dict[str, Sheet]:
+        """Whole sheets in one request.
+
+        ``formulas=True`` reads what was entered, formulas as ``Formula`` (exact: backups,
+        fingerprints); ``formulas=False`` reads computed values through ``values:batchGet``, about
+        a third of the bytes (operations that only need data). Both return unformatted values.
+        """
         if titles is not None and self._infos is not None:
             for t in titles:
                 self._sheet_info(t)
+        what = f"reading sheets {', '.join(titles) if titles else '(all)'} of {self.spreadsheet_id}"
+        try:
+            return self._read_entered(titles, what) if formulas else self._read_values(titles, what)
+        except BackendError as exc:
+            if exc.status == 400 and "Unable to parse range" in str(exc):
+                raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
+            raise
+
+    def _read_entered(self, titles: Sequence[str] | None, what: str) -> dict[str, Sheet]:
         params: dict[str, Any] = {
             "includeGridData": "true",
             "fields": "properties.title,sheets(properties,data(startRow,rowData(values(userEnteredValue))))",
         }
         if titles is not None:
             params["ranges"] = [quote_sheet(t) for t in titles]
-        what = f"reading sheets {', '.join(titles) if titles else '(all)'} of {self.spreadsheet_id}"
-        try:
-            body = self.http.call("GET", self.url, what=what, params=params)
-        except BackendError as exc:
-            if exc.status == 400 and "Unable to parse range" in str(exc):
-                raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
-            raise
+        body = self.http.call("GET", self.url, what=what, params=params)
         result: dict[str, Sheet] = {}
         for sheet in body.get("sheets", []):
             info = _info(sheet["properties"])
             rows: list[list[Cell]] = []
             for data in sheet.get("data", []):
-                rows.extend([None] * (data.get("startRow", 0) - len(rows)))
+                rows.extend([] for _ in range(data.get("startRow", 0) - len(rows)))
                 rows.extend([[_read_value(c) for c in r.get("values", [])]
                              for r in data.get("rowData", [])])
             result[info.title] = Sheet(info, trim(rows))
@@ -242,6 +258,17 @@ class GoogleBackend(Backend):
             self._infos.update({s.info.title: s.info for s in result.values()})
         return result
 
+    def _read_values(self, titles: Sequence[str] | None, what: str) -> dict[str, Sheet]:
+        names = [i.title for i in self.sheets()] if titles is None else list(titles)
+        body = self.http.call(
+            "GET", f"{self.url}/values:batchGet", what=what,
+            params={"ranges": [quote_sheet(t) for t in names], "majorDimension": "ROWS",
+                    "valueRenderOption": "UNFORMATTED_VALUE",
+                    "dateTimeRenderOption": "SERIAL_NUMBER"})
+        ranges = body.get("valueRanges", [])
+        return {t: Sheet(self._sheet_info(t), trim(vr.get("values", [])))
+                for t, vr in zip(names, ranges)}
+
     # --- writing -------------------------------------------------------------------------
 
     @contextmanager
@@ -250,18 +277,31 @@ class GoogleBackend(Backend):
         with self._lock:
             yield
 
-    def apply(self, changes: ChangeSet) -> None:
+    def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
+        """One ``spreadsheets.batchUpdate`` (all or nothing).
+
+        Google refuses a request over 10 MB. Past that, ``atomic=True`` refuses before sending;
+        ``atomic=False`` (for work that is safe to resume, like a restore) sends several
+        batchUpdates in order, each whole, and the change as a whole is no longer atomic.
+        """
         if not changes:
             return
         requests_, new_infos = self._translate(changes)
         touched = ", ".join(sorted(changes.sheets_touched()))
-        reply = self.http.call(
-            "POST", f"{self.url}:batchUpdate",
-            what=f"writing {changes.cell_count()} cells to {touched} of {self.spreadsheet_id}",
-            body={"requests": requests_, "includeSpreadsheetInResponse": True,
-                  "responseIncludeGridData": False},
-            idempotent=not changes.appends,
-        )
+        what = f"writing {changes.cell_count()} cells to {touched} of {self.spreadsheet_id}"
+        batches = pack_requests(requests_, self.max_request_bytes)
+        if len(batches) > 1 and atomic:
+            raise UsageError(f"{what}: the change is over Google's {self.max_request_bytes:,} bytes "
+                             "per request, so it cannot be one atomic write")
+        reply = None
+        for n, batch in enumerate(batches, start=1):
+            reply = self.http.call(
+                "POST", f"{self.url}:batchUpdate",
+                what=what if len(batches) == 1 else f"{what} (part {n} of {len(batches)})",
+                body={"requests": batch, "includeSpreadsheetInResponse": n == len(batches),
+                      "responseIncludeGridData": False},
+                idempotent=not changes.appends,
+            )
         if reply and "updatedSpreadsheet" in reply:
             self._remember(reply["updatedSpreadsheet"])
         else:
@@ -319,11 +359,14 @@ class GoogleBackend(Backend):
 
         for b in changes.blocks:
             sid = infos[b.sheet].sheet_id
-            out.append({"updateCells": {
-                "start": {"sheetId": sid, "rowIndex": b.row - 1, "columnIndex": b.col - 1},
-                "rows": [{"values": [_user_entered(v) for v in r]} for r in b.rows],
-                "fields": "userEnteredValue"}})
-            out.extend(self._date_formats(sid, b.row, b.col, b.rows))
+            for first in range(0, len(b.rows), ROWS_PER_UPDATE):
+                rows = b.rows[first:first + ROWS_PER_UPDATE]
+                out.append({"updateCells": {
+                    "start": {"sheetId": sid, "rowIndex": b.row - 1 + first,
+                              "columnIndex": b.col - 1},
+                    "rows": [{"values": [_user_entered(v) for v in r]} for r in rows],
+                    "fields": "userEnteredValue"}})
+            out.extend(date_formats(sid, b.row, b.col, b.rows))
         for title, rows in changes.appends:
             out.append({"appendCells": {
                 "sheetId": infos[title].sheet_id,
@@ -344,22 +387,44 @@ class GoogleBackend(Backend):
             del infos[title]
         return out, infos
 
-    @staticmethod
-    def _date_formats(sheet_id: int, row: int, col: int, rows) -> list[dict]:
-        """Dates are written as serial numbers; this shows them dd-mm-yyyy (format only)."""
-        out = []
-        for r, values in enumerate(rows):
-            for c, value in enumerate(values):
-                if isinstance(value, (dt.date, dt.datetime)):
-                    out.append({"repeatCell": {
-                        "range": {"sheetId": sheet_id, "startRowIndex": row - 1 + r,
-                                  "endRowIndex": row + r, "startColumnIndex": col - 1 + c,
-                                  "endColumnIndex": col + c},
-                        "cell": {"userEnteredFormat": {"numberFormat": {
-                            "type": "DATE", "pattern": DATE_DISPLAY_FORMAT}}},
-                        "fields": "userEnteredFormat.numberFormat"}})
-        return out
-
     def close(self) -> None:
         self.http.session.close()
 
+
+def date_formats(sheet_id: int, row: int, col: int, rows) -> list[dict]:
+    """Show the dates of a block dd-mm-yyyy: one ``repeatCell`` per vertical run of date cells.
+
+    Dates are written as serial numbers; only their format is set here, nothing else.
+    """
+    out = []
+    width = max((len(r) for r in rows), default=0)
+    for c in range(width):
+        start = None
+        for r in range(len(rows) + 1):
+            is_date = r < len(rows) and c < len(rows[r]) and isinstance(rows[r][c], (dt.date, dt.datetime))
+            if is_date and start is None:
+                start = r
+            elif not is_date and start is not None:
+                out.append({"repeatCell": {
+                    "range": {"sheetId": sheet_id, "startRowIndex": row - 1 + start,
+                              "endRowIndex": row - 1 + r, "startColumnIndex": col - 1 + c,
+                              "endColumnIndex": col + c},
+                    "cell": {"userEnteredFormat": {"numberFormat": {
+                        "type": "DATE", "pattern": DATE_DISPLAY_FORMAT}}},
+                    "fields": "userEnteredFormat.numberFormat"}})
+                start = None
+    return out
+
+
+def pack_requests(requests_: list[dict], limit: int) -> list[list[dict]]:
+    """Split batchUpdate requests, in order, into batches whose JSON stays under ``limit`` bytes."""
+    batches: list[list[dict]] = [[]]
+    size = 0
+    for req in requests_:
+        n = len(json.dumps(req, separators=(",", ":"), ensure_ascii=False).encode())
+        if batches[-1] and size + n > limit:
+            batches.append([])
+            size = 0
+        batches[-1].append(req)
+        size += n + 1
+    return batches
