@@ -23,12 +23,14 @@ def requests(fake: FakeGoogle, names: dict[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def create_and_restore(fake: FakeGoogle, live: Workbook) -> tuple[list, list]:
+def create_and_restore(fake: FakeGoogle, live: Workbook, *, restore: bool = True) -> tuple[list, list]:
     folder = fake.create_folder("backups")
     fake.reset_log()
     backup = B.create(live, folder=folder, verify=True)
     assert backup.verified
     created = requests(fake, {live.id: "LIVE", backup.id: "BACKUP"})
+    if not restore:
+        return created, []
     rows = live.read([OPERACIONES])[OPERACIONES].info.rows
     live.apply(ChangeSet().set(OPERACIONES, 2, 6, "changed").resize(OPERACIONES, rows=rows + 500))
     fake.reset_log()
@@ -36,29 +38,39 @@ def create_and_restore(fake: FakeGoogle, live: Workbook) -> tuple[list, list]:
     return created, requests(fake, {live.id: "LIVE", backup.id: "BACKUP", safety.id: "SAFETY"})
 
 
+CREATE_VERIFY = [
+    ("GET", "/v4/spreadsheets/LIVE"),  # every sheet, one request
+    ("POST", "/drive/v3/files/LIVE/copy"),  # name, folder and manifest in one request
+    ("GET", "/v4/spreadsheets/BACKUP"),  # --verify: the copy, every sheet
+    ("PATCH", "/drive/v3/files/BACKUP"),  # the verification's result, kept with it
+    ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # BACKUP_CREATED in Metadata
+]
+RESTORE = [
+    ("GET", "/drive/v3/files/BACKUP"),
+    ("GET", "/v4/spreadsheets/BACKUP"),
+    ("GET", "/v4/spreadsheets/LIVE"),  # the safety backup's read, which the write starts from
+    ("POST", "/drive/v3/files/LIVE/copy"),  # the safety backup
+    ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # the one atomic write, event included
+    ("GET", "/v4/spreadsheets/LIVE"),  # verification
+]
+
+
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_create_and_restore_make_the_same_requests_at_any_size(open_copy, fake_google, sample_tiny,
+                                                              sample_small):
+    live = open_copy(sample_tiny)
+    tiny = create_and_restore(fake_google, live)
+    fake_google.load_xlsx(sample_small, "small")
+    assert create_and_restore(fake_google, sibling(live, "small")) == tiny
+    assert tiny == (CREATE_VERIFY, RESTORE)
+    # Restore's budget: at most 6 besides the safety backup's copy, one atomic write to the sheet.
+    assert len(RESTORE) - 1 <= 6 and sum(1 for r in RESTORE if r[1].endswith(":batchUpdate")) == 1
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend_kind", ["google"])
-def test_create_verify_and_restore_fit_the_budget_at_any_size(open_copy, fake_google, sample_tiny,
-                                                              sample_2500):
-    tiny_live = open_copy(sample_tiny)
-    tiny = create_and_restore(fake_google, tiny_live)
+def test_create_verify_on_the_2500_spool_sample_takes_5_requests(open_copy, fake_google,
+                                                                 sample_tiny, sample_2500):
     fake_google.load_xlsx(sample_2500, "big")
-    big = create_and_restore(fake_google, sibling(tiny_live, "big"))
-    assert big == tiny  # 12 spools or 2,500: the very same requests
-
-    created, restored = big
-    assert created == [
-        ("GET", "/v4/spreadsheets/LIVE"),  # every sheet, one request
-        ("POST", "/drive/v3/files/LIVE/copy"),  # name, folder and manifest in one request
-        ("GET", "/v4/spreadsheets/BACKUP"),  # --verify: the copy, every sheet
-        ("PATCH", "/drive/v3/files/BACKUP"),  # the verification's result, kept with it
-        ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # BACKUP_CREATED in Metadata
-    ]
-    assert restored == [
-        ("GET", "/drive/v3/files/BACKUP"),
-        ("GET", "/v4/spreadsheets/BACKUP"),
-        ("GET", "/v4/spreadsheets/LIVE"),  # the safety backup's read, which the write starts from
-        ("POST", "/drive/v3/files/LIVE/copy"),  # the safety backup
-        ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # the one atomic write, event included
-        ("GET", "/v4/spreadsheets/LIVE"),  # verification
-    ]
+    created, _ = create_and_restore(fake_google, sibling(open_copy(sample_tiny), "big"), restore=False)
+    assert created == CREATE_VERIFY

@@ -5,12 +5,13 @@ manifest stored beside it (``manifest.py``). Its stores (``store_xlsx.py``, ``st
 know where copies live; this module holds what a backup must prove, once for both backends:
 
 - ``create`` reads the workbook once, copies it, optionally reads the copy back to verify it,
-  and logs ``BACKUP_CREATED`` in Metadata. Google: 4 requests, 5 with ``verify``.
+  and logs ``BACKUP_CREATED`` in Metadata. Google: 3 requests, 5 with ``verify``.
 - ``verify`` checks a backup against its manifest (and with ``against_source`` against the live
   workbook, cell by cell). Google: 3 requests, 4 against the source.
 - ``restore`` rolls the live workbook back in place: a safety backup first, then one atomic
   write (Google: one ``batchUpdate``; .xlsx: one rename), then a check that the result equals
-  the backup. Google: 4 requests besides the safety backup's 3.
+  the backup. Google: 4 requests besides the safety backup's copy (its read is the one the
+  write starts from).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class Comparison:
 
 def compare(expected: Mapping[str, Sheet], found: Mapping[str, Sheet], *, what: str,
             audit_may_grow: bool = False, full: Fingerprinter = sheet_fingerprint) -> Comparison:
-    """Sheet by sheet, then cell by cell where a sheet differs; ``what`` names ``found``.
+    """Sheet by sheet, then cell by cell where a sheet differs; ``what`` names ``found``,
+    ``expected`` is a backup's content.
 
     With ``audit_may_grow``, Metadata rows added after the expected ones are a note, not a
     problem (the audit log only grows: a backup is older than the live log).
@@ -125,7 +127,10 @@ def compare(expected: Mapping[str, Sheet], found: Mapping[str, Sheet], *, what: 
         if cells:
             out.problems.append(f"sheet {title!r}: cells differ in {what}, first at {cells[0]}")
             out.differences += cells[:max(0, DIFFERENCES_TOTAL - len(out.differences))]
-    out.problems += [f"sheet {t!r} is in {what} but not expected" for t in found if t not in expected]
+        elif (want.info.rows, want.info.cols) == (got.info.rows, got.info.cols):
+            out.problems.append(f"sheet {title!r}: fingerprint differs in {what}")
+    out.problems += [f"sheet {t!r} is in {what} but not in the backup" for t in found
+                     if t not in expected]
     return out
 
 
