@@ -146,6 +146,11 @@ def _process_alive(owner: str) -> bool:
     return True
 
 
+def needs_state_read(workbook: Workbook) -> bool:
+    """Whether taking the lock needs the lock rows read first (Google; .xlsx has its file lock)."""
+    return workbook.kind != "xlsx"
+
+
 def holder(workbook: Workbook, sheets: Mapping[str, Sheet]) -> LockRecord | None:
     """The live lock on this workbook, if any (no request: ``sheets`` as read)."""
     if workbook.kind == "xlsx":

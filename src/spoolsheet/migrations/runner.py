@@ -32,7 +32,7 @@ from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from ..workbook.retry import AmbiguousWriteError
 from . import ledger
-from .lock import DEFAULT_TTL, LOCK_SHEET, RunLock, acquire, holder, owner_name
+from .lock import DEFAULT_TTL, LOCK_SHEET, RunLock, acquire, holder, needs_state_read, owner_name
 from .preview import describe, fingerprints, overwrites, region_problems, regions, simulate
 from .steps import Step
 
@@ -110,6 +110,9 @@ class PlannedMigration:
     version_to: str
     steps: list[Step]
     writes: list[str]
+    #: The change and the sheets it is expected to leave (the run writes this plan's change).
+    changes: ChangeSet = field(default_factory=ChangeSet, repr=False)
+    predicted: dict[str, Sheet] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "description": self.description, "from": self.version_from,
@@ -241,9 +244,11 @@ def _plan(workbook: Workbook, sheets: Mapping[str, Sheet], todo: Sequence[Module
             steps = [Step(line) for line in describe(changes, current)] or [
                 Step("columns already gone: record the revert only", change=False)]
             frm, to = m.version, m.revises
+        predicted = simulate(current, changes)
         planned.append(PlannedMigration(m.id, m.description, frm, to, steps,
-                                        describe(changes, current) or ["nothing but the ledger"]))
-        current = simulate(current, changes)
+                                        describe(changes, current) or ["nothing but the ledger"],
+                                        changes, predicted))
+        current = predicted
     target = planned[-1].version_to if planned else version
     held = holder(workbook, sheets)
     return Plan(workbook.title, workbook.kind, direction, version, target, planned, list(resume),
@@ -348,21 +353,19 @@ def _verify_resumed(run: _Run, sheets: Mapping[str, Sheet], lock: RunLock) -> li
 
 
 def _apply_one(run: _Run, lock: RunLock, m: ModuleType, sheets: Mapping[str, Sheet],
-               direction: str, force: bool) -> dict[str, Sheet]:
-    """Write one migration (change + ledger row + event, atomically), read it back, verify."""
+               planned: PlannedMigration) -> dict[str, Sheet]:
+    """Write one planned migration (change + ledger row + event, atomically), read it back,
+    verify. ``planned`` was made on ``sheets``."""
+    changes, predicted, steps = planned.changes, planned.predicted, planned.steps
+    direction = "up" if planned.version_to == m.version else "down"
     if direction == "up":
-        steps = m.check(sheets)
-        changes = m.upgrade(sheets)
         check_after = lambda after: m.verify(sheets, after)  # noqa: E731
         status, event, version = ("applied" if lock.final_write else "verified",
                                   "MIGRATION_APPLIED", m.version)
     else:
-        changes = m.downgrade(sheets, force)
-        steps = [Step(line) for line in describe(changes, sheets)]
         check_after = m.verify_downgrade
         status, event, version = "reverted", "MIGRATION_REVERTED", m.version
     protected = regions(sheets, changes)
-    predicted = simulate(sheets, changes)
     expected = fingerprints(predicted, protected)
     problems = overwrites(sheets, changes, protected) + check_after(predicted)
     if problems:
@@ -399,7 +402,11 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
          confirm: Callable[[Plan], bool] | None, lock_ttl: float, break_lock: bool,
          progress: Progress | None) -> RunReport:
     run = _Run(workbook, action, actor=actor, progress=progress)
-    sheets = workbook.read()
+    # A plan to show (or a lock state to check, on Google) needs the whole workbook now; an
+    # .xlsx run with --force decides from the ledger alone and reads the rest under its lock.
+    full_first = dry_run or not force or needs_state_read(workbook)
+    sheets = workbook.read(None if full_first else [
+        t for t in (ledger.LEDGER_SHEET,) if t in workbook.sheet_titles()])
     version = version_of(sheets)
 
     def todo_of(sheets: Mapping[str, Sheet]) -> list[ModuleType]:
@@ -416,11 +423,16 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
                   for e in _unverified(sheets)] if action == "up" else []
         return _plan(workbook, sheets, todo_of(sheets), action, force=force, resume=resume)
 
-    shown = plan_of(sheets)
-    report = RunReport(action, version, version, shown, dry_run=dry_run)
-    if dry_run or not shown:
+    def nothing(plan: Plan) -> RunReport:
+        report = RunReport(action, version, version, plan, dry_run=dry_run)
         report.requests, report.duration_s = run.requests(), time.monotonic() - run.started
         return report
+
+    if not full_first and not (todo_of(sheets) or (action == "up" and _unverified(sheets))):
+        return nothing(Plan(workbook.title, workbook.kind, action, version, version, [], [], [], None))
+    shown = plan_of(sheets) if full_first else None
+    if shown is not None and (dry_run or not shown):
+        return nothing(shown)
     if not force and (confirm is None or not confirm(shown)):
         raise UsageError("not confirmed: nothing was changed (pass force=True / --force to skip "
                          "the question)")
@@ -436,14 +448,18 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
         lock.confirm(sheets)
         lock.heartbeat()
         fresh = plan_of(sheets)
-        if fresh.key() != shown.key():
+        if shown is not None and fresh.key() != shown.key():
             raise ConflictError("the workbook changed between the plan you confirmed and now "
                                 f"({fresh.key()} instead of {shown.key()}); nothing was changed, "
                                 "look at the plan again")
+        report = RunReport(action, version, version, fresh)
         if action == "up":
             report.verified = _verify_resumed(run, sheets, lock)
-        for m in todo_of(sheets):
-            sheets = _apply_one(run, lock, m, sheets, action, force)
+        for i, m in enumerate(todo_of(sheets)):
+            # the first runs the plan just made; later ones are planned on the sheets read back
+            planned = fresh.migrations[0] if i == 0 else _plan(
+                workbook, sheets, [m], action, force=force).migrations[0]
+            sheets = _apply_one(run, lock, m, sheets, planned)
             report.applied.append(m.id)
             lock.heartbeat()
         lock.release_into(run.final)
