@@ -23,7 +23,7 @@ TO = typer.Option(None, "--to", help="Stop at this migration id or version (e.g.
 DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan, write nothing (also MIGRATION_DRY_RUN=true).")
 FORCE = typer.Option(False, "--force", help="Do not ask for confirmation.")
 BACKUP_ID = typer.Option(None, "--backup-id", help="Use this existing backup (it must match the workbook now) instead of taking one.")
-FOLDER = typer.Option(None, "--backup-folder", help="Where the backup goes (env BACKUP_FOLDER_ID).")
+FOLDER = typer.Option(None, "--backup-folder", "--folder", help="Where the backup goes (env BACKUP_FOLDER_ID).")
 BREAK = typer.Option(False, "--break-lock", help="Release a lock left by a crashed run first (admin's escape).")
 TTL = typer.Option(migrations.DEFAULT_TTL, "--lock-ttl", help="Seconds before a lock left by a killed run can be taken over.")
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Print each step as it happens.")
