@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import zipfile
 from contextlib import contextmanager
@@ -192,12 +193,11 @@ class XlsxStore(BackupStore):
                 lock_path(staged).unlink(missing_ok=True)
 
     def _sweep_stale_stages(self) -> None:
-        """Remove copies staged by restores whose process is gone (killed mid-restore)."""
-        for stale in self.live_path.parent.glob(f".{self.live_path.name}.restore.*.xlsx"):
-            pid = stale.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and not _alive(int(pid)):
+        """Remove what restores killed mid-way left: staged copies, their locks and temp files."""
+        for stale in self.live_path.parent.glob(f"*.{self.live_path.name}.restore.*"):
+            match = re.search(r"\.restore\.(\d+)\.xlsx", stale.name)
+            if match and not _alive(int(match[1])):
                 stale.unlink(missing_ok=True)
-                lock_path(stale).unlink(missing_ok=True)
 
     def roll_back(self, staged: Workbook, content: dict[str, Sheet], rollback: ChangeSet,
                   extra: ChangeSet) -> dict[str, Sheet]:
