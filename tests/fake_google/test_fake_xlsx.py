@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import re
+import time
+import zipfile
 
 import openpyxl
 import pytest
 
+from spoolsheet.testing.fake_google import FakeGoogle
 from spoolsheet.testing.fake_google.xlsx import dump_xlsx
 
 
@@ -51,3 +56,74 @@ def test_export_round_trip_keeps_dates_as_dates(fake, book):
     assert ops["E2"].value == "=B2*2"
     assert ops["B2"].number_format == "0.00"
     workbook.close()
+
+
+def _rewrite_member(path, member, edit):
+    """Rewrite one part of an .xlsx zip with ``edit(text) -> text``."""
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts[member] = edit(parts[member].decode()).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+def test_only_formula_cells_are_formulas_text_starting_with_equals_stays_text(fake, gc, tmp_path):
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws["A1"] = "=1+1"  # openpyxl types it "f"
+    ws["A2"] = "=oficina.tecnica"
+    ws["A2"].data_type = "s"  # typed text, as Param's "=oficina.tecnica" in the sample
+    path = tmp_path / "text.xlsx"
+    workbook.save(path)
+    assert openpyxl.load_workbook(path).active["A2"].data_type == "s"
+    fake.load_xlsx(path, "demo")
+    data = gc.open_by_key("demo").fetch_sheet_metadata(
+        {"includeGridData": "true", "fields": "sheets.data.rowData.values.userEnteredValue"}
+    )
+    values = [row["values"][0]["userEnteredValue"] for row in data["sheets"][0]["data"][0]["rowData"]]
+    assert values == [{"formulaValue": "=1+1"}, {"stringValue": "=oficina.tecnica"}]
+    assert gc.open_by_key("demo").sheet1.get("A1:A2") == [["2"], ["=oficina.tecnica"]]
+
+
+def test_grid_is_what_openpyxl_counts_even_with_a_stale_dimension(fake, tmp_path):
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws["B2"] = "x"
+    ws["F9"] = ""  # an empty string cell marks the bottom-right corner, as our writer does
+    ws["C12"].number_format = "0.00"  # a styled cell without a value counts too
+    path = tmp_path / "grid.xlsx"
+    workbook.save(path)
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: re.sub(r'<dimension ref="[^"]*"/>',
+                                                                          '<dimension ref="A1:B2"/>', xml))
+    full = openpyxl.load_workbook(path).active
+    fake.load_xlsx(path, "demo")
+    assert fake.grid("demo", "Sheet") == (full.max_row, full.max_column)
+    assert fake.values("demo", "Sheet") == [[], [None, "x"]]
+
+
+def test_loading_again_is_cached_and_every_load_is_independent(fake, gc, book):
+    fake.load_xlsx(book, "one")
+    fake.load_xlsx(book, "two")
+    gc.open_by_key("one").sheet1.update([["changed"]], "A1")
+    gc.open_by_key("one").sheet1.delete_rows(2)
+    third = FakeGoogle()
+    third.load_xlsx(book, "three")
+    for other, sid in ((fake, "two"), (third, "three")):
+        assert other.values(sid, "Operaciones")[0][0] == "TAG_SPOOL / CODIGO_BARRA"
+        assert other.values(sid, "Operaciones")[1][0] == "MK-1"
+    assert fake.values("one", "Operaciones")[:2] == [
+        ["changed", "Peso_Kg", "Fecha_Armado", "OK", "Total"],
+        ["MK-2", 7, 46087, False],
+    ]
+
+
+def test_a_changed_file_is_parsed_again(fake, book):
+    fake.load_xlsx(book, "before")
+    workbook = openpyxl.load_workbook(book)
+    workbook["Operaciones"]["A2"] = "MK-1 bis"
+    workbook.save(book)
+    os.utime(book, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new mtime even on coarse clocks
+    fake.load_xlsx(book, "after")
+    assert fake.values("after", "Operaciones")[1][0] == "MK-1 bis"
+    assert fake.values("before", "Operaciones")[1][0] == "MK-1"

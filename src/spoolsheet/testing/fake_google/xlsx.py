@@ -1,21 +1,31 @@
 """Move spreadsheets between .xlsx files and the fake (``--load`` and the xlsx export).
 
-Dates become serial numbers with their date pattern as numberFormat, formulas stay formulas,
-the grid is the sheet's used size, as when a workbook is uploaded and converted by Google.
+Dates become serial numbers with their date pattern as numberFormat, formulas (cells openpyxl
+types "f") stay formulas and text stays text even when it starts with "=", the grid is the
+sheet's used size, as when a workbook is uploaded and converted by Google.
+
+Parsing is the slow part (tests load the same sample into a fresh fake again and again), so it
+streams (openpyxl read-only mode) and its result is cached per file version: a grid template
+that every load takes a copy-on-write copy of.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 
-from .grid import Grid
+from .grid import EMPTY, Cell, Grid
 from .state import Sheet, Spreadsheet, Store, new_sheet_properties
 from .values import from_serial, number, to_serial
+
+CACHE_CELLS = 2_000_000  # parsed cells kept across loads (~4 workbooks of 2,500 spools)
 
 
 def _number_format(pattern: str, is_date: bool) -> dict[str, Any] | None:
@@ -33,29 +43,96 @@ def _number_format(pattern: str, is_date: bool) -> dict[str, Any] | None:
     return {"numberFormat": {"type": "PERCENT" if "%" in pattern else "NUMBER", "pattern": pattern}}
 
 
-def _cell(value: Any, number_format: str) -> dict[str, Any]:
-    if value is None or value == "":
-        return {}
+def _serial(value: dt.date | dt.time | dt.timedelta) -> float:
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds() / 86400
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    return to_serial(value)
+
+
+def _cell(value: Any, data_type: str, number_format: str | None) -> Cell:
+    """The stored cell for an openpyxl value (not None, not "") of a given data type."""
+    if data_type == "f":  # "=..." or an ArrayFormula
+        return {"userEnteredValue": {"formulaValue": getattr(value, "text", None) or str(value)}}
     if isinstance(value, bool):
         return {"userEnteredValue": {"boolValue": value}}
-    if isinstance(value, (dt.date, dt.time)):
-        if isinstance(value, dt.time):
-            serial = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-        else:
-            serial = to_serial(value)
-        cell: dict[str, Any] = {"userEnteredValue": number(serial)}
-        pattern = number_format if number_format != "General" else "yyyy-mm-dd"
-        cell["userEnteredFormat"] = _number_format(pattern, is_date=True)
-        return cell
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        pattern = number_format if number_format not in (None, "General") else "yyyy-mm-dd"
+        return {"userEnteredValue": number(_serial(value)), "userEnteredFormat": _number_format(pattern, True)}
     if isinstance(value, (int, float)):
-        cell = {"userEnteredValue": number(value)}
-        fmt = _number_format(number_format, is_date=False)
-        if fmt:
-            cell["userEnteredFormat"] = fmt
-        return cell
-    text = str(value)
-    kind = "formulaValue" if text.startswith("=") else "stringValue"
-    return {"userEnteredValue": {kind: text}}
+        fmt = _number_format(number_format or "General", is_date=False)
+        return {"userEnteredValue": number(value), **({"userEnteredFormat": fmt} if fmt else {})}
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+@dataclass(frozen=True)
+class ParsedSheet:
+    title: str
+    hidden: bool
+    rows: int  # the grid: openpyxl's max_row / max_column (the last cell element, even empty)
+    cols: int
+    grid: Grid  # a template: never edited, loads take copies
+    cells: int
+
+
+def _parse_sheet(ws: Any) -> ParsedSheet:
+    ws.reset_dimensions()  # size from the cells, as a full load counts it, not a stale <dimension>
+    memo: dict[tuple[Any, ...], Cell] = {}  # equal cells share one dict (cells are immutable)
+    rows: list[list[Cell]] = []
+    max_row = max_col = cells = 0
+    for r, row in enumerate(ws.iter_rows(), start=1):
+        stored = []
+        for cell in row:
+            value = cell.value
+            if value is None or value == "":
+                stored.append(EMPTY)
+                continue
+            kind = cell.data_type
+            fmt = cell.number_format if kind in ("n", "d") else None
+            key = (kind, type(value), value, fmt)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = _cell(value, kind, fmt)
+            stored.append(found)
+        while stored and stored[-1] is EMPTY:
+            stored.pop()
+        rows.append(stored)
+        cells += len(stored)
+        if row:  # read-only rows end at their last cell element
+            max_row, max_col = r, max(max_col, len(row))
+    while rows and not rows[-1]:
+        rows.pop()
+    return ParsedSheet(ws.title, ws.sheet_state != "visible", max(max_row, 1), max(max_col, 1), Grid(rows), cells)
+
+
+_cache: OrderedDict[tuple[str, int, int], list[ParsedSheet]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def parse_xlsx(path: str | Path) -> list[ParsedSheet]:
+    """Every worksheet of a workbook, parsed once per (path, mtime, size)."""
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        workbook = openpyxl.load_workbook(resolved, read_only=True)
+        try:
+            parsed = [_parse_sheet(ws) for ws in workbook.worksheets]
+        finally:
+            workbook.close()
+        _cache[key] = parsed
+        while len(_cache) > 1 and sum(s.cells for sheets in _cache.values() for s in sheets) > CACHE_CELLS:
+            _cache.popitem(last=False)
+        return parsed
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 def load_xlsx(
@@ -66,22 +143,12 @@ def load_xlsx(
     parents: list[str] | None = None,
 ) -> Spreadsheet:
     """Create spreadsheet ``spreadsheet_id`` from every sheet of an .xlsx workbook."""
-    workbook = openpyxl.load_workbook(path)
-    try:
-        sheets = []
-        for index, ws in enumerate(workbook.worksheets):
-            grid = Grid()
-            for row in ws.iter_rows():
-                for cell in row:
-                    data = _cell(cell.value, cell.number_format)
-                    if data:
-                        grid.set(cell.row - 1, cell.column - 1, data)
-            properties = new_sheet_properties(index, ws.title, max(ws.max_row, 1), max(ws.max_column, 1))
-            if ws.sheet_state != "visible":
-                properties["hidden"] = True
-            sheets.append(Sheet(properties, grid))
-    finally:
-        workbook.close()
+    sheets = []
+    for index, parsed in enumerate(parse_xlsx(path)):
+        properties = new_sheet_properties(index, parsed.title, parsed.rows, parsed.cols)
+        if parsed.hidden:
+            properties["hidden"] = True
+        sheets.append(Sheet(properties, parsed.grid.copy()))
     return store.add_spreadsheet(title or Path(path).stem, parents or [], spreadsheet_id, sheets=sheets)
 
 
