@@ -13,7 +13,7 @@ import openpyxl
 
 from spoolsheet.migrations.ledger import LEDGER_SHEET
 from spoolsheet.migrations.lock import LOCK_SHEET
-from spoolsheet.schema import OPERACIONES, V2_1_HEADERS, V3_COLUMNS, ColumnMap, normalise_header
+from spoolsheet.schema import OPERACIONES, V3_COLUMNS, ColumnMap, normalise_header
 from spoolsheet.values import canonical, is_blank
 from spoolsheet.workbook.base import Sheet
 

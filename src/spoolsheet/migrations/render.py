@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -23,9 +24,10 @@ def plan_view(plan: Plan) -> RenderableType:
     table.add_column("one atomic write")
     for m in plan.migrations:
         table.add_row(f"{m.id}\n{m.version_from} → {m.version_to}",
-                      "\n".join(f"• {s}" for s in m.steps), "\n".join(f"• {w}" for w in m.writes))
+                      escape("\n".join(f"• {s}" for s in m.steps)),
+                      escape("\n".join(f"• {w}" for w in m.writes)))
     for line in plan.resume:
-        table.add_row("(resume)", line, "ledger status")
+        table.add_row("(resume)", escape(line), "ledger status")
     requests = Text("Requests: " + "; ".join(plan.requests), style="dim")
     parts: list[RenderableType] = [table, requests]
     if plan.lock:
@@ -51,12 +53,14 @@ def report_view(report: RunReport) -> RenderableType:
 
 def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
     table = Table(title="Migration ledger (sheet spoolsheet_migrations)", title_justify="left")
-    for name in ("row", "migration", "version", "status", "when", "who", "seconds", "backup"):
-        table.add_column(name)
+    for name in ("migration", "version", "status", "when", "who", "seconds"):
+        table.add_column(name, no_wrap=name == "migration", min_width=10 if name == "when" else None)
+    table.add_column("backup", overflow="fold")
     for e in history:
-        table.add_row(str(e.row), e.migration_id, e.schema_version, e.status, e.applied_at,
-                      e.applied_by, f"{e.duration_s:.1f}" if e.duration_s is not None else "",
-                      e.backup_id)
+        table.add_row(*map(escape, (e.migration_id, e.schema_version, e.status, e.applied_at,
+                                    e.applied_by,
+                                    f"{e.duration_s:.1f}" if e.duration_s is not None else "",
+                                    e.backup_id)))
     return table if history else Text("The ledger is empty: no migration was ever recorded.")
 
 
@@ -68,8 +72,8 @@ def status_view(status: Status) -> RenderableType:
     table.add_row("pending", ", ".join(status.pending) or "none")
     if status.unverified:
         table.add_row("never verified", ", ".join(status.unverified) + " (run `migrate up`)")
-    table.add_row("last backup", status.last_backup or "none found")
-    table.add_row("lock", status.lock or "free")
+    table.add_row("last backup", escape(status.last_backup or "none found"))
+    table.add_row("lock", escape(status.lock or "free"))
     if status.checksum_mismatch:
         table.add_row("changed since applied", ", ".join(status.checksum_mismatch))
     return Group(table, ledger_view(status.history))

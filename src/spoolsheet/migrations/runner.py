@@ -32,7 +32,7 @@ from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from ..workbook.retry import AmbiguousWriteError
 from . import ledger
-from .lock import DEFAULT_TTL, LOCK_SHEET, RunLock, acquire, holder, needs_state_read, owner_name
+from .lock import DEFAULT_TTL, LOCK_SHEET, RunLock, acquire, default_actor, holder, needs_state_read
 from .preview import describe, fingerprints, overwrites, region_problems, regions, simulate
 from .steps import Step
 
@@ -271,7 +271,7 @@ class _Run:
     def __init__(self, workbook: Workbook, action: str, *, actor: str | None,
                  progress: Progress | None) -> None:
         self.workbook, self.action = workbook, action
-        self.actor = actor or owner_name(None).split("@")[0]
+        self.actor = actor or default_actor()
         self.token = str(uuid.uuid4())
         self.progress = progress or (lambda step: None)
         self.started = time.monotonic()
