@@ -95,3 +95,28 @@ def test_two_simultaneous_runs_one_wins(open_copy, sample_tiny, backend_kind, fa
     sheets = first.read()
     assert_v3(sheets)
     assert [e.status for e in read_ledger(sheets)] == ["verified"]
+
+
+def test_the_heartbeat_extends_the_expiry_once_half_the_ttl_has_passed(open_copy, sample_tiny):
+    import time
+
+    from spoolsheet.migrations.lock import acquire, holder
+
+    wb = open_copy(sample_tiny)
+    sheets = wb.read()
+    lock = acquire(wb, sheets, actor="tester", purpose="test", ttl=3)  # times are kept in seconds
+    try:
+        lock.confirm(wb.read())
+        first = lock.record.expires
+        writes = wb.stats.writes
+        lock.heartbeat()  # too early: costs nothing
+        assert lock.record.expires == first and wb.stats.writes == writes
+        time.sleep(1.6)
+        lock.heartbeat()
+        assert lock.record.expires > first
+        current = holder(wb, wb.read())
+        assert current is not None and current.token == lock.token
+        assert current.expires == lock.record.expires
+    finally:
+        lock.close()
+    assert holder(wb, wb.read()) is None

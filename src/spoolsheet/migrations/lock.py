@@ -176,7 +176,8 @@ class RunLock(ABC):
         return self.record.token
 
     def _due(self) -> bool:
-        return (utcnow() - self.record.heartbeat).total_seconds() > self.ttl / 2
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # precise; records keep seconds
+        return (now - self.record.heartbeat).total_seconds() > self.ttl / 2
 
     def _renewed(self) -> LockRecord:
         now = utcnow()
