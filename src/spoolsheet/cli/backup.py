@@ -72,13 +72,14 @@ def create(
     with workbook(ctx) as wb, progress_bar() as bar:
         b = lib.create(wb, folder=_folder(ctx, folder), label=label, verify=verify,
                        dry_run=dry_run, actor=state(ctx).settings.actor, progress=bar)
+        where = lib.store_for(wb, _folder(ctx, folder)).describe_folder()
     assert b.manifest is not None
-    what = f"{b.name}: {len(b.manifest.sheets)} sheets, fingerprint {b.manifest.fingerprint}"
+    what = f"{b.name} in {where}: {len(b.manifest.sheets)} sheets, fingerprint {b.manifest.fingerprint}"
     if dry_run:
         say(f"[dry run] would create backup {what}; nothing was written")
-    else:
-        say(f"created backup {what}\n  id: {b.id}" + (f"\n  path: {b.path}" if b.path else "")
-                      + ("\n  verified: the copy matches the workbook cell for cell" if verify else ""))
+        return
+    say(f"created backup {what}\n  id: {b.id}" + (f"\n  path: {b.path}" if b.path else "")
+        + ("\n  verified: the copy matches the workbook cell for cell" if verify else ""))
 
 
 @app.command("verify")
@@ -101,7 +102,7 @@ def verify(
         raise fail(f"backup {report.backup.id} failed verification", 4)
     source = " and the live workbook" if against_source else ""
     say(f"backup {report.backup.name} matches its manifest{source}: "
-                  f"{report.sheets_checked} sheets checked")
+        f"{report.sheets_checked} sheets checked")
 
 
 @app.command("list")
@@ -164,8 +165,8 @@ def restore(
                         actor=state(ctx).settings.actor, progress=bar)
     lead = "[dry run] would restore" if dry_run else "restored"
     say(f"{lead} backup {r.backup.name}: sheets rewritten: {', '.join(r.sheets_restored) or 'none'}"
-                  f"; re-created: {', '.join(r.sheets_added) or 'none'}"
-                  f"; removed (added since the backup): {', '.join(r.sheets_removed) or 'none'}")
+        f"; re-created: {', '.join(r.sheets_added) or 'none'}"
+        f"; removed (added since the backup): {', '.join(r.sheets_removed) or 'none'}")
     for problem in r.forced:
         err_console.print(f"  forced past: {problem}", markup=False, soft_wrap=True)
     if r.safety_backup is not None:
