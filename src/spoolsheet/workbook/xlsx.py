@@ -78,12 +78,13 @@ def load_xlsx(path: Path) -> openpyxl.Workbook:
     return workbook
 
 
+def typed(cells) -> list[Cell]:
+    return [Formula(str(c.value)) if c.data_type == "f" else c.value for c in cells]
+
+
 def sheet_rows(ws: Worksheet) -> list[list[Cell]]:
     """A worksheet's cells as typed values, formulas as ``Formula``, trimmed like Google's reads."""
-    rows = []
-    for cells in ws.iter_rows():
-        rows.append([Formula(str(c.value)) if c.data_type == "f" else c.value for c in cells])
-    return trim(rows)
+    return trim([typed(cells) for cells in ws.iter_rows()])
 
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Cell) -> None:
@@ -191,6 +192,21 @@ class XlsxBackend(Backend):
                 ws = self._sheet(wb, t)
                 i = wb.index(ws)
                 out[t] = Sheet(SheetInfo(t, i, i, ws.max_row, ws.max_column), sheet_rows(ws))
+            return out
+
+    def read_rows(self, title: str, rows: Sequence[int]) -> list[list[Cell]]:
+        """Some rows of one sheet, typed and trimmed like ``read``, without extracting the rest.
+
+        For a caller that knows which rows it needs from its own bookkeeping (``stats`` tell it
+        whether anyone else loaded or wrote since); reloads a file changed on disk, like ``read``.
+        """
+        with self._thread_lock:
+            ws = self._sheet(self._workbook(), title)
+            width = ws.max_column
+            out = []
+            for r in rows:
+                cells = next(ws.iter_rows(min_row=r, max_row=r, max_col=width))
+                out.append((trim([typed(cells)]) or [[]])[0])
             return out
 
     @contextmanager
