@@ -14,34 +14,17 @@ from typing import Callable, Iterator
 import pytest
 from requests.adapters import BaseAdapter
 
+from spoolsheet import migrations
 from spoolsheet.audit import read_events
-from spoolsheet.migrations.ledger import LEDGER_HEADERS, LEDGER_SHEET
 from spoolsheet.occupation import OccupationService, Operation, Spool, Stage, Worker
 from spoolsheet.occupation.service import Operaciones
 from spoolsheet.sample import write_sample
-from spoolsheet.schema import METADATA, OPERACIONES, TAG_COLUMN, V3_COLUMNS
-from spoolsheet.values import is_blank
+from spoolsheet.schema import METADATA, OPERACIONES
 from spoolsheet.settings import Settings
-from spoolsheet.workbook import ChangeSet, Workbook, columns, open_workbook
+from spoolsheet.workbook import Workbook, open_workbook
 from spoolsheet.workbook.retry import FAST_RETRY
 
 FAKE_ENDPOINT = "http://fake-google.test"
-
-
-def migrate_to_v3(wb: Workbook) -> None:
-    """Stand-in for ``spoolsheet.migrations.up`` until it lands: the three columns after the
-    last header, version 0 on every TAG row, and a ledger row saying v3.0; one ChangeSet."""
-    ops = wb.read_sheet(OPERACIONES)
-    cmap = columns(ops)
-    tag, width = cmap.index(TAG_COLUMN), cmap.width
-    changes = ChangeSet().set_row(OPERACIONES, 1, width + 1, [spec.name for spec in V3_COLUMNS])
-    for r in range(2, len(ops.rows) + 1):
-        if not is_blank(ops.cell(r, tag)):
-            changes.set(OPERACIONES, r, width + 3, 0)
-    changes.add_sheet(LEDGER_SHEET, rows=10, cols=len(LEDGER_HEADERS))
-    changes.set_block(LEDGER_SHEET, 1, 1, [list(LEDGER_HEADERS),
-                                           ["v3_0_occupation", "v3.0", "occupation", "applied"]])
-    wb.apply(changes)
 
 
 @dataclass
@@ -97,7 +80,7 @@ def v3_sample(v2_sample, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("occupation") / "Kronos_v3.xlsx"
     shutil.copy(v2_sample, path)
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
-        migrate_to_v3(wb)
+        migrations.up(wb, force=True)
     return path
 
 

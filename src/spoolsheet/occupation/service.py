@@ -3,7 +3,7 @@
 Every state change runs inside ``workbook.exclusive()``:
 
 1. one read of Operaciones (of every sheet when the slow-changing ones' cache expired);
-2. the spool is found by TAG in that read, never by a remembered row number, and parsed;
+2. the spool is found by TAG in that read and parsed (see ``RowIndex`` for the one shortcut);
 3. the caller's expectations are checked against that fresh read (``expect_version``, and
    ``expect_row_hash`` for a row edited by hand since the caller read it), then the rules;
 4. the row's changed cells, its version + 1 and the Metadata event go into one ChangeSet and
@@ -29,7 +29,7 @@ from ..errors import DataError, SheetNotFound, TransientBackendError, UsageError
 from ..fingerprint import sheet_fingerprint
 from ..schema import METADATA, OPERACIONES, TAG_COLUMN, V3_COLUMNS
 from ..values import is_blank, shop_today
-from ..workbook import ChangeSet, Sheet, Workbook, columns
+from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook, XlsxBackend, columns
 from ..workbook.retry import AmbiguousWriteError
 from . import rules
 from .directory import Directory, Worker
@@ -51,6 +51,12 @@ def parse_operation(op: str | Operation) -> Operation:
         raise UsageError(f"--op must be ARM or SOLD, got {op!r}") from None
 
 
+def spool_at(info: SheetInfo, row: int, cells: list, cols: dict[str, int]) -> Spool:
+    """Parse one Operaciones row, with the fingerprint of all its cells as its ``row_hash``."""
+    row_hash = sheet_fingerprint(Sheet(info, [cells]), grid=False)
+    return rules.read_spool(info.title, row, cells, cols, row_hash)
+
+
 class Operaciones:
     """Operaciones as read: its columns found by header name, its spools found by TAG."""
 
@@ -63,36 +69,51 @@ class Operaciones:
         self.sheet = sheet
         self.cols = cmap.require(rules.COLUMNS)
 
-    def _tag(self, row: int) -> str | None:
-        value = self.sheet.cell(row, self.cols[TAG_COLUMN])
-        return None if is_blank(value) else str(value).strip()
+    def tag_rows(self) -> dict[str, list[int]]:
+        """Every TAG and the rows it stands at (more than one is a data error, raised on use)."""
+        out: dict[str, list[int]] = {}
+        for row in range(2, len(self.sheet.rows) + 1):
+            value = self.sheet.cell(row, self.cols[TAG_COLUMN])
+            if not is_blank(value):
+                out.setdefault(str(value).strip(), []).append(row)
+        return out
 
-    def _spool(self, row: int) -> Spool:
-        cells = self.sheet.row(row)
-        row_hash = sheet_fingerprint(Sheet(self.sheet.info, [cells]), grid=False)
-        return rules.read_spool(self.sheet.title, row, cells, self.cols, row_hash)
-
-    def spool(self, tag: str) -> Spool:
-        tag = tag.strip()
-        rows = [r for r in range(2, len(self.sheet.rows) + 1) if self._tag(r) == tag]
-        if not rows:
-            raise SpoolNotFound(f"spool {tag} not found in {self.sheet.title}", tag=tag)
+    def _spool(self, tag: str, rows: list[int]) -> Spool:
         if len(rows) > 1:
             raise DataError(f"TAG {tag} appears in rows {' and '.join(map(str, rows))}",
                             sheet=self.sheet.title, column=TAG_COLUMN)
-        return self._spool(rows[0])
+        return spool_at(self.sheet.info, rows[0], self.sheet.row(rows[0]), self.cols)
+
+    def spool(self, tag: str) -> Spool:
+        tag = tag.strip()
+        rows = self.tag_rows().get(tag)
+        if not rows:
+            raise SpoolNotFound(f"spool {tag} not found in {self.sheet.title}", tag=tag)
+        return self._spool(tag, rows)
 
     def spools(self) -> Iterator[Spool]:
-        seen: dict[str, int] = {}
-        for row in range(2, len(self.sheet.rows) + 1):
-            tag = self._tag(row)
-            if tag is None:
-                continue
-            if tag in seen:
-                raise DataError(f"TAG {tag} appears in rows {seen[tag]} and {row}",
-                                sheet=self.sheet.title, column=TAG_COLUMN)
-            seen[tag] = row
-            yield self._spool(row)
+        """Every spool, in the order of the sheet."""
+        for tag, rows in self.tag_rows().items():
+            yield self._spool(tag, rows)
+
+
+@dataclass
+class RowIndex:
+    """Where each TAG stood in a full read of Operaciones on .xlsx, and the backend's counters
+    (loads, writes) right after it or after our last write.
+
+    Why it is safe: inside the exclusive section no other writer of the file runs. If since then
+    the backend has not loaded the file again (a change on disk makes it reload) and has made no
+    write but ours, the workbook in memory is that read plus our own writes, and ours never move
+    a row. So the row numbers still hold, and the row itself is read fresh from memory. Any other
+    load or write, an expired directory, or a changed header: back to a full read.
+    """
+
+    info: SheetInfo
+    header: list
+    cols: dict[str, int]
+    rows: dict[str, list[int]]
+    stamp: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,10 @@ class OccupationService:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.workbook = workbook
         self.directory = Directory(cache_ttl, clock)
+        self._index: RowIndex | None = None  # .xlsx only: Google is always read whole
+
+    def _stamp(self) -> tuple[int, int]:
+        return (self.workbook.stats.reads, self.workbook.stats.writes)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -197,6 +222,25 @@ class OccupationService:
 
         return self._change("COMPLETAR", tag, worker, expect_version, expect_row_hash, decide)
 
+    def _fresh(self, tag: str) -> tuple[Spool, dict[str, int]]:
+        """The spool as it is now, and the columns; call inside the exclusive section.
+
+        Operaciones is read whole, except on .xlsx between writes of our own (``RowIndex``):
+        then only its header and the spool's row are read from the workbook in memory, which
+        is reloaded first if the file changed on disk.
+        """
+        index, backend = self._index, self.workbook.backend
+        rows = index.rows.get(tag.strip(), []) if index and not self.directory.stale() else []
+        if index is not None and len(rows) == 1 and isinstance(backend, XlsxBackend):
+            header, cells = backend.read_rows(OPERACIONES, [1, rows[0]])
+            if self._stamp() == index.stamp and header == index.header:
+                return spool_at(index.info, rows[0], cells, index.cols), index.cols
+        ops, _ = self._read()
+        if isinstance(backend, XlsxBackend):
+            self._index = RowIndex(ops.sheet.info, ops.sheet.row(1), ops.cols, ops.tag_rows(),
+                                   self._stamp())
+        return ops.spool(tag), ops.cols
+
     def _taken_for(self, spool: Spool) -> Operation:
         """The operation of the holder's last TOMAR_SPOOL: one more read, only when needed."""
         return rules.operation_from_log(spool, read_events(self.workbook.read_sheet(METADATA)))
@@ -205,8 +249,7 @@ class OccupationService:
                 expect_row_hash: str | None,
                 decide: Callable[[Spool, Worker], Decision]) -> Outcome:
         with self.workbook.exclusive():
-            ops, _ = self._read()
-            before = ops.spool(tag)
+            before, cols = self._fresh(tag)
             if expect_version is not None and expect_version != before.version:
                 raise VersionConflict(before.tag, expect_version, before.version)
             if expect_row_hash is not None and expect_row_hash != before.row_hash:
@@ -215,7 +258,7 @@ class OccupationService:
             after, operation, event_type = decide(before, worker)
             changes = ChangeSet()
             for column, value in rules.changed_cells(before, after).items():
-                changes.set(OPERACIONES, before.row, ops.cols[column], value)
+                changes.set(OPERACIONES, before.row, cols[column], value)
             event = Event(
                 event_type, tag_spool=before.tag, worker_id=worker.id, worker_nombre=worker.name,
                 operacion=operation.value if operation else "", accion=action,
@@ -224,6 +267,8 @@ class OccupationService:
                           "row": before.row, "worker": str(worker.ref)})
             log_event(changes, event, self.directory.metadata)
             self._apply(changes, event)
+            if self._index is not None:
+                self._index.stamp = self._stamp()
         return Outcome(action, before, after, operation, worker, event)
 
     def _apply(self, changes: ChangeSet, event: Event) -> None:
