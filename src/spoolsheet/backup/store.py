@@ -49,9 +49,6 @@ class Backup:
     def complete(self) -> bool:
         return self.manifest is not None and self.problem is None
 
-    def age(self, now: dt.datetime) -> dt.timedelta:
-        return now - self.created
-
     def with_verified(self, ok: bool) -> "Backup":
         return replace(self, verified=ok)
 
