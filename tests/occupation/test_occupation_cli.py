@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -83,9 +84,12 @@ def test_verbose_counts_requests(shop, cli):
     assert "xlsx requests: 1 reads, 1 writes" in result.stderr
 
 
-def test_every_command_has_help(cli):
+def test_every_command_has_help_and_a_docs_section(cli):
+    docs = (Path(__file__).parents[2] / "docs" / "occupation.md").read_text(encoding="utf-8")
     for command in ("tomar", "pausar", "completar", "spools", "history"):
+        registered = next(c for c in app.registered_commands if c.name == command)
+        assert registered.callback.__doc__, f"{command} has no help text"
+        assert f"`spoolsheet {command} " in docs, f"{command} is not in docs/occupation.md"
         result = cli(command, "--help")
-        assert result.exit_code == 0 and "Usage" in result.stdout
-        assert app.registered_commands and any(
-            c.name == command and c.callback.__doc__ for c in app.registered_commands)
+        assert result.exit_code == 0
+        assert registered.callback.__doc__.split("(")[0].strip()[:40] in " ".join(result.stdout.split())
