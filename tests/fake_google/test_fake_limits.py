@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import gspread
@@ -193,3 +194,35 @@ def test_control_endpoints(fake, session, sid):
     bad = session.post(f"{BASE}/_fake/faults", json={"fault": "explode"})
     assert bad.status_code == 400
     assert session.get(f"{BASE}/_fake/nothing").status_code == 404
+
+
+PAYLOAD_LIMIT = 10_485_760
+PAYLOAD_ERROR = {
+    "code": 400,
+    "message": "Request payload size exceeds the limit: 10485760 bytes.",
+    "status": "INVALID_ARGUMENT",
+}
+GROW = {"requests": [{"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 1}}]}
+
+
+def padded(body, size):
+    """``body`` as JSON of exactly ``size`` bytes (whitespace after it)."""
+    text = json.dumps(body).encode()
+    return text + b" " * (size - len(text))
+
+
+def post_padded(session, url, size):
+    return session.post(url, data=padded(GROW, size), headers={"Content-Type": "application/json"})
+
+
+def test_a_request_body_over_10_mb_is_refused_and_changes_nothing(fake, session, sid):
+    url = f"{SHEETS}/{sid}:batchUpdate"
+    over = post_padded(session, url, PAYLOAD_LIMIT + 1)
+    assert (over.status_code, over.json()) == (400, {"error": PAYLOAD_ERROR})
+    assert fake.grid(sid, "Sheet1") == (1000, 26)
+    assert post_padded(session, url, PAYLOAD_LIMIT).status_code == 200
+    assert fake.grid(sid, "Sheet1") == (1001, 26)
+    values = {"values": [["x" * 1000] * 26] * 404}  # 10,5 MB of values in A1:Z404
+    big = session.put(f"{SHEETS}/{sid}/values/A1", params={"valueInputOption": "RAW"}, json=values)
+    assert (big.status_code, big.json()) == (400, {"error": PAYLOAD_ERROR})
+    assert fake.values(sid, "Sheet1") == []

@@ -18,6 +18,7 @@ from typing import Any
 from . import fieldmask
 from .a1 import Box
 from .errors import ApiError
+from .grid import EMPTY, Cell
 from .messages import ApiRequest
 from .sheets import spreadsheet_resource
 from .state import NamedRange, Sheet, Spreadsheet, Store, check_grid, new_sheet_properties, shift_box
@@ -179,38 +180,57 @@ def _sheet_properties_given(given: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
-def _normalise_cell(cell: dict[str, Any]) -> dict[str, Any]:
-    """Store typed values as the API does: integral numbers as ints, empty strings and notes as none."""
-    cell = copy.deepcopy(cell)
+def _normalise_cell(cell: dict[str, Any]) -> Cell:
+    """Store typed values as the API does: integral numbers as ints, empty strings and notes as
+    none. A new dict; the request's nested values are kept as they are (cells are immutable)."""
+    cell = dict(cell)
     if cell.get("note") == "":
         del cell["note"]
     entered = cell.get("userEnteredValue")
     if entered is not None:
         if "numberValue" in entered:
-            entered.update(number(entered["numberValue"]))
+            entered = cell["userEnteredValue"] = {**entered, **number(entered["numberValue"])}
         if entered.get("stringValue") == "" or not entered:
             del cell["userEnteredValue"]
     return cell
 
 
+def _cell_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
+    """RowData -> rows of normalised cells."""
+    return [[_normalise_cell(cell) for cell in row.get("values", [])] for row in rows]
+
+
+def _cell_update(mask: fieldmask.Mask) -> Callable[[Cell, Cell], Cell]:
+    """(old cell, given cell) -> new cell under an update mask, worked out once per request:
+    big updateCells go through it for every cell. Given cells are fresh, so they are stored
+    as they are."""
+    if "*" in mask:
+        return lambda old, given: given
+    if any(sub is not None for sub in mask.values()):
+        return lambda old, given: fieldmask.update(old, given, mask)
+    keys = frozenset(mask)
+
+    def flat(old: Cell, given: Cell) -> Cell:
+        new = {k: v for k, v in old.items() if k not in keys}
+        new.update((k, v) for k, v in given.items() if k in keys and v is not None)
+        return new
+
+    return flat
+
+
 def _write_cells(
-    sheet: Sheet,
-    row0: int,
-    col0: int,
-    rows: list[dict[str, Any]],
-    mask: fieldmask.Mask | None,
-    box: Box | None = None,
+    sheet: Sheet, row0: int, col0: int, rows: list[list[Cell]], mask: fieldmask.Mask, box: Box | None = None
 ) -> None:
-    """Masked update of cells from RowData; inside ``box`` cells not given are cleared per mask."""
-    given = {}
-    for r, row in enumerate(rows):
-        for c, cell in enumerate(row.get("values", [])):
-            given[(row0 + r, col0 + c)] = _normalise_cell(cell)
-    targets = set(given)
-    if box is not None:
-        targets |= {(r, c) for r in range(box[0], box[2]) for c in range(box[1], box[3])}
-    for r, c in targets:
-        sheet.grid.set(r, c, fieldmask.update(sheet.grid.get(r, c), given.get((r, c), {}), mask))
+    """Masked update of cells at a corner; inside ``box`` (whose corner it is) the cells the
+    rows do not cover are cleared per mask."""
+    update = _cell_update(mask)
+    grid = sheet.grid
+    for r in range(row0, box[2] if box else row0 + len(rows)):
+        given = rows[r - row0] if r - row0 < len(rows) else []
+        width = box[3] - col0 if box else len(given)
+        old = grid.rows[r][col0 : col0 + width] if r < len(grid.rows) else []
+        old += [EMPTY] * (width - len(old))
+        grid.set_run(r, col0, [update(cell, given[c] if c < len(given) else EMPTY) for c, cell in enumerate(old)])
 
 
 def _mask(params: dict[str, Any]) -> fieldmask.Mask:
@@ -404,7 +424,7 @@ def update_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any])
         row0, col0, box = start.get("rowIndex", 0), start.get("columnIndex", 0), None
         width = max((len(r.get("values", [])) for r in rows), default=0)
         _check_grid(sheet, (row0, col0, row0 + max(len(rows), 1), col0 + max(width, 1)))
-    _write_cells(sheet, row0, col0, rows, mask, box)
+    _write_cells(sheet, row0, col0, _cell_rows(rows), mask, box)
 
 
 def append_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
@@ -413,14 +433,14 @@ def append_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any])
     row0 = sheet.grid.last_value_row() + 1
     width = max((len(r.get("values", [])) for r in rows), default=0)
     sheet.resize(max(sheet.row_count, row0 + len(rows)), max(sheet.col_count, width))
-    _write_cells(sheet, row0, 0, rows, _mask(params))
+    _write_cells(sheet, row0, 0, _cell_rows(rows), _mask(params))
 
 
 def repeat_cell(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
     sheet, box = _box(spreadsheet, params.get("range", {}))
     row0, col0, row1, col1 = box
-    rows = [{"values": [params.get("cell", {})] * (col1 - col0)}] * (row1 - row0)
-    _write_cells(sheet, row0, col0, rows, _mask(params))
+    cell = _normalise_cell(params.get("cell", {}))
+    _write_cells(sheet, row0, col0, [[cell] * (col1 - col0)] * (row1 - row0), _mask(params))
 
 
 def merge_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from .control import control
-from .errors import ApiError
+from .errors import ApiError, bad_request
 from .limits import Faults, LogEntry, Quotas, fault_reply
 from .messages import ApiRequest, Reply
 from .router import route
@@ -29,6 +29,8 @@ from .values import python_value
 if TYPE_CHECKING:
     from .adapter import FakeAdapter
     from .server import FakeServer
+
+MAX_REQUEST_BYTES = 10_485_760  # Sheets refuses bigger request bodies (400), before any quota
 
 
 def classify(req: ApiRequest) -> str:
@@ -117,6 +119,8 @@ class FakeGoogle:
             return control(self, req)
         if entry.kind == "token":
             return self._token(req)
+        if req.path.startswith("/v4/") and len(req.body) > MAX_REQUEST_BYTES:
+            return Reply.error(bad_request(f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes."))
         with self._lock:
             try:
                 self.quotas.admit(entry.kind, entry.user)

@@ -9,6 +9,8 @@ from typing import Any
 from .errors import ApiError
 
 JSON_TYPE = "application/json; charset=UTF-8"
+# Answers are trees the fake just built (no cycles to look for) and can be large: compact and fast.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Reply:
             return self.body
         if isinstance(self.body, str):
             return self.body.encode()
-        return json.dumps(self.body, ensure_ascii=False).encode()
+        return _ENCODER.encode(self.body).encode()
 
     @classmethod
     def error(cls, exc: ApiError) -> Reply:

@@ -13,10 +13,10 @@ from typing import Any
 from . import a1, fieldmask
 from .a1 import Box
 from .errors import bad_request
-from .grid import Grid
+from .grid import Cell, Grid
 from .messages import ApiRequest
 from .state import Sheet, Spreadsheet, Store, check_grid, grid_range, new_sheet_properties
-from .values import cell_from_input, effective_value, formatted_value, render
+from .values import cell_from_input, cell_number_format, effective_value, format_value, render
 
 # --- reading -----------------------------------------------------------------------------------
 
@@ -30,11 +30,8 @@ def _trim(cells: list[Any]) -> list[Any]:
 def read_box(sheet: Sheet, box: Box, major: str, option: str, date_option: str) -> list[list[Any]]:
     """Rendered values of a box, trailing empties trimmed (per row, or per column for COLUMNS)."""
     row0, col0, row1, col1 = box
-    grid = sheet.grid
-    last_row = min(row1, len(grid.rows))
     matrix = [
-        [render(grid.get(r, c), option, date_option) for c in range(col0, min(col1, len(grid.rows[r])))]
-        for r in range(row0, last_row)
+        [render(cell, option, date_option) for cell in cells[col0:col1]] for cells in sheet.grid.rows[row0:row1]
     ]
     if major == "COLUMNS":
         width = max((len(row) for row in matrix), default=0)
@@ -281,46 +278,54 @@ def values_batch_clear(store: Store, req: ApiRequest, spreadsheet_id: str) -> di
 # --- spreadsheets ------------------------------------------------------------------------------
 
 
-_CELL_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "userEnteredValue": lambda cell: cell.get("userEnteredValue"),
-    "effectiveValue": effective_value,
-    "formattedValue": formatted_value,
-    "userEnteredFormat": lambda cell: cell.get("userEnteredFormat"),
-    "effectiveFormat": lambda cell: cell.get("userEnteredFormat"),  # formats are not computed
-    "note": lambda cell: cell.get("note"),
-}
-CellFields = list[tuple[str, Callable[[dict[str, Any]], Any], fieldmask.Mask | None]]
+CELL_FIELDS = ("userEnteredValue", "effectiveValue", "formattedValue", "userEnteredFormat", "effectiveFormat", "note")
+_COMPUTED = frozenset(["effectiveValue", "formattedValue", "effectiveFormat"])
+Projection = Callable[[Cell], Cell]
 
 
-def cell_fields(mask: fieldmask.Mask | None) -> CellFields:
-    """The CellData fields a mask asks for (with their getters and sub-masks), worked out once."""
-    if mask is None or "*" in mask:
-        return [(key, get, None) for key, get in _CELL_FIELDS.items()]
-    return [(key, get, mask[key]) for key, get in _CELL_FIELDS.items() if key in mask]
+def cell_projection(mask: fieldmask.Mask | None) -> Projection:
+    """CellData of a stored cell cut to ``mask`` (the mask below ``values``), as a function
+    worked out once per read: a read calls it for every cell of the grid."""
+    everything = mask is None or "*" in mask
+    fields = [(key, None if everything else mask[key]) for key in CELL_FIELDS if everything or key in mask]  # type: ignore[index]
+    if all(key not in _COMPUTED and sub is None for key, sub in fields):
+        keys = frozenset(key for key, _ in fields)
 
+        def stored(cell: Cell) -> Cell:
+            """Cells are immutable: one holding nothing else is its own answer."""
+            return cell if cell.keys() <= keys else {k: v for k, v in cell.items() if k in keys}
 
-def cell_data(cell: dict[str, Any], fields: CellFields) -> dict[str, Any]:
-    """CellData of a stored cell, computed fields included, only the fields asked for."""
-    data: dict[str, Any] = {}
-    if cell:
-        for key, get, sub in fields:
-            value = get(cell)
+        return stored
+
+    def computed(cell: Cell) -> Cell:
+        data: Cell = {}
+        if not cell:
+            return data
+        effective = effective_value(cell)
+        for key, sub in fields:
+            if key == "effectiveValue":
+                value = effective
+            elif key == "formattedValue":
+                value = None if effective is None else format_value(effective, cell_number_format(cell))
+            else:  # formats are not computed: the effective format is the one entered
+                value = cell.get("userEnteredFormat" if key == "effectiveFormat" else key)
             if value is not None:
                 data[key] = value if sub is None else fieldmask.select(value, sub)
-    return data
+        return data
+
+    return computed
 
 
-def grid_data(sheet: Sheet, box: Box, mask: fieldmask.Mask | None, fields: CellFields) -> dict[str, Any]:
+def grid_data(sheet: Sheet, box: Box, mask: fieldmask.Mask | None, project: Projection) -> dict[str, Any]:
     """GridData for a box, cut to the mask: rows trimmed of trailing empty cells, trailing empty
     rows dropped (after masking, as the API does)."""
     row0, col0, row1, col1 = box
-    grid = sheet.grid
     rows: list[dict[str, Any]] = []
-    for r in range(row0, min(row1, len(grid.rows))):
-        cells = [cell_data(grid.get(r, c), fields) for c in range(col0, min(col1, len(grid.rows[r])))]
-        while cells and not cells[-1]:
-            cells.pop()
-        rows.append({"values": cells} if cells else {})
+    for cells in sheet.grid.rows[row0:row1]:
+        values = [project(cell) for cell in cells[col0:col1]]
+        while values and not values[-1]:
+            values.pop()
+        rows.append({"values": values} if values else {})
     while rows and not rows[-1]:
         rows.pop()
     data: dict[str, Any] = {}
@@ -340,7 +345,7 @@ def spreadsheet_resource(
 ) -> dict[str, Any]:
     """The Spreadsheet resource; with ``ranges`` only the sheets they touch, one GridData per range
     (already cut to ``data_mask``, the mask below ``sheets.data``)."""
-    fields = cell_fields(fieldmask.subtree(data_mask, "rowData", "values"))
+    project = cell_projection(fieldmask.subtree(data_mask, "rowData", "values"))
     boxes: dict[int, list[Box]] = {}
     for text in ranges:
         sheet, box = spreadsheet.box(text)
@@ -352,7 +357,7 @@ def spreadsheet_resource(
         entry: dict[str, Any] = {"properties": spreadsheet.sheet_properties(sheet)}
         if include_grid:
             wanted = boxes.get(sheet.sheet_id, [(0, 0, sheet.row_count, sheet.col_count)])
-            entry["data"] = [grid_data(sheet, box, data_mask, fields) for box in wanted]
+            entry["data"] = [grid_data(sheet, box, data_mask, project) for box in wanted]
         if sheet.merges:
             entry["merges"] = [grid_range(sheet.sheet_id, box) for box in sheet.merges]
         sheets.append(entry)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import math
 import operator
 import re
+from collections.abc import Callable
 from typing import Any
 
 EPOCH = dt.datetime(1899, 12, 30)  # serial number 0 in Sheets (and Excel's 1900 system)
@@ -136,8 +138,16 @@ _BINARY = {
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
+_ARITHMETIC = re.compile(r"=[\d\s.+\-*/^()eE]*")  # what literal arithmetic can be made of
+
+
+@functools.lru_cache(maxsize=4096)
 def evaluate_formula(formula: str) -> float | None:
-    """``=3/2`` -> 1.5. Only literal arithmetic; anything else (or an error) -> None."""
+    """``=3/2`` -> 1.5. Only literal arithmetic; anything else (or an error) -> None.
+    Cached, and cell references or functions are turned away before parsing: reads of big
+    sheets evaluate every formula cell."""
+    if not _ARITHMETIC.fullmatch(formula):
+        return None
     try:
         tree = ast.parse(formula[1:].replace("^", "**"), mode="eval").body
         result = _arith(tree)
@@ -171,30 +181,31 @@ def effective_value(cell: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def render(cell: dict[str, Any], option: str, date_time_option: str = "SERIAL_NUMBER") -> Any:
-    """One cell for a values read; None means empty (trimmed from the end of rows)."""
-    entered = cell.get("userEnteredValue") or {}
-    if option == "FORMULA" and "formulaValue" in entered:
-        return entered["formulaValue"]
-    effective = effective_value(cell)
-    if effective is None:
+    """One cell for a values read; None means empty (trimmed from the end of rows).
+    Called for every cell of a read, hence the early answer for a plain stored value."""
+    entered = cell.get("userEnteredValue")
+    if not entered:
         return None
-    number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
-    if option == "FORMATTED_VALUE":
-        return format_value(effective, number_format)
-    if "numberValue" in effective:
-        is_date = bool(number_format) and number_format.get("type") in ("DATE", "DATE_TIME", "TIME")
-        if is_date and date_time_option == "FORMATTED_STRING":
-            return format_value(effective, number_format)
-        return effective["numberValue"]
-    return next(iter(effective.values()))
+    if "formulaValue" in entered:
+        if option == "FORMULA":
+            return entered["formulaValue"]
+        entered = effective_value(cell)
+        if entered is None:
+            return None
+    if option != "FORMATTED_VALUE" and not (
+        date_time_option == "FORMATTED_STRING"
+        and "numberValue" in entered
+        and (cell_number_format(cell) or {}).get("type") in DATE_KINDS
+    ):
+        return next(iter(entered.values()))
+    return format_value(entered, cell_number_format(cell))
 
 
-def formatted_value(cell: dict[str, Any]) -> str | None:
-    """The ``formattedValue`` of a cell, None when it has no value."""
-    effective = effective_value(cell)
-    if effective is None:
-        return None
-    return format_value(effective, cell.get("userEnteredFormat", {}).get("numberFormat"))
+DATE_KINDS = ("DATE", "DATE_TIME", "TIME")
+
+
+def cell_number_format(cell: dict[str, Any]) -> dict[str, Any] | None:
+    return cell.get("userEnteredFormat", {}).get("numberFormat")
 
 
 def format_value(effective: dict[str, Any], number_format: dict[str, Any] | None) -> str:
@@ -203,10 +214,15 @@ def format_value(effective: dict[str, Any], number_format: dict[str, Any] | None
         return effective["stringValue"]
     if "boolValue" in effective:
         return "TRUE" if effective["boolValue"] else "FALSE"
-    number = effective["numberValue"]
-    kind = (number_format or {}).get("type")
-    pattern = (number_format or {}).get("pattern", "")
-    if kind in ("DATE", "DATE_TIME", "TIME") and pattern:
+    number_format = number_format or {}
+    return format_number(effective["numberValue"], number_format.get("type"), number_format.get("pattern", ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def format_number(number: float, kind: str | None, pattern: str) -> str:
+    """A number under a numberFormat's type and pattern. Cached: reads of big sheets format the
+    same dates and amounts over and over."""
+    if kind in DATE_KINDS and pattern:
         return format_date(from_serial(number), pattern)
     if pattern and kind in ("NUMBER", "PERCENT", "CURRENCY"):
         return _format_pattern(number, pattern)
@@ -239,41 +255,53 @@ def _format_pattern(number: float, pattern: str) -> str:
 
 
 _DATE_TOKEN = re.compile(r"yyyy|yy|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|AM/PM|\"[^\"]*\"|.", re.I)
+_DATE_FIELDS: dict[str, Callable[[dt.datetime], str]] = {
+    "yyyy": lambda v: f"{v.year:04d}",
+    "yy": lambda v: f"{v.year % 100:02d}",
+    "mmmm": lambda v: v.strftime("%B"),
+    "mmm": lambda v: v.strftime("%b"),
+    "mm": lambda v: f"{v.month:02d}",
+    "m": lambda v: f"{v.month}",
+    "minutes:mm": lambda v: f"{v.minute:02d}",
+    "minutes:m": lambda v: f"{v.minute}",
+    "dddd": lambda v: v.strftime("%A"),
+    "ddd": lambda v: v.strftime("%a"),
+    "dd": lambda v: f"{v.day:02d}",
+    "d": lambda v: f"{v.day}",
+    "hh": lambda v: f"{v.hour:02d}",
+    "h": lambda v: f"{v.hour}",
+    "12:hh": lambda v: f"{v.hour % 12 or 12:02d}",
+    "12:h": lambda v: f"{v.hour % 12 or 12}",
+    "ss": lambda v: f"{v.second:02d}",
+    "s": lambda v: f"{v.second}",
+    "am/pm": lambda v: "AM" if v.hour < 12 else "PM",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _date_pattern(pattern: str) -> tuple[tuple[str | None, str], ...]:
+    """A date pattern as (field, literal) tokens, field None for literal text; ``m``/``mm``
+    next to hours or seconds are minutes, and ``h``/``hh`` are 12-hour with ``am/pm``."""
+    tokens = _DATE_TOKEN.findall(pattern)
+    twelve_hour = any(t.lower() == "am/pm" for t in tokens)
+    compiled: list[tuple[str | None, str]] = []
+    for i, token in enumerate(tokens):
+        field = token.lower()
+        if field in ("m", "mm") and (
+            any(t.lower() in ("h", "hh") for t in tokens[max(0, i - 2) : i])
+            or any(t.lower() in ("s", "ss") for t in tokens[i + 1 : i + 3])
+        ):
+            field = "minutes:" + field
+        elif field in ("h", "hh") and twelve_hour:
+            field = "12:" + field
+        compiled.append((field, "") if field in _DATE_FIELDS else (None, token.strip('"')))
+    return tuple(compiled)
 
 
 def format_date(value: dt.datetime, pattern: str) -> str:
     """Spreadsheet date patterns (``yyyy-mm-dd``, ``d/m/yyyy``, ``yyyy-mm-dd hh:mm:ss``)."""
     value = value + dt.timedelta(microseconds=500_000)  # round to the second
-    tokens = _DATE_TOKEN.findall(pattern)
-    twelve_hour = any(t.lower() == "am/pm" for t in tokens)
-    out = []
-    for i, token in enumerate(tokens):
-        low = token.lower()
-        minutes = low in ("m", "mm") and (
-            any(t.lower() in ("h", "hh") for t in tokens[max(0, i - 2) : i])
-            or any(t.lower() in ("s", "ss") for t in tokens[i + 1 : i + 3])
-        )
-        hour = value.hour % 12 or 12 if twelve_hour else value.hour
-        out.append(
-            {
-                "yyyy": f"{value.year:04d}",
-                "yy": f"{value.year % 100:02d}",
-                "mmmm": value.strftime("%B"),
-                "mmm": value.strftime("%b"),
-                "mm": f"{value.minute:02d}" if minutes else f"{value.month:02d}",
-                "m": f"{value.minute}" if minutes else f"{value.month}",
-                "dddd": value.strftime("%A"),
-                "ddd": value.strftime("%a"),
-                "dd": f"{value.day:02d}",
-                "d": f"{value.day}",
-                "hh": f"{hour:02d}",
-                "h": f"{hour}",
-                "ss": f"{value.second:02d}",
-                "s": f"{value.second}",
-                "am/pm": "AM" if value.hour < 12 else "PM",
-            }.get(low, token.strip('"'))
-        )
-    return "".join(out)
+    return "".join(text if field is None else _DATE_FIELDS[field](value) for field, text in _date_pattern(pattern))
 
 
 def python_value(cell: dict[str, Any]) -> Any:
