@@ -148,8 +148,9 @@ def test_on_xlsx_between_its_own_writes_the_service_reads_one_row(shop, monkeypa
             extents.append((kwargs.get("min_row"), kwargs.get("max_row")))
         return original(ws, *args, **kwargs)
 
+    seen = shop.service.get(tag)  # a full read, as a tablet's
     monkeypatch.setattr(Worksheet, "iter_rows", spy)
-    shop.service.pausar(tag, worker=a.id)
+    shop.service.pausar(tag, worker=a.id, expect_row_hash=seen.row_hash)  # same hash either way
     assert [e for e in extents if e != (None, None)] and all(lo == hi for lo, hi in extents)
     extents.clear()
     shop.reopen().apply(ChangeSet().set(OPERACIONES, 1, 1, "NV"))  # someone else wrote

@@ -19,6 +19,7 @@ Metadata log is read to find out (one more read).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from dataclasses import dataclass
@@ -197,14 +198,14 @@ class OccupationService:
               expect_version: int | None = None, expect_row_hash: str | None = None) -> Outcome:
         operation = parse_operation(op)
 
-        def decide(spool: Spool, who: Worker) -> Decision:
-            return rules.tomar(spool, who, operation, shop_today()), operation, "TOMAR_SPOOL"
+        def decide(spool: Spool, who: Worker, today: dt.date) -> Decision:
+            return rules.tomar(spool, who, operation, today), operation, "TOMAR_SPOOL"
 
         return self._change("TOMAR", tag, worker, expect_version, expect_row_hash, decide)
 
     def pausar(self, tag: str, *, worker: int, expect_version: int | None = None,
                expect_row_hash: str | None = None) -> Outcome:
-        def decide(spool: Spool, who: Worker) -> Decision:
+        def decide(spool: Spool, who: Worker, today: dt.date) -> Decision:
             started = rules.started_operations(spool)
             return (rules.pausar(spool, who), started[0] if len(started) == 1 else None,
                     "PAUSAR_SPOOL")
@@ -213,11 +214,11 @@ class OccupationService:
 
     def completar(self, tag: str, *, worker: int, expect_version: int | None = None,
                   expect_row_hash: str | None = None) -> Outcome:
-        def decide(spool: Spool, who: Worker) -> Decision:
+        def decide(spool: Spool, who: Worker, today: dt.date) -> Decision:
             rules.check_holder(spool, who)
             started = rules.started_operations(spool)
             operation = started[0] if len(started) == 1 else self._taken_for(spool)
-            return (rules.completar(spool, who, operation, shop_today()), operation,
+            return (rules.completar(spool, who, operation, today), operation,
                     f"COMPLETAR_{operation}")
 
         return self._change("COMPLETAR", tag, worker, expect_version, expect_row_hash, decide)
@@ -247,22 +248,22 @@ class OccupationService:
 
     def _change(self, action: str, tag: str, worker_id: int, expect_version: int | None,
                 expect_row_hash: str | None,
-                decide: Callable[[Spool, Worker], Decision]) -> Outcome:
+                decide: Callable[[Spool, Worker, dt.date], Decision]) -> Outcome:
         with self.workbook.exclusive():
             before, cols = self._fresh(tag)
             if expect_version is not None and expect_version != before.version:
                 raise VersionConflict(before.tag, expect_version, before.version)
             if expect_row_hash is not None and expect_row_hash != before.row_hash:
                 raise RowChanged(before.tag, before.row, before.version)
-            worker = self.directory.worker(worker_id)
-            after, operation, event_type = decide(before, worker)
+            worker, today = self.directory.worker(worker_id), shop_today()
+            after, operation, event_type = decide(before, worker, today)
             changes = ChangeSet()
             for column, value in rules.changed_cells(before, after).items():
                 changes.set(OPERACIONES, before.row, cols[column], value)
             event = Event(
                 event_type, tag_spool=before.tag, worker_id=worker.id, worker_nombre=worker.name,
                 operacion=operation.value if operation else "", accion=action,
-                fecha_operacion=shop_today(),
+                fecha_operacion=today,
                 metadata={"version_before": before.version, "version_after": after.version,
                           "row": before.row, "worker": str(worker.ref)})
             log_event(changes, event, self.directory.metadata)
