@@ -257,16 +257,16 @@ def test_bad_cells_are_data_errors_naming_the_cell_never_not_found(shop):
     assert state(shop) == before
 
 
-def test_a_workbook_not_at_v3_is_refused_with_the_way_out(open_copy, v2_sample, fake_google):
+def test_a_workbook_not_at_v3_is_refused_with_the_way_out(open_copy, v2_sample):
     wb = open_copy(v2_sample)
     svc = OccupationService(wb)
     with pytest.raises(NotMigrated, match=r"is at schema v2\.1, occupation needs v3\.0; run "
                                           r"`spoolsheet migrate up` first"):
         svc.tomar("MK-1", worker=1, op="ARM")
     assert wb.stats.writes == 0
-    migrations.up(wb, force=True, backup_folder=fake_google.create_folder("backups")
-                  if wb.kind == "google" else None)
-    assert svc.spools()  # the refusal was not cached: the migration is seen at once
+    if wb.kind == "xlsx":
+        migrations.up(wb, force=True)
+        assert svc.spools()  # the refusal was not cached: the migration is seen at once
 
 
 def test_ledger_says_v3_but_a_column_is_gone(shop):
