@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..errors import ConflictError, DataError, SchemaError
-from ..schema import OPERACIONES, TAG_COLUMN, V3_COLUMNS, VERSION, ColumnSpec, column_letter, normalise_header
+from ..schema import (OPERACIONES, TAG_COLUMN, V3_COLUMNS, VERSION, ColumnSpec, column_letter,
+                      normalise_header)
 from ..values import WorkerRef, is_blank, parse_date, parse_int
 from ..workbook import columns
 from ..workbook.base import Sheet
@@ -87,11 +88,12 @@ def layout(sheets: Mapping[str, Sheet]) -> Layout:
                 f"puts it at {_at(want)}, right after the last column "
                 f"{cmap.headers[base - 1]!r}; move or remove it by hand, then run again")
     for spec, want, found in wanted:
-        for r in range(1, len(sheet.rows) + 1) if found is None else ():
-            if not is_blank(sheet.cell(r, want)):
-                raise SchemaError(
-                    f"sheet {OPERACIONES!r}: column {spec.name!r} goes at {_at(want)}, but "
-                    f"cell {column_letter(want)}{r} already holds {sheet.cell(r, want)!r}")
+        stray = next((r for r in range(1, len(sheet.rows) + 1)
+                      if not is_blank(sheet.cell(r, want))), None) if found is None else None
+        if stray is not None:
+            raise SchemaError(
+                f"sheet {OPERACIONES!r}: column {spec.name!r} goes at {_at(want)}, but "
+                f"cell {column_letter(want)}{stray} already holds {sheet.cell(stray, want)!r}")
     placements = [Placement(spec, want, found is not None) for spec, want, found in wanted]
     result = Layout(sheet, tag, base, tuple(placements))
     for p in result.placements:
