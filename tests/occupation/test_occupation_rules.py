@@ -155,3 +155,10 @@ def test_holdings_pair_each_tomar_with_what_ended_it():
 def test_a_second_tomar_without_release_is_shown_not_hidden():
     events = [logged("TOMAR_SPOOL", ARMADOR, "ARM", at(8)), logged("TOMAR_SPOOL", OTRO, "ARM", at(8, 1))]
     assert [h.ended_by for h in rules.holdings(events, "MK-1")] == ["TOMAR again", None]
+
+
+def test_public_names_are_all_there():
+    import spoolsheet.occupation as occupation
+
+    assert all(hasattr(occupation, name) for name in occupation.__all__)
+    assert {"tomar", "pausar", "completar", "spools", "history"} <= set(occupation.__all__)

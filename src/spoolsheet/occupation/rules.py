@@ -168,8 +168,9 @@ def completar(spool: Spool, worker: Worker, op: Operation, today: dt.date) -> Sp
     if spool.stage(op) is Stage.DONE:
         raise OperationDone(f"spool {spool.tag}: {op} is already done", tag=spool.tag)
     worker_field = WORKER_FIELD[op]
+    keep = getattr(spool, worker_field)
     return replace(spool, holder=None, since=None, version=spool.version + 1, row_hash=None,
-                   **{DATE_FIELD[op]: today, worker_field: getattr(spool, worker_field) or str(worker.ref)})
+                   **{DATE_FIELD[op]: today, worker_field: keep or str(worker.ref)})
 
 
 def changed_cells(before: Spool, after: Spool) -> dict[str, Cell]:
