@@ -181,9 +181,10 @@ def _sheet_properties_given(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normalise_cell(cell: dict[str, Any]) -> Cell:
-    """Store typed values as the API does: integral numbers as ints, empty strings and notes as
-    none. A new dict; the request's nested values are kept as they are (cells are immutable)."""
-    cell = dict(cell)
+    """Store typed values as the API does: integral numbers as ints, empty strings, notes and
+    nulls as none. A new dict; the request's nested values are kept as they are (cells are
+    immutable)."""
+    cell = {key: value for key, value in cell.items() if value is not None}
     if cell.get("note") == "":
         del cell["note"]
     entered = cell.get("userEnteredValue")
@@ -211,8 +212,10 @@ def _cell_update(mask: fieldmask.Mask) -> Callable[[Cell, Cell], Cell]:
     keys = frozenset(mask)
 
     def flat(old: Cell, given: Cell) -> Cell:
+        if old.keys() <= keys:  # nothing of the old cell survives
+            return given if given.keys() <= keys else {k: v for k, v in given.items() if k in keys}
         new = {k: v for k, v in old.items() if k not in keys}
-        new.update((k, v) for k, v in given.items() if k in keys and v is not None)
+        new.update((k, given[k]) for k in keys & given.keys())
         return new
 
     return flat

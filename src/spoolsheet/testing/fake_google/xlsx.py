@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.cell.read_only import ReadOnlyCell
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
 
 from .grid import EMPTY, Cell, Grid
 from .state import Sheet, Spreadsheet, Store, new_sheet_properties
 from .values import from_serial, number, to_serial
 
+_TEXT_TAG = INLINE_STRING[: -len("is")] + "t"
 CACHE_CELLS = 2_000_000  # parsed cells kept across loads (~4 workbooks of 2,500 spools)
 
 
@@ -76,34 +80,66 @@ class ParsedSheet:
     cells: int
 
 
-def _parse_sheet(ws: Any) -> ParsedSheet:
-    ws.reset_dimensions()  # size from the cells, as a full load counts it, not a stale <dimension>
+class _SheetParser(WorkSheetParser):
+    """openpyxl's worksheet parser, with a shortcut for plain inline strings (how spoolsheet's
+    writer stores text): openpyxl builds a rich-text object for each, which is most of a load.
+    Every other cell (shared strings, numbers, dates, formulas, rich text) goes openpyxl's way."""
+
+    def parse_cell(self, element: Any) -> dict[str, Any]:
+        inline = element.find(INLINE_STRING) if element.get("t") == "inlineStr" else None
+        coordinate = element.get("r")
+        if (
+            inline is None
+            or len(inline) != 1
+            or inline[0].tag != _TEXT_TAG
+            or not coordinate
+            or element.find(FORMULA_TAG) is not None
+        ):
+            return super().parse_cell(element)
+        row, column = coordinate_to_tuple(coordinate)
+        self.col_counter = column
+        style = element.get("s")
+        return {"row": row, "column": column, "value": inline[0].text or "", "data_type": "s",
+                "style_id": int(style) if style else 0}
+
+
+def _parse_sheet(workbook: Any, ws: Any) -> ParsedSheet:
+    """One worksheet of a read-only workbook. The grid is sized by the cell elements, as a full
+    openpyxl load counts them, not by a possibly stale ``<dimension>``."""
     memo: dict[tuple[Any, ...], Cell] = {}  # equal cells share one dict (cells are immutable)
+    formats: dict[int, str] = {}  # style id -> number format
     rows: list[list[Cell]] = []
-    max_row = max_col = cells = 0
-    for r, row in enumerate(ws.iter_rows(), start=1):
-        stored = []
-        for cell in row:
-            value = cell.value
-            if value is None or value == "":
-                stored.append(EMPTY)
-                continue
-            kind = cell.data_type
-            fmt = cell.number_format if kind in ("n", "d") else None
-            key = (kind, type(value), value, fmt)
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = _cell(value, kind, fmt)
-            stored.append(found)
-        while stored and stored[-1] is EMPTY:
-            stored.pop()
-        rows.append(stored)
-        cells += len(stored)
-        if row:  # read-only rows end at their last cell element
-            max_row, max_col = r, max(max_col, len(row))
-    while rows and not rows[-1]:
-        rows.pop()
-    return ParsedSheet(ws.title, ws.sheet_state != "visible", max(max_row, 1), max(max_col, 1), Grid(rows), cells)
+    max_row = max_col = 0
+    with workbook._archive.open(ws._worksheet_path) as source:
+        parser = _SheetParser(
+            source,
+            workbook.shared_strings,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for _, cells in parser.parse():
+            for cell in cells:
+                r, c, value, kind = cell["row"], cell["column"], cell["value"], cell["data_type"]
+                max_row, max_col = max(max_row, r), max(max_col, c)
+                if value is None or value == "":
+                    continue
+                fmt = None
+                if kind in ("n", "d"):
+                    style = cell["style_id"]
+                    if style not in formats:
+                        formats[style] = ReadOnlyCell(ws, r, c, None, style_id=style).number_format
+                    fmt = formats[style]
+                key = (kind, type(value), value, fmt)
+                stored = memo.get(key)
+                if stored is None:
+                    stored = memo[key] = _cell(value, kind, fmt)
+                rows.extend([] for _ in range(r - len(rows)))
+                row = rows[r - 1]
+                row.extend([EMPTY] * (c - len(row)))
+                row[c - 1] = stored
+    cell_count = sum(map(len, rows))
+    return ParsedSheet(ws.title, ws.sheet_state != "visible", max(max_row, 1), max(max_col, 1), Grid(rows), cell_count)
 
 
 _cache: OrderedDict[tuple[str, int, int], list[ParsedSheet]] = OrderedDict()
@@ -121,7 +157,7 @@ def parse_xlsx(path: str | Path) -> list[ParsedSheet]:
             return _cache[key]
         workbook = openpyxl.load_workbook(resolved, read_only=True)
         try:
-            parsed = [_parse_sheet(ws) for ws in workbook.worksheets]
+            parsed = [_parse_sheet(workbook, ws) for ws in workbook.worksheets]
         finally:
             workbook.close()
         _cache[key] = parsed
