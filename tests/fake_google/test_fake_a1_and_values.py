@@ -147,3 +147,7 @@ def test_date_patterns():
     assert format_date(moment, "d/m/yyyy") == "5/3/2026"
     assert format_date(moment, "yyyy-mm-dd hh:mm:ss") == "2026-03-05 07:08:09"
     assert format_date(moment, "mmm d, yyyy h:mm am/pm") == "Mar 5, 2026 7:08 AM"
+    evening = dt.datetime(2026, 3, 5, 19, 4, 59, 600_000)  # rounds to 19:05:00
+    assert format_date(evening, "dddd d mmmm yy, hh:mm") == "Thursday 5 March 26, 19:05"
+    assert format_date(evening, "mm:ss h AM/PM") == "05:00 7 PM"
+    assert format_date(evening, '"day" d "of" mmm') == "day 5 of Mar"

@@ -385,3 +385,24 @@ def test_platform_size_limits(fake, sh, ws):
     with pytest.raises(gspread.exceptions.APIError, match="limit of 18278"):
         ws.resize(rows=1, cols=18_279)
     assert fake.grid(sh.id, "Sheet1") == (1000, 26)
+
+
+def test_a_write_copies_only_the_rows_it_changes(fake, sh, ws):
+    ws.update([["a"], ["b"], ["c"]], "A1")
+    sh.add_worksheet("Other", 10, 5).update([["x"]], "A1")
+    before = fake.store.spreadsheet(sh.id)
+    rows = {sheet.title: list(sheet.grid.rows) for sheet in before.sheets}
+    cell = {"userEnteredValue": {"stringValue": "B"}}
+    sh.batch_update(
+        {
+            "requests": [
+                {"updateCells": {"start": {"rowIndex": 1}, "rows": [{"values": [cell]}], "fields": "userEnteredValue"}}
+            ]
+        }
+    )
+    after = fake.store.spreadsheet(sh.id)
+    assert after is not before and before.sheets[0].grid.get(1, 0) == {"userEnteredValue": {"stringValue": "b"}}
+    shared = {sheet.title: sheet.grid.rows for sheet in after.sheets}
+    assert shared["Other"][0] is rows["Other"][0]
+    assert shared["Sheet1"][0] is rows["Sheet1"][0] and shared["Sheet1"][2] is rows["Sheet1"][2]
+    assert fake.values(sh.id, "Sheet1") == [["a"], ["B"], ["c"]]
