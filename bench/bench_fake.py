@@ -51,6 +51,11 @@ def requests_of(fake: FakeGoogle, run: Callable[[], object]) -> list[ApiRequest]
     return seen
 
 
+def answering(fake: FakeGoogle, sent: list[ApiRequest]) -> Callable[[], object]:
+    """``sent`` straight into the fake: its answers and their JSON, no client."""
+    return lambda: [fake.begin(req).respond().content() for req in sent]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spools", type=int, default=2500)
@@ -73,8 +78,18 @@ def main() -> None:
             loader.store.spreadsheets.clear()
             loader.store.files.clear()
 
-        show("load_xlsx, first (parse)", 3.0, None, best(args.repeat, lambda: loader.load_xlsx(path, "x"), forget))
-        show("load_xlsx, again (cached)", 0.3, None, best(args.repeat, lambda: FakeGoogle().load_xlsx(path, "x")))
+        show(
+            "load_xlsx, first (parse)",
+            3.0,
+            None,
+            best(args.repeat, lambda: loader.load_xlsx(path, "x"), forget),
+        )
+        show(
+            "load_xlsx, again (cached)",
+            0.3,
+            None,
+            best(args.repeat, lambda: FakeGoogle().load_xlsx(path, "x")),
+        )
 
         fake = FakeGoogle()
         fake.load_xlsx(path, "x")
@@ -87,13 +102,20 @@ def main() -> None:
         steps: list[tuple[str, float | None, Callable[[], object]]] = [
             ("read(): includeGridData, all sheets", 1.0, wb.read),
             ("values:batchGet Operaciones", 0.5, lambda: wb.read([OPERACIONES], formulas=False)),
-            ("batchUpdate, one cell", 0.05, lambda: wb.apply(ChangeSet().set(OPERACIONES, 2, 1, ops.cell(2, 1)))),
-            (f"batchUpdate, {height} x {width} block", None,
-             lambda: wb.apply(ChangeSet().set_block(OPERACIONES, 1, 1, block))),
+            (
+                "batchUpdate, one cell",
+                0.05,
+                lambda: wb.apply(ChangeSet().set(OPERACIONES, 2, 1, ops.cell(2, 1))),
+            ),
+            (
+                f"batchUpdate, {height} x {width} block",
+                None,
+                lambda: wb.apply(ChangeSet().set_block(OPERACIONES, 1, 1, block)),
+            ),
         ]
         for label, target, run in steps:
             sent = requests_of(fake, run)
-            fake_only = best(args.repeat, lambda: [fake.begin(req).respond().content() for req in sent])
+            fake_only = best(args.repeat, answering(fake, sent))
             show(label, target, best(args.repeat, run), fake_only)
 
 

@@ -76,11 +76,11 @@ def test_copies_never_see_each_others_writes(steps):
         assert [contents(g) for g in grids] == models
 
 
-STRUCTURAL = [
-    ("insert", dim, at, count) for dim in ("ROWS", "COLUMNS") for at in range(5) for count in (1, 2)
-] + [("delete", dim, at, count) for dim in ("ROWS", "COLUMNS") for at in range(4) for count in (1, 2)] + [
-    ("truncate", rows, cols) for rows in range(1, 5) for cols in range(1, 5)
-]
+STRUCTURAL = (
+    [("insert", dim, at, count) for dim in ("ROWS", "COLUMNS") for at in range(5) for count in (1, 2)]
+    + [("delete", dim, at, count) for dim in ("ROWS", "COLUMNS") for at in range(4) for count in (1, 2)]
+    + [("truncate", rows, cols) for rows in range(1, 5) for cols in range(1, 5)]
+)
 
 
 def test_structural_changes_after_some_writes_keep_copies_apart():
@@ -91,7 +91,9 @@ def test_structural_changes_after_some_writes_keep_copies_apart():
             for editor in ("copy", "original"):
                 original = Grid()
                 for r in range(4):
-                    original.set_run(r, 0, [{"userEnteredValue": {"numberValue": 10 * r + c}} for c in range(4)])
+                    original.set_run(
+                        r, 0, [{"userEnteredValue": {"numberValue": 10 * r + c}} for c in range(4)]
+                    )
                 before = contents(original)
                 twin = original.copy()
                 edited, kept = (twin, original) if editor == "copy" else (original, twin)

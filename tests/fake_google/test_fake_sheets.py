@@ -396,12 +396,20 @@ def test_a_write_copies_only_the_rows_it_changes(fake, sh, ws):
     sh.batch_update(
         {
             "requests": [
-                {"updateCells": {"start": {"rowIndex": 1}, "rows": [{"values": [cell]}], "fields": "userEnteredValue"}}
+                {
+                    "updateCells": {
+                        "start": {"rowIndex": 1},
+                        "rows": [{"values": [cell]}],
+                        "fields": "userEnteredValue",
+                    }
+                }
             ]
         }
     )
     after = fake.store.spreadsheet(sh.id)
-    assert after is not before and before.sheets[0].grid.get(1, 0) == {"userEnteredValue": {"stringValue": "b"}}
+    assert after is not before and before.sheets[0].grid.get(1, 0) == {
+        "userEnteredValue": {"stringValue": "b"}
+    }
     shared = {sheet.title: sheet.grid.rows for sheet in after.sheets}
     assert shared["Other"][0] is rows["Other"][0]
     assert shared["Sheet1"][0] is rows["Sheet1"][0] and shared["Sheet1"][2] is rows["Sheet1"][2]

@@ -158,9 +158,13 @@ def test_cli_usage_errors_exit_2(capsys):
 def test_a_request_body_over_10_mb_is_refused_over_the_wire_too(fake, server, http, sid):
     url = f"{server.base_url}/v4/spreadsheets/{sid}:batchUpdate"
     grow = b'{"requests": [{"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 1}}]}'
-    over = http.post(url, data=grow + b" " * (10_485_761 - len(grow)), headers={"Content-Type": "application/json"})
+    over = http.post(
+        url, data=grow + b" " * (10_485_761 - len(grow)), headers={"Content-Type": "application/json"}
+    )
     assert over.status_code == 400
     assert over.json()["error"]["message"] == "Request payload size exceeds the limit: 10485760 bytes."
-    at_limit = http.post(url, data=grow + b" " * (10_485_760 - len(grow)), headers={"Content-Type": "application/json"})
+    at_limit = http.post(
+        url, data=grow + b" " * (10_485_760 - len(grow)), headers={"Content-Type": "application/json"}
+    )
     assert at_limit.status_code == 200
     assert fake.grid(sid, "Sheet1") == (1001, 26)

@@ -94,8 +94,11 @@ def test_grid_is_what_openpyxl_counts_even_with_a_stale_dimension(fake, tmp_path
     ws["C12"].number_format = "0.00"  # a styled cell without a value counts too
     path = tmp_path / "grid.xlsx"
     workbook.save(path)
-    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: re.sub(r'<dimension ref="[^"]*"/>',
-                                                                          '<dimension ref="A1:B2"/>', xml))
+    _rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:B2"/>', xml),
+    )
     full = openpyxl.load_workbook(path).active
     fake.load_xlsx(path, "demo")
     assert fake.grid("demo", "Sheet") == (full.max_row, full.max_column)

@@ -233,7 +233,9 @@ def _write_cells(
         width = box[3] - col0 if box else len(given)
         old = grid.rows[r][col0 : col0 + width] if r < len(grid.rows) else []
         old += [EMPTY] * (width - len(old))
-        grid.set_run(r, col0, [update(cell, given[c] if c < len(given) else EMPTY) for c, cell in enumerate(old)])
+        grid.set_run(
+            r, col0, [update(cell, given[c] if c < len(given) else EMPTY) for c, cell in enumerate(old)]
+        )
 
 
 def _mask(params: dict[str, Any]) -> fieldmask.Mask:

@@ -120,7 +120,9 @@ class FakeGoogle:
         if entry.kind == "token":
             return self._token(req)
         if req.path.startswith("/v4/") and len(req.body) > MAX_REQUEST_BYTES:
-            return Reply.error(bad_request(f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes."))
+            return Reply.error(
+                bad_request(f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes.")
+            )
         with self._lock:
             try:
                 self.quotas.admit(entry.kind, entry.user)

@@ -13,7 +13,7 @@ from typing import Any
 from . import a1, fieldmask
 from .a1 import Box
 from .errors import bad_request
-from .grid import Cell, Grid
+from .grid import EMPTY, Cell, Grid
 from .messages import ApiRequest
 from .state import Sheet, Spreadsheet, Store, check_grid, grid_range, new_sheet_properties
 from .values import cell_from_input, cell_number_format, effective_value, format_value, render
@@ -31,7 +31,8 @@ def read_box(sheet: Sheet, box: Box, major: str, option: str, date_option: str) 
     """Rendered values of a box, trailing empties trimmed (per row, or per column for COLUMNS)."""
     row0, col0, row1, col1 = box
     matrix = [
-        [render(cell, option, date_option) for cell in cells[col0:col1]] for cells in sheet.grid.rows[row0:row1]
+        [render(cell, option, date_option) for cell in cells[col0:col1]]
+        for cells in sheet.grid.rows[row0:row1]
     ]
     if major == "COLUMNS":
         width = max((len(row) for row in matrix), default=0)
@@ -110,14 +111,23 @@ def write_matrix(
     locale = spreadsheet.properties.get("locale", "en_US")
     written_rows: set[int] = set()
     written_cols: set[int] = set()
+    grid = sheet.grid
     for r, row in enumerate(values):
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            old = sheet.grid.get(row0 + r, col0 + c)
-            sheet.grid.set(row0 + r, col0 + c, cell_from_input(value, user_entered, locale, old))
-            written_rows.add(r)
-            written_cols.add(c)
+        written = [c for c, value in enumerate(row) if value is not None]
+        if not written:
+            continue
+        written_rows.add(r)
+        written_cols.update(written)
+        old = grid.rows[row0 + r][col0 : col0 + len(row)] if row0 + r < len(grid.rows) else []
+        old += [EMPTY] * (len(row) - len(old))
+        grid.set_run(
+            row0 + r,
+            col0,
+            [
+                cell if value is None else cell_from_input(value, user_entered, locale, cell)
+                for value, cell in zip(row, old, strict=True)
+            ],
+        )
     width = max((len(row) for row in values), default=0)
     result: dict[str, Any] = {"spreadsheetId": spreadsheet.id}
     if values and width:
@@ -253,11 +263,12 @@ def values_append(store: Store, req: ApiRequest, spreadsheet_id: str, range_text
 def _clear(spreadsheet: Spreadsheet, range_text: str) -> str:
     sheet, box = spreadsheet.box(range_text)
     row0, col0, row1, col1 = box
-    for r in range(row0, min(row1, len(sheet.grid.rows))):
-        for c in range(col0, min(col1, len(sheet.grid.rows[r]))):
-            cell = sheet.grid.get(r, c)
-            if "userEnteredValue" in cell:
-                sheet.grid.set(r, c, {k: v for k, v in cell.items() if k != "userEnteredValue"})
+    grid = sheet.grid
+    for r in range(row0, min(row1, len(grid.rows))):
+        old = grid.rows[r][col0:col1]
+        if any("userEnteredValue" in cell for cell in old):
+            cleared = [{k: v for k, v in cell.items() if k != "userEnteredValue"} for cell in old]
+            grid.set_run(r, col0, cleared)
     return a1.format_range(sheet.title, *box)
 
 
@@ -278,17 +289,26 @@ def values_batch_clear(store: Store, req: ApiRequest, spreadsheet_id: str) -> di
 # --- spreadsheets ------------------------------------------------------------------------------
 
 
-CELL_FIELDS = ("userEnteredValue", "effectiveValue", "formattedValue", "userEnteredFormat", "effectiveFormat", "note")
-_COMPUTED = frozenset(["effectiveValue", "formattedValue", "effectiveFormat"])
+CELL_FIELDS = (
+    "userEnteredValue",
+    "effectiveValue",
+    "formattedValue",
+    "userEnteredFormat",
+    "effectiveFormat",
+    "note",
+)
+_DERIVED = frozenset(["effectiveValue", "formattedValue", "effectiveFormat"])  # not stored as such
 Projection = Callable[[Cell], Cell]
 
 
 def cell_projection(mask: fieldmask.Mask | None) -> Projection:
     """CellData of a stored cell cut to ``mask`` (the mask below ``values``), as a function
     worked out once per read: a read calls it for every cell of the grid."""
-    everything = mask is None or "*" in mask
-    fields = [(key, None if everything else mask[key]) for key in CELL_FIELDS if everything or key in mask]  # type: ignore[index]
-    if all(key not in _COMPUTED and sub is None for key, sub in fields):
+    if mask is None or "*" in mask:
+        fields = [(key, None) for key in CELL_FIELDS]
+    else:
+        fields = [(key, mask[key]) for key in CELL_FIELDS if key in mask]
+    if all(key not in _DERIVED and sub is None for key, sub in fields):
         keys = frozenset(key for key, _ in fields)
 
         def stored(cell: Cell) -> Cell:

@@ -215,7 +215,9 @@ def format_value(effective: dict[str, Any], number_format: dict[str, Any] | None
     if "boolValue" in effective:
         return "TRUE" if effective["boolValue"] else "FALSE"
     number_format = number_format or {}
-    return format_number(effective["numberValue"], number_format.get("type"), number_format.get("pattern", ""))
+    return format_number(
+        effective["numberValue"], number_format.get("type"), number_format.get("pattern", "")
+    )
 
 
 @functools.lru_cache(maxsize=65536)
@@ -301,7 +303,9 @@ def _date_pattern(pattern: str) -> tuple[tuple[str | None, str], ...]:
 def format_date(value: dt.datetime, pattern: str) -> str:
     """Spreadsheet date patterns (``yyyy-mm-dd``, ``d/m/yyyy``, ``yyyy-mm-dd hh:mm:ss``)."""
     value = value + dt.timedelta(microseconds=500_000)  # round to the second
-    return "".join(text if field is None else _DATE_FIELDS[field](value) for field, text in _date_pattern(pattern))
+    return "".join(
+        text if field is None else _DATE_FIELDS[field](value) for field, text in _date_pattern(pattern)
+    )
 
 
 def python_value(cell: dict[str, Any]) -> Any:

@@ -5,8 +5,9 @@ types "f") stay formulas and text stays text even when it starts with "=", the g
 sheet's used size, as when a workbook is uploaded and converted by Google.
 
 Parsing is the slow part (tests load the same sample into a fresh fake again and again), so it
-streams (openpyxl read-only mode) and its result is cached per file version: a grid template
-that every load takes a copy-on-write copy of.
+streams (openpyxl's read-only workbook and worksheet parser, plain inline strings read directly)
+and its result is cached per file version: a grid template every load takes a copy-on-write
+copy of.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def _cell(value: Any, data_type: str, number_format: str | None) -> Cell:
         return {"userEnteredValue": {"boolValue": value}}
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
         pattern = number_format if number_format not in (None, "General") else "yyyy-mm-dd"
-        return {"userEnteredValue": number(_serial(value)), "userEnteredFormat": _number_format(pattern, True)}
+        return {
+            "userEnteredValue": number(_serial(value)),
+            "userEnteredFormat": _number_format(pattern, True),
+        }
     if isinstance(value, (int, float)):
         fmt = _number_format(number_format or "General", is_date=False)
         return {"userEnteredValue": number(value), **({"userEnteredFormat": fmt} if fmt else {})}
@@ -99,8 +103,13 @@ class _SheetParser(WorkSheetParser):
         row, column = coordinate_to_tuple(coordinate)
         self.col_counter = column
         style = element.get("s")
-        return {"row": row, "column": column, "value": inline[0].text or "", "data_type": "s",
-                "style_id": int(style) if style else 0}
+        return {
+            "row": row,
+            "column": column,
+            "value": inline[0].text or "",
+            "data_type": "s",
+            "style_id": int(style) if style else 0,
+        }
 
 
 def _parse_sheet(workbook: Any, ws: Any) -> ParsedSheet:
@@ -139,7 +148,9 @@ def _parse_sheet(workbook: Any, ws: Any) -> ParsedSheet:
                 row.extend([EMPTY] * (c - len(row)))
                 row[c - 1] = stored
     cell_count = sum(map(len, rows))
-    return ParsedSheet(ws.title, ws.sheet_state != "visible", max(max_row, 1), max(max_col, 1), Grid(rows), cell_count)
+    return ParsedSheet(
+        ws.title, ws.sheet_state != "visible", max(max_row, 1), max(max_col, 1), Grid(rows), cell_count
+    )
 
 
 _cache: OrderedDict[tuple[str, int, int], list[ParsedSheet]] = OrderedDict()
