@@ -121,3 +121,22 @@ def test_unknown_target_is_refused(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     with pytest.raises(UsageError, match="--to 'v9'"):
         migrations.up(wb, to="v9", force=True)
+
+
+def test_a_heartbeat_after_a_long_backup_rides_in_the_change_write(google_copy, sample_tiny):
+    import time
+
+    from spoolsheet.migrations.lock import sheet_records
+
+    wb = google_copy(sample_tiny)
+
+    def slow_backup(step: str) -> None:
+        if step.startswith("backup done"):
+            time.sleep(3.1)  # more than half the TTL
+
+    report = migrations.up(wb, force=True, lock_ttl=6, progress=slow_backup)
+
+    assert report.requests == {"reads": 3, "writes": 3, "retries": 0}
+    [record] = sheet_records(wb.read())
+    assert (record.heartbeat - record.acquired).total_seconds() >= 3
+    assert record.released

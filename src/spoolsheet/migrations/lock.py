@@ -188,8 +188,9 @@ class RunLock(ABC):
         """Check, on the run's next read, that the lock is really ours."""
 
     @abstractmethod
-    def heartbeat(self) -> None:
-        """Extend the expiry, only once more than half of the TTL has passed."""
+    def heartbeat(self, changes: ChangeSet | None = None) -> None:
+        """Extend the expiry once more than half of the TTL has passed: inside ``changes`` (the
+        run's next write, so it costs no request) when given, else with a write of its own."""
 
     @abstractmethod
     def release_into(self, changes: ChangeSet) -> None:
@@ -220,13 +221,16 @@ class SheetLock(RunLock):
             raise LockHeld(f"another migration run took the lock at the same moment: "
                            f"{first.describe()}")
 
-    def heartbeat(self) -> None:
+    def heartbeat(self, changes: ChangeSet | None = None) -> None:
         if not self._due():
             return
         if self.record.row is None:
             self.confirm(self.workbook.read([LOCK_SHEET]))
         self.record = self._renewed()
-        self.workbook.apply(ChangeSet().set_row(LOCK_SHEET, self.record.row, 1, self.record.cells()))
+        renewal = changes if changes is not None else ChangeSet()
+        renewal.set_row(LOCK_SHEET, self.record.row, 1, self.record.cells())
+        if changes is None:
+            self.workbook.apply(renewal)
 
     def release_into(self, changes: ChangeSet) -> None:
         row = self.record.row
@@ -270,7 +274,7 @@ class FileRunLock(RunLock):
     def confirm(self, sheets: Mapping[str, Sheet]) -> None:
         """Nothing to confirm: the file lock is exclusive."""
 
-    def heartbeat(self) -> None:
+    def heartbeat(self, changes: ChangeSet | None = None) -> None:
         if self._due():
             self.record = self._renewed()
             self._write()

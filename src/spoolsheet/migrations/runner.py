@@ -380,6 +380,7 @@ def _apply_one(run: _Run, lock: RunLock, m: ModuleType, sheets: Mapping[str, She
     run.event(changes, sheets, event, m, version_from=m.revises if direction == "up" else m.version,
               version_to=m.version if direction == "up" else m.revises,
               steps=[s.text for s in steps])
+    lock.heartbeat(changes)  # a long backup may have used half the TTL: renew in this write
     after = run.write(changes)
     run.step(f"write done: {m.id}")
     after = after or run.workbook.read()
@@ -446,7 +447,6 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
             run.backup(None, backup_folder)
         sheets = workbook.read()
         lock.confirm(sheets)
-        lock.heartbeat()
         fresh = plan_of(sheets)
         if shown is not None and fresh.key() != shown.key():
             raise ConflictError("the workbook changed between the plan you confirmed and now "
@@ -461,7 +461,6 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
                 workbook, sheets, [m], action, force=force).migrations[0]
             sheets = _apply_one(run, lock, m, sheets, planned)
             report.applied.append(m.id)
-            lock.heartbeat()
         lock.release_into(run.final)
         if run.final:
             workbook.apply(run.final)
