@@ -139,6 +139,9 @@ class XlsxBackend(Backend):
         self._thread_lock = threading.RLock()
         self._wb: openpyxl.Workbook | None = None
         self._stamp: tuple[int, int, int] | None = None
+        #: Cells already extracted from the in-memory workbook, per sheet: extracting is the
+        #: costly part of a read, and most reads see an unchanged sheet.
+        self._extracted: dict[str, list[list[Cell]]] = {}
 
     # --- identity ------------------------------------------------------------------------
 
@@ -164,6 +167,7 @@ class XlsxBackend(Backend):
             except FileNotFoundError as exc:
                 raise WorkbookNotFound(f"workbook file not found: {self.path}") from exc
             if self._wb is None or stamp != self._stamp:
+                self._extracted.clear()
                 self._wb = load_xlsx(self.path)
                 self._stamp = stamp
                 self.stats.count("reads")
@@ -191,7 +195,10 @@ class XlsxBackend(Backend):
             for t in names:  # sizes of the sheets read only: each costs a pass over its cells
                 ws = self._sheet(wb, t)
                 i = wb.index(ws)
-                out[t] = Sheet(SheetInfo(t, i, i, ws.max_row, ws.max_column), sheet_rows(ws))
+                if t not in self._extracted:
+                    self._extracted[t] = sheet_rows(ws)
+                rows = [list(r) for r in self._extracted[t]]  # callers may change their copy
+                out[t] = Sheet(SheetInfo(t, i, i, ws.max_row, ws.max_column), rows)
             return out
 
     def read_rows(self, title: str, rows: Sequence[int]) -> list[list[Cell]]:
@@ -229,6 +236,7 @@ class XlsxBackend(Backend):
             return
         with self.exclusive():
             wb = self._workbook()
+            self._extracted.clear()
             try:
                 self._apply_in_memory(wb, changes)
                 for ws in wb.worksheets:  # the file keeps the grids the memory has
