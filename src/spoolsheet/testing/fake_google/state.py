@@ -3,6 +3,8 @@
 Every spreadsheet is also a Drive file (same id); the spreadsheet title and the file name are
 kept equal by ``Store.commit`` and ``Store.rename``. Writes never edit a stored spreadsheet in
 place: they edit ``spreadsheet.clone()`` and ``commit`` it, so a failing request changes nothing.
+A clone is cheap whatever the size: grids are copy-on-write (grid.py), so a write copies only
+the rows it changes.
 """
 
 from __future__ import annotations
