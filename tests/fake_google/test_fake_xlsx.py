@@ -11,8 +11,12 @@ import zipfile
 
 import openpyxl
 import pytest
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 
+from spoolsheet.sample import write_sample
 from spoolsheet.testing.fake_google import FakeGoogle
+from spoolsheet.testing.fake_google.values import number, to_serial
 from spoolsheet.testing.fake_google.xlsx import dump_xlsx
 
 
@@ -130,3 +134,45 @@ def test_a_changed_file_is_parsed_again(fake, book):
     fake.load_xlsx(book, "after")
     assert fake.values("after", "Operaciones")[1][0] == "MK-1 bis"
     assert fake.values("before", "Operaciones")[1][0] == "MK-1"
+
+
+def _entered(cell):
+    """What the fake should store for an openpyxl (full load) cell: (kind, value) or None."""
+    value = cell.value
+    if value is None or value == "":
+        return None
+    if cell.data_type == "f":
+        return "formulaValue", value
+    if isinstance(value, bool):
+        return "boolValue", value
+    if isinstance(value, dt.datetime):
+        return "numberValue", number(to_serial(value))["numberValue"]
+    if isinstance(value, (int, float)):
+        return "numberValue", number(value)["numberValue"]
+    return "stringValue", value
+
+
+def test_the_sample_loads_as_a_full_openpyxl_load_reads_it(fake, tmp_path):
+    """Every cell kind the project's writer produces, through the fast path and openpyxl's."""
+    path = write_sample(tmp_path / "Kronos.xlsx", spools=30, seed=5)
+    fake.load_xlsx(path, "demo")
+    spreadsheet = fake.store.spreadsheet("demo")
+    workbook = openpyxl.load_workbook(path)
+    for ws in workbook.worksheets:
+        assert fake.grid("demo", ws.title) == (ws.max_row, ws.max_column)
+        grid = spreadsheet.sheet_by_title(ws.title).grid
+        for row in ws.iter_rows():
+            for cell in row:
+                stored = grid.get(cell.row - 1, cell.column - 1).get("userEnteredValue")
+                assert (next(iter(stored.items())) if stored else None) == _entered(cell), cell.coordinate
+    workbook.close()
+
+
+def test_rich_text_loads_as_plain_text(fake, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = CellRichText([TextBlock(InlineFont(b=True), "bold"), " normal"])
+    workbook.active["A2"] = "  spaced  "
+    path = tmp_path / "rich.xlsx"
+    workbook.save(path)
+    fake.load_xlsx(path, "demo")
+    assert fake.values("demo", "Sheet") == [["bold normal"], ["  spaced  "]]
