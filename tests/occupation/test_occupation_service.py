@@ -26,7 +26,7 @@ from spoolsheet.values import format_date, shop_today
 from spoolsheet.workbook import ChangeSet, columns
 from spoolsheet.workbook.retry import AmbiguousWriteError
 
-from conftest import Shop
+from shop import Shop
 
 
 def state(shop: Shop) -> dict[str, str]:
