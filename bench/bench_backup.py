@@ -56,9 +56,11 @@ def run(label: str, wb: Workbook, folder: str | None) -> dict[str, float]:
     print(f"  {'verify --against-source':<34}{used:>10}{seconds:>10.2f}")
     change(wb)
     with Progress(disable=True) as phases:
-        _, seconds, used = timed(wb, lambda: B.restore(wb, backup.id, folder=folder, progress=phases))
+        report, seconds, used = timed(wb, lambda: B.restore(wb, backup.id, folder=folder,
+                                                             progress=phases))
     safety = sum(t.finished_time or 0 for t in phases.tasks if t.description.startswith(SAFETY_PHASES))
-    print(f"  {'restore (with its safety backup)':<34}{used:>10}{seconds:>10.2f}")
+    print(f"  {'restore (with its safety backup)':<34}{used:>10}{seconds:>10.2f}"
+          f"   {'one atomic write' if report.write_requests == 1 else f'{report.write_requests} writes'}")
     print(f"  {'  of which the safety backup':<34}{'':>10}{safety:>10.2f}")
     return {"restore": seconds, "safety": safety}
 

@@ -149,6 +149,27 @@ def test_google_restore_failing_mid_write_can_run_again(live, folder, fake_googl
     assert_equals_backup(live.read(), content)
 
 
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_google_restore_too_large_for_one_request_is_split_and_can_be_finished(live, folder,
+                                                                              fake_google,
+                                                                              monkeypatch):
+    backup = B.create(live, folder=folder)
+    content = backup_content(live, backup)
+    change_everything(live)
+    monkeypatch.setattr(B, "ROWS_PER_BLOCK", 10)
+    monkeypatch.setattr(live.backend, "max_request_bytes", 20_000)  # Google's is 10 MB
+    fake_google.reset_log()
+    fake_google.inject(kind="write", nth=3, fault="500", times=8)  # copy, part 1, then part 2
+    with pytest.raises(TransientBackendError, match="part 2 of"):
+        B.restore(live, backup.id, folder=folder)
+    half = live.read()
+    assert "Listas" in half and "Extra" in half  # part 1 landed (Listas re-created), not the rest
+
+    result = B.restore(live, backup.id, folder=folder)
+    assert result.write_requests > 1
+    assert_equals_backup(live.read(), content)
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 def test_an_unknown_backup_id_is_a_clear_error(live, folder):

@@ -9,8 +9,8 @@ know where copies live; this module holds what a backup must prove, once for bot
 - ``verify`` checks a backup against its manifest (and with ``against_source`` against the live
   workbook, cell by cell). Google: 3 requests, 4 against the source.
 - ``restore`` rolls the live workbook back in place: a safety backup first, then one atomic
-  write (Google: one ``batchUpdate``; .xlsx: one rename), then a check that the result equals
-  the backup. Google: 4 requests besides the safety backup's copy (its read is the one the
+  write (Google: one ``batchUpdate`` while it fits Google's 10 MB per request, several in order
+  past that; .xlsx: one rename), then a check that the result equals the backup. Google: 4 requests besides the safety backup's copy (its read is the one the
   write starts from).
 """
 
@@ -45,6 +45,9 @@ __all__ = [
 DIFFERENCES_PER_SHEET = 5
 DIFFERENCES_TOTAL = 20
 SAFETY_LABEL = "pre-restore"
+#: Rows per cell block a restore writes: blocks are what a write too large for one Google
+#: request (10 MB, about 2,500 spools of Operaciones) is split between.
+ROWS_PER_BLOCK = 1000
 
 
 def store_for(workbook: Workbook, folder: str | None = None) -> BackupStore:
@@ -317,6 +320,7 @@ class RestoreReport:
     sheets_added: list[str] = field(default_factory=list)  # in the backup, missing live
     sheets_removed: list[str] = field(default_factory=list)  # added live since the backup
     forced: list[str] = field(default_factory=list)  # the backup's verification problems, if --force
+    write_requests: int = 0  # 1: the restore was one atomic write
 
 
 def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet],
@@ -324,7 +328,8 @@ def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet],
     """The change set that turns ``live`` (as read) into ``content``: grids, cells and sheets.
 
     Sheets already equal are left alone; in the others every cell over both extents is written
-    (``None`` clears), so nothing of the live content survives.
+    (``None`` clears), so nothing of the live content survives. Cells go in blocks of
+    ``ROWS_PER_BLOCK`` rows, so that a write too large for one request can be split.
     """
     changes = ChangeSet()
     for title, sheet in content.items():
@@ -339,9 +344,12 @@ def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet],
             extent = cur
         height = min(max(len(extent.rows), len(sheet.rows)), info.rows)
         width = min(max((len(r) for r in extent.rows + sheet.rows), default=0), info.cols)
-        if height and width:
-            changes.set_block(title, 1, 1, [[sheet.cell(r, c) for c in range(1, width + 1)]
-                                            for r in range(1, height + 1)])
+        if not width:
+            continue
+        for top in range(1, height + 1, ROWS_PER_BLOCK):
+            rows = range(top, min(top + ROWS_PER_BLOCK, height + 1))
+            changes.set_block(title, top, 1, [[sheet.cell(r, c) for c in range(1, width + 1)]
+                                              for r in rows])
     for title in live:
         if title not in content:
             changes.delete_sheet(title)
@@ -430,8 +438,10 @@ def _restore(workbook: Workbook, store: BackupStore, backup: Backup, staged: Wor
                           "sheets_added": report.sheets_added,
                           "sheets_removed": report.sheets_removed, "forced": bool(problems)})
         expected, extra = _with_event(content, event)
+        writes = workbook.stats.writes
         with _phase(progress, "writing the workbook"):
             after = store.roll_back(staged, content, rollback_changes(live, content, full), extra)
+        report.write_requests = workbook.stats.writes - writes
         result = compare(expected, after, what="the restored workbook", full=full)
     if result.problems:
         raise VerificationError(f"the restore of backup {backup.id} was written but the result "

@@ -157,6 +157,10 @@ class GoogleStore(BackupStore):
 
     def roll_back(self, staged: Workbook, content: dict[str, Sheet], rollback: ChangeSet,
                   extra: ChangeSet) -> dict[str, Sheet]:
-        """One ``batchUpdate`` (atomic, and idempotent: no appends), then one read to verify."""
-        self.live.apply(ChangeSet().extend(rollback).extend(extra))
+        """One ``batchUpdate`` (atomic, and idempotent: no appends), then one read to verify.
+
+        Past Google's 10 MB per request the write goes as several batchUpdates in order: no longer
+        atomic, but a restore stopped between them is finished by running it again.
+        """
+        self.live.apply(ChangeSet().extend(rollback).extend(extra), atomic=False)
         return self.live.read()
