@@ -130,7 +130,10 @@ def _parse_sheet(workbook: Any, ws: Any) -> ParsedSheet:
         for _, cells in parser.parse():
             for cell in cells:
                 r, c, value, kind = cell["row"], cell["column"], cell["value"], cell["data_type"]
-                max_row, max_col = max(max_row, r), max(max_col, c)
+                if r > max_row:
+                    max_row = r
+                if c > max_col:
+                    max_col = c
                 if value is None or value == "":
                     continue
                 fmt = None
@@ -143,9 +146,11 @@ def _parse_sheet(workbook: Any, ws: Any) -> ParsedSheet:
                 stored = memo.get(key)
                 if stored is None:
                     stored = memo[key] = _cell(value, kind, fmt)
-                rows.extend([] for _ in range(r - len(rows)))
+                if r > len(rows):
+                    rows.extend([] for _ in range(r - len(rows)))
                 row = rows[r - 1]
-                row.extend([EMPTY] * (c - len(row)))
+                if c > len(row):
+                    row.extend([EMPTY] * (c - len(row)))
                 row[c - 1] = stored
     cell_count = sum(map(len, rows))
     return ParsedSheet(
