@@ -421,7 +421,7 @@ def pack_requests(requests_: list[dict], limit: int) -> list[list[dict]]:
     batches: list[list[dict]] = [[]]
     size = 0
     for req in requests_:
-        n = len(json.dumps(req, separators=(",", ":"), ensure_ascii=False).encode())
+        n = len(json.dumps(req).encode())  # as requests encodes the body: spaces, ASCII escapes
         if batches[-1] and size + n > limit:
             batches.append([])
             size = 0
