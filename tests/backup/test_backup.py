@@ -156,7 +156,6 @@ def test_google_restore_too_large_for_one_request_is_split_and_can_be_finished(l
     backup = B.create(live, folder=folder)
     content = backup_content(live, backup)
     change_everything(live)
-    monkeypatch.setattr(B, "ROWS_PER_BLOCK", 10)
     monkeypatch.setattr(live.backend, "max_request_bytes", 20_000)  # Google's is 10 MB
     fake_google.reset_log()
     fake_google.inject(kind="write", nth=3, fault="500", times=8)  # copy, part 1, then part 2

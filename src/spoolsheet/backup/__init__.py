@@ -45,9 +45,6 @@ __all__ = [
 DIFFERENCES_PER_SHEET = 5
 DIFFERENCES_TOTAL = 20
 SAFETY_LABEL = "pre-restore"
-#: Rows per cell block a restore writes: blocks are what a write too large for one Google
-#: request (10 MB, about 2,500 spools of Operaciones) is split between.
-ROWS_PER_BLOCK = 1000
 
 
 def store_for(workbook: Workbook, folder: str | None = None) -> BackupStore:
@@ -328,8 +325,7 @@ def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet],
     """The change set that turns ``live`` (as read) into ``content``: grids, cells and sheets.
 
     Sheets already equal are left alone; in the others every cell over both extents is written
-    (``None`` clears), so nothing of the live content survives. Cells go in blocks of
-    ``ROWS_PER_BLOCK`` rows, so that a write too large for one request can be split.
+    (``None`` clears), so nothing of the live content survives.
     """
     changes = ChangeSet()
     for title, sheet in content.items():
@@ -344,12 +340,9 @@ def rollback_changes(live: Mapping[str, Sheet], content: Mapping[str, Sheet],
             extent = cur
         height = min(max(len(extent.rows), len(sheet.rows)), info.rows)
         width = min(max((len(r) for r in extent.rows + sheet.rows), default=0), info.cols)
-        if not width:
-            continue
-        for top in range(1, height + 1, ROWS_PER_BLOCK):
-            rows = range(top, min(top + ROWS_PER_BLOCK, height + 1))
-            changes.set_block(title, top, 1, [[sheet.cell(r, c) for c in range(1, width + 1)]
-                                              for r in rows])
+        if height and width:
+            changes.set_block(title, 1, 1, [[sheet.cell(r, c) for c in range(1, width + 1)]
+                                            for r in range(1, height + 1)])
     for title in live:
         if title not in content:
             changes.delete_sheet(title)
