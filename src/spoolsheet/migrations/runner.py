@@ -16,7 +16,7 @@ after it: one load and one save.
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -441,7 +441,7 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
         run.backup(backup_id, backup_folder)
     lock = acquire(workbook, sheets, actor=actor, purpose=f"migrate {action}", ttl=lock_ttl,
                    break_lock=break_lock)
-    try:
+    with holding(lock):
         run.step("lock acquired")
         if not backup_id:
             run.backup(None, backup_folder)
@@ -465,16 +465,24 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
         if run.final:
             workbook.apply(run.final)
         run.step("record done")
-    except BaseException:
-        with suppress(SpoolsheetError):
-            lock.close()
-        raise
-    lock.close()
     report.version_after = version_of(sheets)
     report.backup_id = run.backup_id
     report.requests, report.backup_requests = run.requests(), run.backup_stats
     report.duration_s = time.monotonic() - run.started
     return report
+
+
+
+@contextmanager
+def holding(lock):
+    """Close ``lock`` however the block ends; a failure to close never hides the block's own error."""
+    try:
+        yield lock
+    except BaseException:
+        with suppress(SpoolsheetError):
+            lock.close()
+        raise
+    lock.close()
 
 
 # --- the public functions (one per CLI command) ----------------------------------------------
@@ -556,7 +564,7 @@ def baseline(workbook: Workbook, migration_id: str, *, dry_run: bool = False, fo
         raise UsageError("not confirmed: nothing was changed")
     lock = acquire(workbook, sheets, actor=actor, purpose="migrate baseline", ttl=lock_ttl,
                    break_lock=break_lock)
-    try:
+    with holding(lock):
         run.step("lock acquired")
         sheets = workbook.read()
         lock.confirm(sheets)
@@ -572,11 +580,6 @@ def baseline(workbook: Workbook, migration_id: str, *, dry_run: bool = False, fo
         lock.release_into(changes)
         workbook.apply(changes)
         run.step("record done")
-    except BaseException:
-        with suppress(SpoolsheetError):
-            lock.close()
-        raise
-    lock.close()
     report.version_after = fresh.target
     report.requests, report.duration_s = run.requests(), time.monotonic() - run.started
     return report
