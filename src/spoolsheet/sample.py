@@ -633,10 +633,12 @@ def write_sample(path: str | os.PathLike[str], spools: int = 2500, seed: int = 0
 
 
 def fill_workbook(workbook: Workbook, sheets: Sequence[SampleSheet]) -> None:
-    """Put ``sheets`` into an empty workbook in one atomic write (1 read + 1 write on Google).
+    """Put ``sheets`` into an empty workbook (1 read + 1 write on Google while it fits).
 
     The workbook must hold only blank sheets (a new spreadsheet's ``Sheet1``); they are deleted
-    in the same write, after the sample's sheets are added.
+    after the sample's sheets are added. Past Google's 10 MB per request (the default 2,500-spool
+    sample is about 14 MB) the write goes as several batchUpdates in order; a fill that stops
+    half-way leaves a spreadsheet that is refused as not empty: delete it and fill a new one.
     """
     existing = workbook.read()
     used = [t for t, s in existing.items() if s.rows]
@@ -653,7 +655,7 @@ def fill_workbook(workbook: Workbook, sheets: Sequence[SampleSheet]) -> None:
         changes.set_block(sheet.title, 1, 1, sheet.rows)
     for title in existing:
         changes.delete_sheet(title)
-    workbook.apply(changes)
+    workbook.apply(changes, atomic=False)
 
 
 def summary(sheets: Sequence[SampleSheet]) -> dict[str, int]:
