@@ -15,7 +15,7 @@ from typing import Any, Iterator, Mapping
 
 from .errors import SchemaError, UsageError
 from .schema import METADATA, METADATA_HEADERS, ColumnMap
-from .values import format_date, is_blank, parse_date, shop_now
+from .values import format_date, is_blank, parse_date, parse_int, shop_now
 from .workbook.base import Sheet
 from .workbook.changes import ChangeSet
 
@@ -123,7 +123,7 @@ def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
             timestamp=parse_date(get("timestamp"), sheet=sheet.title, row=r, column="timestamp"),
             evento_tipo=str(get("evento_tipo")),
             tag_spool=str(get("tag_spool") or ""),
-            worker_id=int(float(worker)) if not is_blank(worker) else None,
+            worker_id=parse_int(worker, sheet=sheet.title, row=r, column="worker_id"),
             worker_nombre=str(get("worker_nombre") or ""),
             operacion=str(get("operacion") or ""),
             accion=str(get("accion") or ""),
