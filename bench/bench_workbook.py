@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from spoolsheet.sample import write_sample
-from spoolsheet.schema import OPERACIONES, METADATA
+from spoolsheet.schema import METADATA, OPERACIONES
 from spoolsheet.settings import Settings
 from spoolsheet.testing.fake_google import FakeGoogle
 from spoolsheet.workbook import ChangeSet, Workbook, columns, open_workbook

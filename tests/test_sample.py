@@ -14,14 +14,35 @@ from typer.testing import CliRunner
 from spoolsheet.audit import EVENT_TYPES, read_events
 from spoolsheet.cli import app
 from spoolsheet.errors import UsageError
-from spoolsheet.sample import (REFERENCE_DAY, SampleSheet, fill_workbook, generate, summary,
-                               write_sample, write_xlsx)
-from spoolsheet.schema import (METADATA, METADATA_HEADERS, OPERACIONES, ROLES, TAG_COLUMN,
-                               TRABAJADORES, V2_1_HEADERS)
+from spoolsheet.sample import (
+    REFERENCE_DAY,
+    SampleSheet,
+    fill_workbook,
+    generate,
+    summary,
+    write_sample,
+    write_xlsx,
+)
+from spoolsheet.schema import (
+    METADATA,
+    METADATA_HEADERS,
+    OPERACIONES,
+    ROLES,
+    TAG_COLUMN,
+    TRABAJADORES,
+    V2_1_HEADERS,
+)
 from spoolsheet.settings import Settings
 from spoolsheet.testing import open_fake
-from spoolsheet.values import (Formula, WorkerRef, canonical, datetime_to_serial, is_blank,
-                               parse_bool, parse_date)
+from spoolsheet.values import (
+    Formula,
+    WorkerRef,
+    canonical,
+    datetime_to_serial,
+    is_blank,
+    parse_bool,
+    parse_date,
+)
 from spoolsheet.workbook import Workbook, columns, open_workbook
 from spoolsheet.workbook.base import trim
 

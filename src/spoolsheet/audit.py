@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .errors import SchemaError, UsageError
 from .schema import METADATA, METADATA_HEADERS, ColumnMap

@@ -18,24 +18,43 @@ import random
 import threading
 import uuid
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
-from xml.sax.saxutils import escape as xml_escape, quoteattr as xml_quote
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr as xml_quote
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .audit import Event
 from .errors import DataError, UsageError, WorkbookError
-from .schema import (METADATA, OPERACIONES, ROLES, ROLES_HEADERS, TAG_COLUMN, TRABAJADORES,
-                     TRABAJADORES_HEADERS, V2_1_HEADERS, column_letter)
-from .values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial, is_blank, WorkerRef
+from .schema import (
+    METADATA,
+    OPERACIONES,
+    ROLES,
+    ROLES_HEADERS,
+    TAG_COLUMN,
+    TRABAJADORES,
+    TRABAJADORES_HEADERS,
+    V2_1_HEADERS,
+    column_letter,
+)
+from .values import DATE_DISPLAY_FORMAT, Cell, Formula, WorkerRef, datetime_to_serial, is_blank
 from .workbook import Workbook
 from .workbook.changes import ChangeSet
 
-__all__ = ["SampleSheet", "generate", "write_sample", "write_xlsx", "fill_workbook",
-           "summary", "check_target", "REFERENCE_DAY", "METADATA_SAMPLE_HEADERS"]
+__all__ = [
+    "METADATA_SAMPLE_HEADERS",
+    "REFERENCE_DAY",
+    "SampleSheet",
+    "check_target",
+    "fill_workbook",
+    "generate",
+    "summary",
+    "write_sample",
+    "write_xlsx",
+]
 
 #: The sample's "today": the last day anything happened. Fixed, so the content never drifts.
 REFERENCE_DAY = dt.date(2026, 3, 13)

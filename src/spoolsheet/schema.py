@@ -7,8 +7,9 @@ real sheets drift (a column inserted by hand shifts everything after it).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from .errors import SchemaError
 
@@ -91,7 +92,7 @@ class ColumnMap:
     headers: tuple[str, ...]
 
     @classmethod
-    def from_row(cls, sheet: str, row: Sequence[object]) -> "ColumnMap":
+    def from_row(cls, sheet: str, row: Sequence[object]) -> ColumnMap:
         headers = tuple("" if v is None else str(v).strip() for v in row)
         while headers and not headers[-1]:
             headers = headers[:-1]

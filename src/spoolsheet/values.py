@@ -171,7 +171,7 @@ class WorkerRef:
         return f"{self.initials}({self.id})"
 
     @classmethod
-    def of(cls, worker_id: int, nombre: str, apellido: str) -> "WorkerRef":
+    def of(cls, worker_id: int, nombre: str, apellido: str) -> WorkerRef:
         """First letter of the first given name + first letter of the first surname."""
         first = (nombre or "").strip()[:1].upper()
         last = (apellido or "").strip()[:1].upper()
@@ -179,7 +179,7 @@ class WorkerRef:
 
     @classmethod
     def parse(cls, value: object, *, sheet: str | None = None, row: int | None = None,
-              column: str | None = None) -> "WorkerRef | None":
+              column: str | None = None) -> WorkerRef | None:
         if is_blank(value):
             return None
         m = _WORKER.match(str(value).upper())

@@ -16,8 +16,13 @@ from backup_helpers import backup_content, sibling, tamper
 
 from spoolsheet import backup as B
 from spoolsheet.audit import read_events
-from spoolsheet.errors import (CorruptWorkbook, TransientBackendError, UsageError,
-                               VerificationError, WorkbookAccessDenied)
+from spoolsheet.errors import (
+    CorruptWorkbook,
+    TransientBackendError,
+    UsageError,
+    VerificationError,
+    WorkbookAccessDenied,
+)
 from spoolsheet.fingerprint import differences, sheet_fingerprint
 from spoolsheet.schema import METADATA, OPERACIONES
 from spoolsheet.workbook import ChangeSet, Sheet, Workbook, XlsxBackend
@@ -247,7 +252,7 @@ def test_a_backup_without_its_manifest_is_incomplete(live):
 
 # --- listing and pruning -----------------------------------------------------------------------
 
-NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def test_prune_keeps_the_newest_the_young_and_the_newest_verified(live, folder, backend_kind,

@@ -10,7 +10,7 @@ from spoolsheet.backup.manifest import DRIVE_PROPERTY_BYTES, Manifest, ManifestE
 from spoolsheet.values import Formula
 from spoolsheet.workbook import Sheet, SheetInfo
 
-WHEN = dt.datetime(2026, 1, 26, 17, 14, 45, tzinfo=dt.timezone.utc)
+WHEN = dt.datetime(2026, 1, 26, 17, 14, 45, tzinfo=dt.UTC)
 
 
 def sheet(title: str, rows: list[list[object]], grid=(100, 26)) -> Sheet:

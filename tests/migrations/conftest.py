@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import openpyxl
 import pytest
-
 from migration_helpers import edit_xlsx
+
 from spoolsheet.workbook import Workbook
 
 

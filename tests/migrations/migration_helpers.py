@@ -6,8 +6,8 @@ the shared ``canonical`` form only, so a bug in the runner's verification cannot
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 import openpyxl
 

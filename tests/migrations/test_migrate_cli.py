@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from migration_helpers import assert_v3
 from rich.console import Console
 from typer.testing import CliRunner
 
-from migration_helpers import assert_v3
 from spoolsheet import migrations
 from spoolsheet.cli import app
 from spoolsheet.cli.migrate import migrate_app

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from migration_helpers import assert_v3, changed_cells, v3_positions
+
 from spoolsheet import backup, migrations
 from spoolsheet.audit import read_events
 from spoolsheet.errors import ConflictError, UsageError, VerificationError

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from migration_helpers import assert_v3, changed_cells, v3_positions
+
 from spoolsheet import migrations
 from spoolsheet.errors import DataError, SchemaError
 from spoolsheet.migrations.ledger import LEDGER_SHEET

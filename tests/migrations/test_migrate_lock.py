@@ -7,13 +7,12 @@ import json
 import threading
 
 import pytest
-
 from migration_helpers import another_handle, assert_v3
+
 from spoolsheet import migrations
 from spoolsheet.errors import ConflictError
 from spoolsheet.migrations.ledger import read_ledger
-from spoolsheet.migrations.lock import (LOCK_HEADERS, LOCK_SHEET, LockHeld, LockRecord,
-                                        sidecar_path, utcnow)
+from spoolsheet.migrations.lock import LOCK_HEADERS, LOCK_SHEET, LockHeld, LockRecord, sidecar_path, utcnow
 from spoolsheet.workbook import ChangeSet
 
 

@@ -14,8 +14,8 @@ import subprocess
 import sys
 
 import pytest
-
 from migration_helpers import assert_v3, changed_cells
+
 from spoolsheet import migrations
 from spoolsheet.errors import TransientBackendError
 from spoolsheet.migrations import LockHeld

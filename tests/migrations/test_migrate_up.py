@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from migration_helpers import assert_v3, changed_cells
+
 from spoolsheet import migrations
 from spoolsheet.audit import read_events
 from spoolsheet.errors import UsageError

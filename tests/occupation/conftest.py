@@ -7,8 +7,8 @@ Armador, a spool whose ARM is pending with materials in...), never by hard-coded
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from requests.adapters import BaseAdapter

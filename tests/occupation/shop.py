@@ -5,8 +5,8 @@ Kept out of conftest.py so that test modules can import it by a name no other fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from spoolsheet.audit import read_events
 from spoolsheet.occupation import OccupationService, Operation, Spool, Stage, Worker

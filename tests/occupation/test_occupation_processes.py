@@ -16,13 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from shop import Shop
 
 from spoolsheet.occupation import OccupationService
 from spoolsheet.settings import Settings
 from spoolsheet.workbook import open_workbook
 from spoolsheet.workbook.retry import FAST_RETRY
-
-from shop import Shop
 
 #: A CLI process that imports everything, says it is ready, and waits for the starting gun, so
 #: that the race is between the commands and not between interpreter start-ups.

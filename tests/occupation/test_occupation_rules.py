@@ -6,9 +6,16 @@ import pytest
 
 from spoolsheet.audit import Event, LoggedEvent
 from spoolsheet.errors import ConflictError, DataError
-from spoolsheet.occupation import (MissingRole, NotHolder, OperationDone, PrerequisiteMissing,
-                                   SpoolOccupied, Worker, WorkerInactive)
-from spoolsheet.occupation import rules
+from spoolsheet.occupation import (
+    MissingRole,
+    NotHolder,
+    OperationDone,
+    PrerequisiteMissing,
+    SpoolOccupied,
+    Worker,
+    WorkerInactive,
+    rules,
+)
 from spoolsheet.occupation.rules import Operation, Spool, Stage
 from spoolsheet.values import WorkerRef
 

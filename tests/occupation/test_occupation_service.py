@@ -7,26 +7,36 @@ import errno
 import threading
 
 import openpyxl
-from openpyxl.worksheet.worksheet import Worksheet
 import pytest
 import requests
+from openpyxl.worksheet.worksheet import Worksheet
 from requests.adapters import BaseAdapter
+from shop import Shop
 
 from spoolsheet import migrations
 from spoolsheet.errors import BackendError, ConflictError, DataError, TransientBackendError
 from spoolsheet.fingerprint import workbook_fingerprints
-from spoolsheet.occupation import (MissingRole, NotHolder, NotMigrated, OccupationService,
-                                   OperationDone, Outcome, PrerequisiteMissing, RowChanged,
-                                   SpoolNotFound, SpoolOccupied, Stage, UnknownWorker,
-                                   VersionConflict, WorkerInactive)
+from spoolsheet.occupation import (
+    MissingRole,
+    NotHolder,
+    NotMigrated,
+    OccupationService,
+    OperationDone,
+    Outcome,
+    PrerequisiteMissing,
+    RowChanged,
+    SpoolNotFound,
+    SpoolOccupied,
+    Stage,
+    UnknownWorker,
+    VersionConflict,
+    WorkerInactive,
+)
 from spoolsheet.occupation.rules import Operation
-from spoolsheet.schema import (METADATA, OCUPADO_POR, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES,
-                               VERSION)
+from spoolsheet.schema import METADATA, OCUPADO_POR, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES, VERSION
 from spoolsheet.values import format_date, shop_today
 from spoolsheet.workbook import ChangeSet, columns
 from spoolsheet.workbook.retry import AmbiguousWriteError
-
-from shop import Shop
 
 
 def state(shop: Shop) -> dict[str, str]:
@@ -356,7 +366,7 @@ def test_ten_threads_take_one_spool_one_wins(shop, shared):
         try:
             results.append(svc.tomar(seen.tag, worker=worker_id, op="ARM",
                                      expect_version=seen.version if shared else None))
-        except Exception as exc:  # noqa: BLE001  (kept to be asserted on)
+        except Exception as exc:
             results.append(exc)
 
     threads = [threading.Thread(target=attempt, args=(svc, w.id))

@@ -4,14 +4,20 @@ import json
 
 import pytest
 
-from spoolsheet.errors import (BackendError, ConfigurationError, SheetNotFound, UsageError,
-                               TransientBackendError, WorkbookNotFound)
+from spoolsheet.errors import (
+    BackendError,
+    ConfigurationError,
+    SheetNotFound,
+    TransientBackendError,
+    UsageError,
+    WorkbookNotFound,
+)
 from spoolsheet.settings import Settings
+from spoolsheet.testing import IN_PROCESS_BASE as FAKE_ENDPOINT
+from spoolsheet.testing import fake_settings, open_fake
 from spoolsheet.values import Formula
 from spoolsheet.workbook import ChangeSet, open_workbook
 from spoolsheet.workbook.retry import FAST_RETRY, AmbiguousWriteError, RetryPolicy
-
-from spoolsheet.testing import IN_PROCESS_BASE as FAKE_ENDPOINT, fake_settings, open_fake
 
 
 @pytest.fixture

@@ -3,11 +3,20 @@
 import datetime as dt
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spoolsheet.errors import DataError
-from spoolsheet.values import (Formula, WorkerRef, canonical, datetime_to_serial, parse_bool,
-                               parse_date, parse_int, serial_to_datetime)
+from spoolsheet.values import (
+    Formula,
+    WorkerRef,
+    canonical,
+    datetime_to_serial,
+    parse_bool,
+    parse_date,
+    parse_int,
+    serial_to_datetime,
+)
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -17,9 +17,9 @@ know where copies live; this module holds what a backup must prove, once for bot
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
 
 from rich.progress import Progress
 
@@ -36,9 +36,22 @@ from .store_google import GoogleStore
 from .store_xlsx import XlsxStore
 
 __all__ = [
-    "Backup", "Manifest", "SheetEntry", "VerifyReport", "RestoreReport", "BackupNotFound",
-    "ForeignBackup", "ManifestError", "create", "verify", "find", "list_backups", "prune",
-    "restore", "ensure_verified", "store_for",
+    "Backup",
+    "BackupNotFound",
+    "ForeignBackup",
+    "Manifest",
+    "ManifestError",
+    "RestoreReport",
+    "SheetEntry",
+    "VerifyReport",
+    "create",
+    "ensure_verified",
+    "find",
+    "list_backups",
+    "prune",
+    "restore",
+    "store_for",
+    "verify",
 ]
 
 #: Cell differences reported per sheet, and in all.
@@ -53,8 +66,8 @@ def store_for(workbook: Workbook, folder: str | None = None) -> BackupStore:
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return now.replace(tzinfo=dt.timezone.utc) if now.tzinfo is None else now
+    now = now or dt.datetime.now(dt.UTC)
+    return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now
 
 
 @contextmanager
@@ -228,7 +241,7 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def raise_for_mismatch(self) -> "VerifyReport":
+    def raise_for_mismatch(self) -> VerifyReport:
         if not self.ok:
             raise VerificationError(f"backup {self.backup.id} failed verification: "
                                     + "; ".join(self.problems[:3]))

@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from .. import __version__
 from ..errors import UsageError
@@ -61,7 +62,7 @@ def workbook_fingerprint(entries: Iterable[SheetEntry]) -> str:
 
 def utc_iso(moment: dt.datetime) -> str:
     """ISO 8601 in UTC to the microsecond (backups made within one second still sort)."""
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Manifest:
     def of(cls, *, source_id: str, source_title: str, source_kind: str, schema_version: str,
            label: str, created: dt.datetime, sheets: Mapping[str, Sheet],
            progress: Callable[[Sheet], None] | None = None,
-           full: Fingerprinter = sheet_fingerprint) -> "Manifest":
+           full: Fingerprinter = sheet_fingerprint) -> Manifest:
         """The manifest of ``sheets`` (every sheet of the workbook, in workbook order);
         ``progress`` is called after each sheet."""
         entries = []
@@ -89,7 +90,7 @@ class Manifest:
             if progress:
                 progress(s)
         return cls(source_id, source_title, source_kind, schema_version, label,
-                   created.astimezone(dt.timezone.utc), tuple(entries), workbook_fingerprint(entries))
+                   created.astimezone(dt.UTC), tuple(entries), workbook_fingerprint(entries))
 
     def sheet(self, title: str) -> SheetEntry | None:
         return next((e for e in self.sheets if e.title == title), None)
@@ -126,7 +127,7 @@ class Manifest:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Manifest":
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
         try:
             if data.get("format") != FORMAT:
                 raise ValueError(f"unknown format {data.get('format')!r}")
@@ -134,7 +135,7 @@ class Manifest:
             created = dt.datetime.fromisoformat(str(data["created"]).replace("Z", "+00:00"))
             manifest = cls(str(data["source_id"]), str(data["source_title"]),
                            str(data["source_kind"]), str(data["schema_version"]),
-                           str(data["label"]), created.astimezone(dt.timezone.utc), entries,
+                           str(data["label"]), created.astimezone(dt.UTC), entries,
                            str(data["fingerprint"]), str(data.get("tool_version", "")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ManifestError(f"the backup manifest is damaged ({exc})") from None
@@ -147,7 +148,7 @@ class Manifest:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
+    def from_json(cls, text: str) -> Manifest:
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -175,7 +176,7 @@ class Manifest:
         return {f"{MANIFEST_KEY_PREFIX}{i}": c for i, c in enumerate(chunks)}
 
     @classmethod
-    def from_properties(cls, props: Mapping[str, str]) -> "Manifest | None":
+    def from_properties(cls, props: Mapping[str, str]) -> Manifest | None:
         """The manifest stored by ``to_properties``; None when there is none."""
         parts = []
         while (key := f"{MANIFEST_KEY_PREFIX}{len(parts)}") in props:

@@ -49,7 +49,7 @@ class Backup:
     def complete(self) -> bool:
         return self.manifest is not None and self.problem is None
 
-    def with_verified(self, ok: bool) -> "Backup":
+    def with_verified(self, ok: bool) -> Backup:
         return replace(self, verified=ok)
 
     def to_json(self) -> dict[str, object]:

@@ -10,8 +10,9 @@ write each (``files.update``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import BackendError, UsageError, WorkbookAccessDenied, WorkbookNotFound
 from ..workbook import ChangeSet, GoogleBackend, Sheet, Workbook
@@ -84,7 +85,7 @@ class GoogleStore(BackupStore):
         return self._backup(found)
 
     def record_verification(self, backup: Backup, ok: bool) -> Backup:
-        stamp = utc_iso(dt.datetime.now(dt.timezone.utc))
+        stamp = utc_iso(dt.datetime.now(dt.UTC))
         self.http.call("PATCH", f"{DRIVE_URL}/{backup.id}", what=f"recording the check of backup {backup.id}",
                        params={"fields": "id", **ALL_DRIVES}, idempotent=True,
                        body={"appProperties": {VERIFIED_KEY: "yes" if ok else "no",

@@ -15,9 +15,9 @@ import os
 import re
 import shutil
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import CorruptWorkbook, UsageError, WorkbookAccessDenied
 from ..workbook import ChangeSet, Sheet, Workbook, XlsxBackend
@@ -111,7 +111,7 @@ class XlsxStore(BackupStore):
     def record_verification(self, backup: Backup, ok: bool) -> Backup:
         assert backup.manifest is not None and backup.path is not None
         self._write_sidecar(Path(backup.path), backup.manifest, verified=ok,
-                            checked=dt.datetime.now(dt.timezone.utc))
+                            checked=dt.datetime.now(dt.UTC))
         return backup.with_verified(ok)
 
     # --- finding ---------------------------------------------------------------------------
@@ -130,7 +130,7 @@ class XlsxStore(BackupStore):
         except (ValueError, KeyError, TypeError, ManifestError) as exc:
             problem = f"incomplete: its manifest {sidecar.name} is damaged ({exc})"
         created = (manifest.created if manifest
-                   else dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc))
+                   else dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC))
         return Backup(
             id=xlsx.stem, name=xlsx.stem, created=created,
             label=manifest.label if manifest else "", schema_version=manifest.schema_version if manifest else "",

@@ -23,9 +23,9 @@ app = typer.Typer(
 @app.callback()
 def main(
     ctx: typer.Context,
-    workbook: Optional[Path] = typer.Option(
+    workbook: Path | None = typer.Option(
         None, "--workbook", "-w", help="Local .xlsx workbook (env SPOOLSHEET_WORKBOOK)."),
-    sheet_id: Optional[str] = typer.Option(
+    sheet_id: str | None = typer.Option(
         None, "--sheet-id", help="Google spreadsheet id (env GOOGLE_SHEET_ID)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more, including request counts."),
 ) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
 
 import typer
 from rich.markup import escape
@@ -41,12 +41,12 @@ def say(text: str) -> None:
     console.print(text, markup=False, soft_wrap=True)
 
 
-def _folder(ctx: typer.Context, folder: Optional[str]) -> Optional[str]:
+def _folder(ctx: typer.Context, folder: str | None) -> str | None:
     return folder or state(ctx).settings.backup_folder
 
 
 def _age(created: dt.datetime) -> str:
-    seconds = int((dt.datetime.now(dt.timezone.utc) - created).total_seconds())
+    seconds = int((dt.datetime.now(dt.UTC) - created).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
@@ -65,8 +65,8 @@ def create(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be created; write nothing."),
     verify: bool = typer.Option(False, "--verify", help="Read the copy back and check it cell by cell."),
-    folder: Optional[str] = FolderOption,
-    label: Optional[str] = typer.Option(None, "--label", help="Label in the name (default: the schema version)."),
+    folder: str | None = FolderOption,
+    label: str | None = typer.Option(None, "--label", help="Label in the name (default: the schema version)."),
 ) -> None:
     """Copy the whole workbook into a new backup, with a manifest, and log it in Metadata."""
     with workbook(ctx) as wb, progress_bar() as bar:
@@ -88,7 +88,7 @@ def verify(
     ctx: typer.Context,
     backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id (see `backup list`)."),
     against_source: bool = typer.Option(False, "--against-source", help="Also compare with the live workbook."),
-    folder: Optional[str] = FolderOption,
+    folder: str | None = FolderOption,
 ) -> None:
     """Check a backup against its manifest (and the live workbook); exit 4 on any mismatch."""
     with workbook(ctx) as wb, progress_bar() as bar:
@@ -110,7 +110,7 @@ def verify(
 def list_(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
-    folder: Optional[str] = FolderOption,
+    folder: str | None = FolderOption,
 ) -> None:
     """This workbook's backups, newest first, with age, label, schema version, size and status."""
     with workbook(ctx) as wb:
@@ -135,7 +135,7 @@ def prune(
     keep_last: int = typer.Option(5, "--keep-last", help="Always keep this many newest backups."),
     max_age: float = typer.Option(30, "--max-age", help="Always keep backups younger than this many days."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be removed; remove nothing."),
-    folder: Optional[str] = FolderOption,
+    folder: str | None = FolderOption,
 ) -> None:
     """Remove old backups (Google: to the trash); the newest verified one always stays."""
     with workbook(ctx) as wb:
@@ -154,7 +154,7 @@ def restore(
     backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id (see `backup list`)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; write nothing."),
     force: bool = typer.Option(False, "--force", help="Do not ask; restore even a backup that fails verification."),
-    folder: Optional[str] = FolderOption,
+    folder: str | None = FolderOption,
 ) -> None:
     """Roll the live workbook back to a backup, in place, after taking a safety backup."""
     if not dry_run:

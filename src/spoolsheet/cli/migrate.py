@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -64,7 +63,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 
 @migrate_app.command()
 @cli_errors
-def plan(ctx: typer.Context, to: Optional[str] = TO,
+def plan(ctx: typer.Context, to: str | None = TO,
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
     with workbook(ctx) as wb:
@@ -77,8 +76,8 @@ def plan(ctx: typer.Context, to: Optional[str] = TO,
 
 @migrate_app.command()
 @cli_errors
-def up(ctx: typer.Context, to: Optional[str] = TO, dry_run: bool = DRY_RUN, force: bool = FORCE,
-       backup_id: Optional[str] = BACKUP_ID, backup_folder: Optional[str] = FOLDER,
+def up(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN, force: bool = FORCE,
+       backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
        break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
     """Apply pending migrations: lock, verified backup, one atomic write each, verify, record."""
     _run(ctx, migrations.up, to=to, dry_run=dry_run, force=force, backup_id=backup_id,
@@ -88,9 +87,9 @@ def up(ctx: typer.Context, to: Optional[str] = TO, dry_run: bool = DRY_RUN, forc
 
 @migrate_app.command()
 @cli_errors
-def down(ctx: typer.Context, to: Optional[str] = TO, dry_run: bool = DRY_RUN,
+def down(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN,
          force: bool = typer.Option(False, "--force", help="Do not ask; revert even while spools are occupied."),
-         backup_id: Optional[str] = BACKUP_ID, backup_folder: Optional[str] = FOLDER,
+         backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
          break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
     """Revert the last migration (or down to --to), after a verified backup."""
     _run(ctx, migrations.down, to=to, dry_run=dry_run, force=force, backup_id=backup_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -48,7 +47,7 @@ def register(app: typer.Typer) -> None:
     def tomar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
               op: Operation = typer.Option(..., "--op", case_sensitive=False,
                                            help="The operation to take it for."),
-              expect_version: Optional[int] = EXPECT) -> None:
+              expect_version: int | None = EXPECT) -> None:
         """Take a free spool for ARM or SOLD (exit 3 if someone else holds or changed it)."""
         with workbook(ctx) as wb:
             say(occupation.tomar(wb, tag, worker=worker, op=op, expect_version=expect_version))
@@ -56,7 +55,7 @@ def register(app: typer.Typer) -> None:
     @app.command("pausar")
     @cli_errors
     def pausar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
-               expect_version: Optional[int] = EXPECT) -> None:
+               expect_version: int | None = EXPECT) -> None:
         """Release a spool you hold, keeping its progress (exit 3 if you do not hold it)."""
         with workbook(ctx) as wb:
             say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version))
@@ -64,7 +63,7 @@ def register(app: typer.Typer) -> None:
     @app.command("completar")
     @cli_errors
     def completar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
-                  expect_version: Optional[int] = EXPECT) -> None:
+                  expect_version: int | None = EXPECT) -> None:
         """Finish the operation you took the spool for, and release it."""
         with workbook(ctx) as wb:
             say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version))

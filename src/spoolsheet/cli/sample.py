@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def sample(
         ctx: typer.Context,
-        path: Optional[Path] = typer.Argument(
+        path: Path | None = typer.Argument(
             None, help="The .xlsx file to write. Without it, --sheet-id names an empty Google "
                        "spreadsheet to fill."),
         spools: int = typer.Option(2500, "--spools", min=1, help="Spools (TAG rows) in Operaciones."),

@@ -15,8 +15,34 @@ from . import v3_0_occupation
 MIGRATIONS = [v3_0_occupation]
 
 from .lock import DEFAULT_TTL, LockHeld, break_lock  # noqa: E402
-from .runner import (Plan, RunReport, Status, VerifyReport, baseline, current_version,  # noqa: E402
-                     down, plan, status, up, verify)
+from .runner import (  # noqa: E402
+                     Plan,
+                     RunReport,
+                     Status,
+                     VerifyReport,
+                     baseline,
+                     current_version,
+                     down,
+                     plan,
+                     status,
+                     up,
+                     verify,
+)
 
-__all__ = ["MIGRATIONS", "DEFAULT_TTL", "LockHeld", "Plan", "RunReport", "Status", "VerifyReport",
-           "baseline", "break_lock", "current_version", "down", "plan", "status", "up", "verify"]
+__all__ = [
+                     "DEFAULT_TTL",
+                     "MIGRATIONS",
+                     "LockHeld",
+                     "Plan",
+                     "RunReport",
+                     "Status",
+                     "VerifyReport",
+                     "baseline",
+                     "break_lock",
+                     "current_version",
+                     "down",
+                     "plan",
+                     "status",
+                     "up",
+                     "verify",
+]

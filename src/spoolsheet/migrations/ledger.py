@@ -12,8 +12,9 @@ its status can be updated in place: ``applied`` when the change lands, then ``ve
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import SchemaError
 from ..schema import ColumnMap
@@ -152,5 +153,15 @@ def update(changes: ChangeSet, sheets: Mapping[str, Sheet], row: int, *, status:
         changes.set(LEDGER_SHEET, row, order["details"], _details(details))
 
 
-__all__ = ["LEDGER_SHEET", "LEDGER_HEADERS", "AT_VERSION", "REVERTED", "BASE_VERSION",
-           "LedgerEntry", "schema_version", "read_ledger", "record", "update"]
+__all__ = [
+    "AT_VERSION",
+    "BASE_VERSION",
+    "LEDGER_HEADERS",
+    "LEDGER_SHEET",
+    "REVERTED",
+    "LedgerEntry",
+    "read_ledger",
+    "record",
+    "schema_version",
+    "update",
+]

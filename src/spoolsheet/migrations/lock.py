@@ -22,10 +22,10 @@ import os
 import socket
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 from ..errors import BackendError, ConflictError, TransientBackendError
 from ..schema import ColumnMap
@@ -42,7 +42,7 @@ _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -176,7 +176,7 @@ class RunLock(ABC):
         return self.record.token
 
     def _due(self) -> bool:
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # precise; records keep seconds
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # precise; records keep seconds
         return (now - self.record.heartbeat).total_seconds() > self.ttl / 2
 
     def _renewed(self) -> LockRecord:

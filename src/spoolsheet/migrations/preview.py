@@ -10,7 +10,7 @@ run killed before its verification can still be verified when it is resumed.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..fingerprint import differences, sheet_fingerprint
 from ..schema import column_letter

@@ -16,13 +16,14 @@ after it: one load and one save.
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager, suppress
 import time
 import uuid
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ..audit import Event, log_event
 from ..errors import ConflictError, SchemaError, SpoolsheetError, UsageError, VerificationError

@@ -12,19 +12,18 @@ added. Pure functions of the sheets as read; no I/O here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ..errors import ConflictError, DataError, SchemaError
-from ..schema import (OPERACIONES, TAG_COLUMN, V3_COLUMNS, VERSION, ColumnSpec, column_letter,
-                      normalise_header)
+from ..schema import OPERACIONES, TAG_COLUMN, V3_COLUMNS, VERSION, ColumnSpec, column_letter, normalise_header
 from ..values import WorkerRef, is_blank, parse_date, parse_int
 from ..workbook import columns
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from .steps import Step
 
-id = "v3_0_occupation"  # noqa: A001  (the migration's id, as Alembic names it)
+id = "v3_0_occupation"
 version = "v3.0"
 revises = "v2.1"
 description = "Occupation: append Ocupado_Por, Fecha_Ocupacion and version to Operaciones"

@@ -9,17 +9,48 @@ from __future__ import annotations
 
 from ..workbook import Workbook
 from .directory import Worker
-from .errors import (MissingRole, NotHolder, NotMigrated, OperationDone, PrerequisiteMissing,
-                     Refusal, RowChanged, SpoolNotFound, SpoolOccupied, UnknownWorker,
-                     VersionConflict, WorkerInactive)
+from .errors import (
+    MissingRole,
+    NotHolder,
+    NotMigrated,
+    OperationDone,
+    PrerequisiteMissing,
+    Refusal,
+    RowChanged,
+    SpoolNotFound,
+    SpoolOccupied,
+    UnknownWorker,
+    VersionConflict,
+    WorkerInactive,
+)
 from .rules import Holding, Operation, Spool, Stage
 from .service import OccupationService, Outcome
 
 __all__ = [
-    "tomar", "pausar", "completar", "spools", "history", "OccupationService", "Outcome", "Spool",
-    "Stage", "Operation", "Holding", "Worker", "Refusal", "NotMigrated", "SpoolNotFound",
-    "UnknownWorker", "WorkerInactive", "MissingRole", "PrerequisiteMissing", "OperationDone",
-    "SpoolOccupied", "NotHolder", "VersionConflict", "RowChanged",
+    "Holding",
+    "MissingRole",
+    "NotHolder",
+    "NotMigrated",
+    "OccupationService",
+    "Operation",
+    "OperationDone",
+    "Outcome",
+    "PrerequisiteMissing",
+    "Refusal",
+    "RowChanged",
+    "Spool",
+    "SpoolNotFound",
+    "SpoolOccupied",
+    "Stage",
+    "UnknownWorker",
+    "VersionConflict",
+    "Worker",
+    "WorkerInactive",
+    "completar",
+    "history",
+    "pausar",
+    "spools",
+    "tomar",
 ]
 
 

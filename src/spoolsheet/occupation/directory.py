@@ -10,8 +10,8 @@ deactivated by hand is therefore seen within ``ttl`` seconds, not at once.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from ..audit import metadata_columns
 from ..errors import DataError, SheetNotFound

@@ -10,17 +10,16 @@ Each rule returns the spool as it must be afterwards, or raises the refusal that
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
-from typing import Iterable, Mapping, Sequence
 
 from ..audit import LoggedEvent
 from ..errors import DataError
 from ..schema import FECHA_OCUPACION, OCUPADO_POR, TAG_COLUMN, VERSION
 from ..values import Cell, WorkerRef, format_date, is_blank, parse_date, parse_int
 from .directory import Worker
-from .errors import (MissingRole, NotHolder, OperationDone, PrerequisiteMissing, SpoolOccupied,
-                     WorkerInactive)
+from .errors import MissingRole, NotHolder, OperationDone, PrerequisiteMissing, SpoolOccupied, WorkerInactive
 
 
 class Operation(StrEnum):

@@ -22,8 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from ..audit import Event, log_event, metadata_columns, read_events
 from ..errors import DataError, SheetNotFound, TransientBackendError, UsageError

@@ -11,7 +11,7 @@ from ..workbook import Workbook, open_workbook
 from ..workbook.retry import FAST_RETRY, RetryPolicy
 from .fake_google import IN_PROCESS_BASE, FakeGoogle
 
-__all__ = ["FakeGoogle", "IN_PROCESS_BASE", "fake_settings", "open_fake"]
+__all__ = ["IN_PROCESS_BASE", "FakeGoogle", "fake_settings", "open_fake"]
 
 
 def fake_settings(sheet_id: str, *, endpoint: str = IN_PROCESS_BASE, **extra: object) -> Settings:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import requests
 from requests.adapters import BaseAdapter
@@ -14,14 +14,26 @@ from requests.adapters import BaseAdapter
 from ..errors import ConfigurationError, SchemaError, SheetNotFound
 from ..schema import ColumnMap
 from ..settings import Settings
-from .base import Backend, RequestStats, Sheet, SheetInfo
+from ..values import Cell
+from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
 from .google import SCOPES, GoogleBackend
 from .retry import RetryPolicy
 from .xlsx import XlsxBackend
 
-__all__ = ["Workbook", "ChangeSet", "Sheet", "SheetInfo", "RequestStats", "Backend",
-           "XlsxBackend", "GoogleBackend", "open_workbook", "google_session"]
+__all__ = [
+    "Backend",
+    "ChangeSet",
+    "GoogleBackend",
+    "Region",
+    "RequestStats",
+    "Sheet",
+    "SheetInfo",
+    "Workbook",
+    "XlsxBackend",
+    "google_session",
+    "open_workbook",
+]
 
 
 class Workbook:
@@ -30,7 +42,7 @@ class Workbook:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def __enter__(self) -> "Workbook":
+    def __enter__(self) -> Workbook:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -70,6 +82,17 @@ class Workbook:
             return self.read([title], formulas=formulas)[title]
         except KeyError:
             raise SheetNotFound(f"sheet {title!r} not found in {self.title!r}") from None
+
+    def read_regions(self, regions: Sequence[Region], *,
+                     formulas: bool = False) -> list[list[list[Cell]]]:
+        return self.backend.read_regions(regions, formulas=formulas)
+
+    def revision(self) -> object | None:
+        return self.backend.revision()
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         self.backend.apply(changes, atomic=atomic)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Sequence
 
+from ..errors import SheetNotFound
 from ..values import Cell, is_blank
 from .changes import ChangeSet
 
@@ -70,6 +71,26 @@ def trim(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
     return out
 
 
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of one sheet to read: 1-based and inclusive; a None bound runs to the end.
+
+    ``Region("Operaciones", 1, 1)`` is the header row, ``Region("Operaciones", first_col=6,
+    last_col=6)`` the whole sixth column, ``Region("Operaciones", 120, 120)`` one row.
+    """
+
+    title: str
+    first_row: int = 1
+    last_row: int | None = None
+    first_col: int = 1
+    last_col: int | None = None
+
+    def cut(self, rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
+        """This region out of a whole sheet's rows (trimmed as ``trim`` does)."""
+        picked = rows[self.first_row - 1:self.last_row]
+        return trim([list(r[self.first_col - 1:self.last_col]) for r in picked])
+
+
 @dataclass
 class RequestStats:
     """Requests a backend made, by kind. On .xlsx a read is a file load and a write a file save."""
@@ -118,6 +139,35 @@ class Backend(ABC):
 
         ``formulas=False`` allows a cheaper read of computed values where the backend has one.
         """
+
+    def read_regions(self, regions: Sequence[Region], *,
+                     formulas: bool = False) -> list[list[list[Cell]]]:
+        """Each region's cells (``out[i][r][c]`` relative to region i's top-left corner, trimmed),
+        all in one request, typed as ``read`` types them; unknown sheets raise ``SheetNotFound``.
+
+        What an operation that needs a few rows or columns calls instead of reading whole sheets
+        (Google: one ``values:batchGet``; .xlsx: only the parts and rows needed). This default
+        reads the whole sheets and cuts; backends override it with something cheaper.
+        """
+        titles = list(dict.fromkeys(r.title for r in regions))
+        sheets = self.read(titles, formulas=formulas)
+        missing = [t for t in titles if t not in sheets]
+        if missing:
+            raise SheetNotFound(f"sheet {missing[0]!r} not found in {self.title!r}")
+        return [r.cut(sheets[r.title].rows) for r in regions]
+
+    def revision(self) -> object | None:
+        """A token equal between two calls only if nothing changed the workbook in between
+        (ours or anyone's writes); None when the backend cannot know without a request.
+
+        Lets a long-lived service keep what it read and re-read only when this changed.
+        """
+        return None
+
+    @property
+    def location(self) -> str:
+        """Where the workbook is, for messages: a file path or the spreadsheet's URL."""
+        return self.id
 
     @abstractmethod
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:

@@ -7,8 +7,8 @@ on Google, one file replacement on .xlsx. Nothing is written until ``Workbook.ap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ..errors import UsageError
 from ..values import Cell
@@ -62,44 +62,44 @@ class ChangeSet:
     appends: list[tuple[str, tuple[tuple[Cell, ...], ...]]] = field(default_factory=list)
     deleted_sheets: list[str] = field(default_factory=list)
 
-    def add_sheet(self, title: str, rows: int = 1000, cols: int = 26) -> "ChangeSet":
+    def add_sheet(self, title: str, rows: int = 1000, cols: int = 26) -> ChangeSet:
         if rows < 1 or cols < 1:
             raise UsageError(f"sheet {title!r}: a grid needs at least one row and column")
         self.new_sheets.append(NewSheet(title, rows, cols))
         return self
 
-    def delete_sheet(self, title: str) -> "ChangeSet":
+    def delete_sheet(self, title: str) -> ChangeSet:
         self.deleted_sheets.append(title)
         return self
 
-    def resize(self, sheet: str, rows: int | None = None, cols: int | None = None) -> "ChangeSet":
+    def resize(self, sheet: str, rows: int | None = None, cols: int | None = None) -> ChangeSet:
         if (rows is not None and rows < 1) or (cols is not None and cols < 1):
             raise UsageError(f"sheet {sheet!r}: a grid needs at least one row and column")
         self.resizes.append(Resize(sheet, rows, cols))
         return self
 
-    def set(self, sheet: str, row: int, col: int, value: Cell) -> "ChangeSet":
+    def set(self, sheet: str, row: int, col: int, value: Cell) -> ChangeSet:
         """Write one cell (1-based). ``None`` clears it; a ``str`` always stays text."""
         return self.set_block(sheet, row, col, [[value]])
 
-    def set_row(self, sheet: str, row: int, col: int, values: Sequence[Cell]) -> "ChangeSet":
+    def set_row(self, sheet: str, row: int, col: int, values: Sequence[Cell]) -> ChangeSet:
         return self.set_block(sheet, row, col, [values])
 
     def set_block(self, sheet: str, row: int, col: int,
-                  rows: Sequence[Sequence[Cell]]) -> "ChangeSet":
+                  rows: Sequence[Sequence[Cell]]) -> ChangeSet:
         if row < 1 or col < 1:
             raise UsageError(f"sheet {sheet!r}: rows and columns are 1-based, got ({row}, {col})")
         if rows:
             self.blocks.append(CellBlock(sheet, row, col, tuple(tuple(r) for r in rows)))
         return self
 
-    def append_rows(self, sheet: str, rows: Sequence[Sequence[Cell]]) -> "ChangeSet":
+    def append_rows(self, sheet: str, rows: Sequence[Sequence[Cell]]) -> ChangeSet:
         """Add rows after the sheet's last row with data (the grid grows as needed)."""
         if rows:
             self.appends.append((sheet, tuple(tuple(r) for r in rows)))
         return self
 
-    def extend(self, other: "ChangeSet") -> "ChangeSet":
+    def extend(self, other: ChangeSet) -> ChangeSet:
         """Merge another change set into this one, keeping both in the same atomic write."""
         self.new_sheets += other.new_sheets
         self.resizes += other.resizes

@@ -15,15 +15,15 @@ import datetime as dt
 import json
 import random
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import requests
 from gspread.http_client import HTTPClient
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
 
-from ..errors import (BackendError, SheetNotFound, UsageError, WorkbookAccessDenied,
-                      WorkbookNotFound)
+from ..errors import BackendError, SheetNotFound, UsageError, WorkbookAccessDenied, WorkbookNotFound
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
 from .base import Backend, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet

@@ -8,22 +8,29 @@ the new one, never a broken one.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import zipfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
-
-import datetime as dt
 
 import filelock
 import openpyxl
 from openpyxl.utils.exceptions import IllegalCharacterError, InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..errors import (BackendError, CorruptWorkbook, DataError, SheetNotFound, UsageError,
-                      WorkbookAccessDenied, WorkbookLocked, WorkbookNotFound)
+from ..errors import (
+    BackendError,
+    CorruptWorkbook,
+    DataError,
+    SheetNotFound,
+    UsageError,
+    WorkbookAccessDenied,
+    WorkbookLocked,
+    WorkbookNotFound,
+)
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet

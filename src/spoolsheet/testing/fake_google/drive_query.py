@@ -78,8 +78,8 @@ class _Parser:
             return False
         return (
             value is None
-            or self.tokens[self.pos][1].lower() == value.lower()
-            and self.tokens[self.pos][0] != "string"
+            or (self.tokens[self.pos][1].lower() == value.lower()
+            and self.tokens[self.pos][0] != "string")
         )
 
     def take(self, kind: str | None = None, value: str | None = None) -> str:
