@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from .errors import DataError
+from .errors import DataError, UsageError
 
 SHOP_TZ = ZoneInfo("America/Santiago")
 #: Day zero of spreadsheet serial numbers (Google Sheets and Excel's 1900 system after 1900-03-01).
@@ -157,12 +157,28 @@ def parse_bool(value: object) -> bool:
 
 # --- workers ---------------------------------------------------------------------------------
 
-_WORKER = re.compile(r"^\s*([A-ZÁÉÍÓÚÑ]{1,4})\((\d+)\)\s*$")
+#: ``INICIALES(ID)``: up to four letters of any alphabet (Ü, Ø, Ç...), possibly none, then the Id.
+_WORKER = re.compile(r"^\s*([^\W\d_]{0,4})\((\d+)\)\s*$")
+
+
+def _upper(letters: str) -> str:
+    """Upper-case letter by letter, keeping a letter whose capital is two ("ß" → "SS")."""
+    return "".join(ch.upper() if len(ch.upper()) == 1 else ch for ch in letters)
+
+
+def _initial(name: str | None) -> str:
+    """The first letter of a name, upper-cased; digits, brackets, ``=+-@`` and spaces skipped."""
+    return _upper(next((ch for ch in (name or "") if ch.isalpha()), ""))
 
 
 @dataclass(frozen=True)
 class WorkerRef:
-    """A worker in the sheet's ``INICIALES(ID)`` form, e.g. ``MR(93)``."""
+    """A worker in the sheet's ``INICIALES(ID)`` form, e.g. ``MR(93)``.
+
+    ``of`` and ``parse`` are symmetric: whatever ``of`` makes from a name (Ümit Özil → ``ÜÖ(7)``,
+    a blank Apellido → ``J(7)``, no letter at all → ``(7)``) ``parse`` reads back, so a name can
+    never make a written spool unreadable. The text never starts with ``=``, ``+``, ``-`` or ``@``.
+    """
 
     initials: str
     id: int
@@ -171,22 +187,34 @@ class WorkerRef:
         return f"{self.initials}({self.id})"
 
     @classmethod
-    def of(cls, worker_id: int, nombre: str, apellido: str) -> WorkerRef:
+    def of(cls, worker_id: int, nombre: str | None, apellido: str | None) -> WorkerRef:
         """First letter of the first given name + first letter of the first surname."""
-        first = (nombre or "").strip()[:1].upper()
-        last = (apellido or "").strip()[:1].upper()
-        return cls(first + last, int(worker_id))
+        return cls(_initial(nombre) + _initial(apellido), int(worker_id))
 
     @classmethod
     def parse(cls, value: object, *, sheet: str | None = None, row: int | None = None,
               column: str | None = None) -> WorkerRef | None:
         if is_blank(value):
             return None
-        m = _WORKER.match(str(value).upper())
+        m = _WORKER.match(str(value))
         if not m:
             raise DataError(f"expected a worker as INICIALES(ID), found {value!r}", sheet=sheet,
                             row=row, column=column)
-        return cls(m[1], int(m[2]))
+        return cls(_upper(m[1]), int(m[2]))
+
+    @classmethod
+    def given(cls, text: object) -> tuple[int, str | None]:
+        """What a person typed for a worker: ``93`` → (93, None), ``MR(93)`` → (93, "MR")."""
+        if isinstance(text, int) and not isinstance(text, bool):
+            return text, None
+        value = str(text).strip()
+        if value.isdigit():
+            return int(value), None
+        m = _WORKER.match(value)
+        if not m:
+            raise UsageError(f"a worker is given as its Id (93) or as INICIALES(ID) (MR(93)), "
+                             f"got {value!r}")
+        return int(m[2]), _upper(m[1])
 
 
 def canonical(value: object) -> object:

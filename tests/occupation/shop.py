@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from spoolsheet.audit import read_events
 from spoolsheet.occupation import OccupationService, Operation, Spool, Stage, Worker
-from spoolsheet.occupation.service import Operaciones
+from spoolsheet.occupation.view import Operaciones
 from spoolsheet.schema import METADATA, OPERACIONES
 from spoolsheet.workbook import Workbook
 
@@ -48,5 +48,5 @@ class Shop:
                 if tag is None or e.tag_spool == tag]
 
     def look(self) -> Operaciones:
-        """Operaciones as one plain read shows it now: ``.spool(tag)``, ``.sheet``, ``.cols``."""
-        return Operaciones(self.wb.read_sheet(OPERACIONES))
+        """Operaciones as one plain read shows it now: ``.spool(tag)``, ``.row(n)``, ``.cols``."""
+        return Operaciones.whole(OPERACIONES, self.wb.read_sheet(OPERACIONES).rows)

@@ -1,13 +1,15 @@
 """Occupation: who physically holds which spool right now (TOMAR / PAUSAR / COMPLETAR).
 
 Each function is what the CLI command of the same name does, over a workbook already open; a
-long-lived program (an HTTP API) keeps one ``OccupationService`` per workbook instead, so that
-workers and roles stay cached between calls. See docs/occupation.md.
+long-lived program (the HTTP service) keeps one ``OccupationService`` per workbook instead, so
+that workers, roles and the board stay cached between calls and state changes that arrive
+together are written together (``OccupationService.commit``). See docs/occupation.md.
 """
 
 from __future__ import annotations
 
 from ..workbook import Workbook
+from .commit import Action, Outcome, StateChange
 from .directory import Worker
 from .errors import (
     MissingRole,
@@ -17,6 +19,8 @@ from .errors import (
     PrerequisiteMissing,
     Refusal,
     RowChanged,
+    RowMoved,
+    SheetChanged,
     SpoolNotFound,
     SpoolOccupied,
     UnknownWorker,
@@ -24,9 +28,10 @@ from .errors import (
     WorkerInactive,
 )
 from .rules import Holding, Operation, Spool, Stage
-from .service import OccupationService, Outcome
+from .service import OccupationService
 
 __all__ = [
+    "Action",
     "Holding",
     "MissingRole",
     "NotHolder",
@@ -38,10 +43,13 @@ __all__ = [
     "PrerequisiteMissing",
     "Refusal",
     "RowChanged",
+    "RowMoved",
+    "SheetChanged",
     "Spool",
     "SpoolNotFound",
     "SpoolOccupied",
     "Stage",
+    "StateChange",
     "UnknownWorker",
     "VersionConflict",
     "Worker",
@@ -51,26 +59,27 @@ __all__ = [
     "pausar",
     "spools",
     "tomar",
+    "workers",
 ]
 
 
-def tomar(workbook: Workbook, tag: str, *, worker: int, op: str | Operation,
+def tomar(workbook: Workbook, tag: str, *, worker: int | str, op: str | Operation,
           expect_version: int | None = None, expect_row_hash: str | None = None) -> Outcome:
-    """Take a free spool for ARM or SOLD."""
+    """Take a free spool for ARM or SOLD (``worker``: its Id or ``INICIALES(ID)``)."""
     return OccupationService(workbook).tomar(tag, worker=worker, op=op,
                                              expect_version=expect_version,
                                              expect_row_hash=expect_row_hash)
 
 
-def pausar(workbook: Workbook, tag: str, *, worker: int, expect_version: int | None = None,
+def pausar(workbook: Workbook, tag: str, *, worker: int | str, expect_version: int | None = None,
            expect_row_hash: str | None = None) -> Outcome:
     """Release a spool you hold, keeping its progress."""
     return OccupationService(workbook).pausar(tag, worker=worker, expect_version=expect_version,
                                               expect_row_hash=expect_row_hash)
 
 
-def completar(workbook: Workbook, tag: str, *, worker: int, expect_version: int | None = None,
-              expect_row_hash: str | None = None) -> Outcome:
+def completar(workbook: Workbook, tag: str, *, worker: int | str,
+              expect_version: int | None = None, expect_row_hash: str | None = None) -> Outcome:
     """Finish the operation you took the spool for, and release it."""
     return OccupationService(workbook).completar(tag, worker=worker,
                                                  expect_version=expect_version,
@@ -78,10 +87,16 @@ def completar(workbook: Workbook, tag: str, *, worker: int, expect_version: int 
 
 
 def spools(workbook: Workbook, *, free: bool = False, occupied: bool = False) -> list[Spool]:
-    """Every spool with who holds it (only the free or only the occupied ones on request)."""
+    """Every readable spool with who holds it (only the free or only the occupied ones on
+    request); ``OccupationService.survey`` also names the spools a bad cell keeps unreadable."""
     return OccupationService(workbook).spools(free=free, occupied=occupied)
 
 
 def history(workbook: Workbook, tag: str) -> list[Holding]:
     """Who held a spool, for which operation, from when to when."""
     return OccupationService(workbook).history(tag)
+
+
+def workers(workbook: Workbook) -> list[Worker]:
+    """Every worker with Id, name, ``INICIALES(ID)``, active state and active roles."""
+    return OccupationService(workbook).workers()

@@ -28,7 +28,7 @@ class Worker:
     nombre: str
     apellido: str
     activo: bool
-    roles: frozenset[str]  # the worker's active roles, normalised
+    roles: frozenset[str]  # the worker's active roles, as Roles spells them
 
     @property
     def ref(self) -> WorkerRef:
@@ -39,7 +39,12 @@ class Worker:
         return f"{self.nombre} {self.apellido}".strip()
 
     def has_role(self, role: str) -> bool:
-        return normalise_header(role) in self.roles
+        return normalise_header(role) in {normalise_header(r) for r in self.roles}
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-able values: the ``INICIALES(ID)`` form as ``ref``, roles sorted."""
+        return {"id": self.id, "ref": str(self.ref), "nombre": self.nombre,
+                "apellido": self.apellido, "activo": self.activo, "roles": sorted(self.roles)}
 
 
 def read_workers(trabajadores: Sheet, roles: Sheet) -> dict[int, Worker]:
@@ -53,7 +58,7 @@ def read_workers(trabajadores: Sheet, roles: Sheet) -> dict[int, Worker]:
     for row in range(2, len(roles.rows) + 1):
         worker_id = parse_int(roles.cell(row, r["Id"]), sheet=roles.title, row=row, column="Id")
         if worker_id is not None and parse_bool(roles.cell(row, r["Activo"])):
-            granted.setdefault(worker_id, set()).add(normalise_header(roles.cell(row, r["Rol"])))
+            granted.setdefault(worker_id, set()).add(str(roles.cell(row, r["Rol"]) or "").strip())
     workers: dict[int, Worker] = {}
     first_row: dict[int, int] = {}
     for row in range(2, len(trabajadores.rows) + 1):
@@ -101,8 +106,13 @@ class Directory:
     def expire(self) -> None:
         self._loaded_at = None
 
-    def worker(self, worker_id: int) -> Worker:
-        try:
-            return self.workers[worker_id]
-        except KeyError:
-            raise UnknownWorker(f"no worker with Id {worker_id} in {TRABAJADORES}") from None
+    def worker(self, given: int | str) -> Worker:
+        """The worker given as its Id (``93``) or as ``INICIALES(ID)`` (``MR(93)``, checked)."""
+        worker_id, initials = WorkerRef.given(given)
+        found = self.workers.get(worker_id)
+        if found is None:
+            raise UnknownWorker(f"no worker with Id {worker_id} in {TRABAJADORES}")
+        if initials is not None and initials != found.ref.initials:
+            raise UnknownWorker(f"no worker {given}: worker {worker_id} in {TRABAJADORES} is "
+                                f"{found.ref} ({found.name})")
+        return found

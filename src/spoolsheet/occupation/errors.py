@@ -10,7 +10,9 @@
         ├── SpoolOccupied                      held by MR(93) since ...
         ├── NotHolder                          PAUSAR/COMPLETAR by someone who does not hold it
         ├── VersionConflict                    the version is not the one the caller expected
-        └── RowChanged                         the row's cells are not the ones the caller saw
+        ├── RowChanged                         the row's cells are not the ones the caller saw
+        │   └── RowMoved                       the row moved (rows inserted/deleted by hand)
+        └── SheetChanged                       Operaciones' header changed since it was read
 """
 
 from __future__ import annotations
@@ -79,7 +81,19 @@ class VersionConflict(Refusal, ConflictError):
 
 
 class RowChanged(Refusal, ConflictError):
-    def __init__(self, tag: str, row: int, version: int) -> None:
+    def __init__(self, tag: str, row: int, version: int | None) -> None:
         super().__init__(f"spool {tag} (row {row}) was edited since it was read (version "
                          f"{version}); read it again", tag=tag)
         self.row, self.version = row, version
+
+
+class RowMoved(RowChanged):
+    def __init__(self, tag: str, row: int, version: int | None = None) -> None:
+        Refusal.__init__(self, f"spool {tag} now stands at row {row}: rows were inserted, deleted "
+                               f"or moved by hand since it was read; nothing was written; try "
+                               f"again", tag=tag)
+        self.row, self.version = row, version
+
+
+class SheetChanged(Refusal, ConflictError):
+    """Operaciones' header (so its columns) changed by hand between two reads."""

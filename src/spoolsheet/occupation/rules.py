@@ -108,6 +108,10 @@ def read_spool(sheet: str, row: int, cells: Sequence[Cell], columns: Mapping[str
         raise DataError("version is blank; the v3.0 migration gives every spool a version "
                         "(check it with `spoolsheet migrate verify`)", sheet=sheet, row=row,
                         column=VERSION)
+    if version < 0:
+        raise DataError(f"version is {version}; a version counts state changes from 0, so it is "
+                        "never negative (fix the cell by hand)", sheet=sheet, row=row,
+                        column=VERSION)
     return Spool(
         tag=str(get(TAG_COLUMN)).strip(), row=row, version=version,
         holder=WorkerRef.parse(get(OCUPADO_POR), sheet=sheet, row=row, column=OCUPADO_POR),

@@ -1,293 +1,375 @@
-"""``OccupationService``: read fresh, check, build ONE ChangeSet, apply it.
+"""``OccupationService``: the long-lived reader and group-committing writer of one workbook.
 
-Every state change runs inside ``workbook.exclusive()``:
+``commit(changes)`` is the one write path; ``tomar`` / ``pausar`` / ``completar`` are a group of
+one. Inside ``workbook.exclusive()`` a group:
 
-1. one read of Operaciones (of every sheet when the slow-changing ones' cache expired);
-2. the spool is found by TAG in that read and parsed (see ``RowIndex`` for the one shortcut);
-3. the caller's expectations are checked against that fresh read (``expect_version``, and
-   ``expect_row_hash`` for a row edited by hand since the caller read it), then the rules;
-4. the row's changed cells, its version + 1 and the Metadata event go into one ChangeSet and
-   one ``apply``: one ``spreadsheets.batchUpdate`` on Google, one atomic file replacement on .xlsx.
+1. reads fresh, in ONE request (``read_regions``), only what it touches: Operaciones' header,
+   its TAG column and the rows involved (plus workers, roles, the ledger and the Metadata header
+   when their short cache expired). Rows are found by TAG in that read: a spool whose row moved
+   since the last read (rows inserted by hand) is refused (``RowMoved``), never overwritten.
+   When the backend's ``revision()`` says nothing changed since our last read or write, there is
+   nothing to read at all;
+2. checks each change in arrival order against that state (``commit.Group``);
+3. writes every accepted change (cells, version + 1, Metadata event) as ONE ChangeSet: one
+   ``spreadsheets.batchUpdate`` on Google, one atomic file replacement on .xlsx. A failed write
+   fails every change in it; an ambiguous one (no answer after sending) is settled by reading
+   back the events' ids before anyone is answered.
 
-On .xlsx the exclusive section is the file lock, so read-check-write is atomic across threads and
-processes. On Google it is a lock inside this process: threads are safe, separate processes are
-not (Sheets has no compare-and-set); docs/occupation.md says how to deploy around that.
-Cost on Google: 1 read + 1 write per operation. The one exception is COMPLETAR on a spool whose
-ARM and SOLD are both started: the columns cannot tell which one the holder took, and the
-Metadata log is read to find out (one more read).
+An Idempotency-Key travels in the event's metadata_json, so a retry finds its first answer in the
+log even after a restart and never applies twice. On .xlsx the exclusive section is the file
+lock (airtight across processes); on Google a lock inside this process: run one writer per
+workbook (docs/occupation.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from ..audit import Event, log_event, metadata_columns, read_events
-from ..errors import DataError, SheetNotFound, TransientBackendError, UsageError
-from ..fingerprint import sheet_fingerprint
-from ..schema import METADATA, OPERACIONES, TAG_COLUMN, V3_COLUMNS
+from ..audit import metadata_columns, read_events
+from ..errors import DataError, SheetNotFound, SpoolsheetError, TransientBackendError, UsageError
+from ..migrations.ledger import LEDGER_SHEET
+from ..schema import METADATA, OPERACIONES, ROLES, TRABAJADORES
 from ..values import is_blank, shop_today
-from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook, XlsxBackend, columns
+from ..workbook import Region, Sheet, Workbook
 from ..workbook.retry import AmbiguousWriteError
 from . import rules
+from .commit import Action, Group, Outcome, StateChange
 from .directory import Directory, Worker
-from .errors import NotMigrated, RowChanged, SpoolNotFound, VersionConflict
+from .errors import NotMigrated, SheetChanged
 from .rules import Holding, Operation, Spool
+from .view import MIGRATE_HINT, REQUIRED_VERSION, Operaciones, tag_rows
 
-REQUIRED_VERSION = "v3.0"
-MIGRATE_HINT = "run `spoolsheet migrate up` first"
+Result = Outcome | SpoolsheetError
 
 
 def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version))
 
 
-def parse_operation(op: str | Operation) -> Operation:
-    try:
-        return Operation(str(op).strip().upper())
-    except ValueError:
-        raise UsageError(f"--op must be ARM or SOLD, got {op!r}") from None
+def receipts_from_log(metadata: Sheet) -> dict[str, Outcome]:
+    """Every occupation event of the log that carries an Idempotency-Key, by key.
 
-
-def spool_at(info: SheetInfo, row: int, cells: list, cols: dict[str, int]) -> Spool:
-    """Parse one Operaciones row, with the fingerprint of all its cells as its ``row_hash``."""
-    row_hash = sheet_fingerprint(Sheet(info, [cells]), grid=False)
-    return rules.read_spool(info.title, row, cells, cols, row_hash)
-
-
-class Operaciones:
-    """Operaciones as read: its columns found by header name, its spools found by TAG."""
-
-    def __init__(self, sheet: Sheet) -> None:
-        cmap = columns(sheet)
-        missing = [spec.name for spec in V3_COLUMNS if spec.name not in cmap]
-        if missing:
-            raise NotMigrated(f"sheet {sheet.title!r} has no {', '.join(missing)} column: the "
-                              f"workbook is not at {REQUIRED_VERSION}; {MIGRATE_HINT}")
-        self.sheet = sheet
-        self.cols = cmap.require(rules.COLUMNS)
-
-    def tag_rows(self) -> dict[str, list[int]]:
-        """Every TAG and the rows it stands at (more than one is a data error, raised on use)."""
-        out: dict[str, list[int]] = {}
-        for row in range(2, len(self.sheet.rows) + 1):
-            value = self.sheet.cell(row, self.cols[TAG_COLUMN])
-            if not is_blank(value):
-                out.setdefault(str(value).strip(), []).append(row)
-        return out
-
-    def _spool(self, tag: str, rows: list[int]) -> Spool:
-        if len(rows) > 1:
-            raise DataError(f"TAG {tag} appears in rows {' and '.join(map(str, rows))}",
-                            sheet=self.sheet.title, column=TAG_COLUMN)
-        return spool_at(self.sheet.info, rows[0], self.sheet.row(rows[0]), self.cols)
-
-    def spool(self, tag: str) -> Spool:
-        tag = tag.strip()
-        rows = self.tag_rows().get(tag)
-        if not rows:
-            raise SpoolNotFound(f"spool {tag} not found in {self.sheet.title}", tag=tag)
-        return self._spool(tag, rows)
-
-    def spools(self) -> Iterator[Spool]:
-        """Every spool, in the order of the sheet."""
-        for tag, rows in self.tag_rows().items():
-            yield self._spool(tag, rows)
-
-
-@dataclass
-class RowIndex:
-    """Where each TAG stood in a full read of Operaciones on .xlsx, and the backend's counters
-    (loads, writes) right after it or after our last write.
-
-    Why it is safe: inside the exclusive section no other writer of the file runs. If since then
-    the backend has not loaded the file again (a change on disk makes it reload) and has made no
-    write but ours, the workbook in memory is that read plus our own writes, and ours never move
-    a row. So the row numbers still hold, and the row itself is read fresh from memory. Any other
-    load or write, an expired directory, or a changed header: back to a full read.
+    Lenient on purpose: a row edited by hand into something unreadable is no answer to any key,
+    and must not stop the service.
     """
-
-    info: SheetInfo
-    header: list
-    cols: dict[str, int]
-    rows: dict[str, list[int]]
-    stamp: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one TOMAR / PAUSAR / COMPLETAR did: the spool before and after, and its event."""
-
-    action: str
-    before: Spool
-    after: Spool
-    operation: Operation | None
-    worker: Worker
-    event: Event
-
-    def __str__(self) -> str:
-        what = f" {self.operation}" if self.operation else ""
-        return (f"{self.action}{what} {self.before.tag}: {self.worker.ref} "
-                f"(version {self.before.version} → {self.after.version})")
-
-
-Decision = tuple[Spool, Operation | None, str]  # the spool afterwards, its operation, event type
+    cmap = metadata_columns(metadata)
+    idx = {name: cmap.index(name) for name in
+           ("id", "evento_tipo", "tag_spool", "operacion", "accion", "metadata_json")}
+    out: dict[str, Outcome] = {}
+    for r in range(2, len(metadata.rows) + 1):
+        raw = metadata.cell(r, idx["metadata_json"])
+        if not isinstance(raw, str) or "idempotency_key" not in raw:
+            continue
+        try:
+            meta = json.loads(raw)
+        except ValueError:
+            continue
+        key = meta.get("idempotency_key") if isinstance(meta, dict) else None
+        event_id, tipo, tag, operacion, accion = (
+            str(metadata.cell(r, idx[name]) or "").strip()
+            for name in ("id", "evento_tipo", "tag_spool", "operacion", "accion"))
+        outcome = (Outcome.from_logged(event_id, tipo, tag, operacion, accion, meta)
+                   if key else None)
+        if outcome is not None and isinstance(key, str):
+            out[key] = outcome
+    return out
 
 
 class OccupationService:
-    """The long-lived object an HTTP API keeps per workbook: each call is one read and one write.
+    """The object a long-lived program keeps per workbook (the HTTP service keeps one).
 
-    On .xlsx the backend keeps the workbook loaded and reloads it only when the file changed on
-    disk, so an operation costs about one save.
+    ``cache_ttl``: seconds workers, roles and the schema version are kept. ``view_ttl``: seconds
+    the board (every spool, for ``spools`` / ``get``) is kept between reads; the service's own
+    writes keep it current, hand edits are seen when it expires. 0 (the library's default) reads
+    on every call.
     """
 
-    def __init__(self, workbook: Workbook, *, cache_ttl: float = 60.0,
+    def __init__(self, workbook: Workbook, *, cache_ttl: float = 60.0, view_ttl: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.workbook = workbook
         self.directory = Directory(cache_ttl, clock)
-        self._index: RowIndex | None = None  # .xlsx only: Google is always read whole
-
-    def _stamp(self) -> tuple[int, int]:
-        return (self.workbook.stats.reads, self.workbook.stats.writes)
+        self.view_ttl = view_ttl
+        self._clock = clock
+        self._layout: Operaciones | None = None  # header + where each TAG stands (no rows)
+        self._board: Operaciones | None = None  # every row, as last read plus our own writes
+        self._board_at: float | None = None
+        self._revision: object | None = None  # the backend's revision after our last read/write
+        self._receipts: dict[str, Outcome] | None = None  # by Idempotency-Key, loaded on first use
+        self._taken: dict[str, tuple[int, Operation]] = {}  # our TOMARs: tag → (worker, op)
+        self.last_write: dt.datetime | None = None  # UTC time of the last write that landed
 
     # --- reading -----------------------------------------------------------------------------
 
-    def _read(self, *extra: str) -> tuple[Operaciones, dict[str, Sheet]]:
-        """One read; refuses a workbook that is not at v3.0.
+    def _slow_regions(self, with_log: bool) -> list[Region]:
+        """What the directory needs (when stale) and the log (when asked): regions to read."""
+        titles = self.workbook.sheet_titles()
+        for title in (OPERACIONES, TRABAJADORES, ROLES, METADATA):
+            if title not in titles:
+                raise SheetNotFound(f"sheet {title!r} not found in {self.workbook.title!r}: "
+                                    f"occupation needs it")
+        regions: list[Region] = []
+        if self.directory.stale():
+            regions += [Region(TRABAJADORES), Region(ROLES)]
+            if LEDGER_SHEET in titles:
+                regions.append(Region(LEDGER_SHEET))
+        if with_log:
+            regions.append(Region(METADATA))
+        elif self.directory.stale():
+            regions.append(Region(METADATA, 1, 1))
+        return regions
 
-        While the slow sheets are cached: Operaciones and ``extra``. When they expired: every
-        sheet, which is still one request, and also tells the Google backend the whole sheet
-        list, so that the write that follows needs no request of its own to learn sheet ids.
-        """
-        stale = self.directory.stale()
-        sheets = self.workbook.read(None if stale else [OPERACIONES, *extra])
-        if stale:
+    def _take_slow(self, regions: Sequence[Region], cells: Sequence[list[list]]) -> None:
+        """Load the directory and the log's keys from what ``_slow_regions`` asked for."""
+        infos = {i.title: i for i in self.workbook.sheets()}
+        sheets = {r.title: Sheet(infos[r.title], c) for r, c in zip(regions, cells, strict=True)}
+        if TRABAJADORES in sheets:
             self.directory.load(sheets)
-        found = self.directory.schema_version
-        if version_key(found) < version_key(REQUIRED_VERSION):
-            self.directory.expire()  # so that the next call sees a migration at once
-            raise NotMigrated(f"{self.workbook.title!r} is at schema {found}, occupation needs "
-                              f"{REQUIRED_VERSION}; {MIGRATE_HINT}")
-        if OPERACIONES not in sheets:
-            raise SheetNotFound(f"sheet {OPERACIONES!r} not found in {self.workbook.title!r}")
-        return Operaciones(sheets[OPERACIONES]), sheets
+            found = self.directory.schema_version
+            if version_key(found) < version_key(REQUIRED_VERSION):
+                self.directory.expire()  # so that the next call sees a migration at once
+                raise NotMigrated(f"{self.workbook.title!r} is at schema {found}, occupation "
+                                  f"needs {REQUIRED_VERSION}; {MIGRATE_HINT}")
+        if any(r.title == METADATA and r.last_row is None for r in regions):
+            self._receipts = receipts_from_log(sheets[METADATA])
+
+    def _read_board(self, *extra: Region) -> list[list[list]]:
+        """Every row of Operaciones, the slow sheets when stale and ``extra``: one request.
+        Returns the cells of ``extra``."""
+        revision = self.workbook.revision()
+        slow = self._slow_regions(with_log=False)
+        cells = self.workbook.read_regions([*slow, Region(OPERACIONES), *extra])
+        self._take_slow(slow, cells[:len(slow)])
+        board = Operaciones.whole(OPERACIONES, cells[len(slow)])
+        self._board, self._board_at = board, self._clock()
+        self._layout = Operaciones(OPERACIONES, board.header, dict(board.tags))
+        self._revision = revision
+        return cells[len(slow) + 1:]
+
+    def board(self) -> Operaciones:
+        """Operaciones as it is (within ``view_ttl``; at once when the revision says unchanged)."""
+        board, at = self._board, self._board_at
+        if board is not None and at is not None and not self.directory.stale():
+            revision = self.workbook.revision()
+            if self._clock() - at < self.view_ttl or (
+                    revision is not None and revision == self._revision):
+                return board
+        self._read_board()
+        assert self._board is not None
+        return self._board
 
     def get(self, tag: str) -> Spool:
         """The spool as it is now, with the ``version`` and ``row_hash`` to expect when changing it."""
-        return self._read()[0].spool(tag)
+        return self.board().spool(tag)
+
+    def survey(self) -> list[Spool | DataError]:
+        """Every spool in sheet order; a spool with a cell that cannot be read is its DataError."""
+        return list(self.board().survey())
 
     def spools(self, *, free: bool = False, occupied: bool = False) -> list[Spool]:
-        """Every spool (or only the free, or only the occupied ones), in sheet order."""
+        """Every readable spool (or only the free, or only the occupied ones), in sheet order."""
         if free and occupied:
             raise UsageError("--free and --occupied exclude each other; give one or neither")
-        return [s for s in self._read()[0].spools()
-                if not (free and not s.free) and not (occupied and s.free)]
+        return [s for s in self.survey() if isinstance(s, Spool)
+                and not (free and not s.free) and not (occupied and s.free)]
+
+    def workers(self) -> list[Worker]:
+        """Every worker of Trabajadores with the active roles Roles grants, by Id."""
+        if self.directory.stale():
+            slow = self._slow_regions(with_log=False)
+            self._take_slow(slow, self.workbook.read_regions(slow))
+        return sorted(self.directory.workers.values(), key=lambda w: w.id)
 
     def history(self, tag: str) -> list[Holding]:
         """Who held the spool, for which operation, from when to when (from the Metadata log)."""
-        ops, sheets = self._read(METADATA)
-        spool = ops.spool(tag)
-        return rules.holdings(read_events(sheets[METADATA]), spool.tag)
+        (log,) = self._read_board(Region(METADATA))
+        assert self._board is not None
+        spool = self._board.spool(tag)
+        info = {i.title: i for i in self.workbook.sheets()}[METADATA]
+        return rules.holdings(read_events(Sheet(info, log)), spool.tag)
 
     # --- changing ----------------------------------------------------------------------------
 
-    def tomar(self, tag: str, *, worker: int, op: str | Operation,
-              expect_version: int | None = None, expect_row_hash: str | None = None) -> Outcome:
-        operation = parse_operation(op)
+    def tomar(self, tag: str, *, worker: int | str, op: str | Operation,
+              expect_version: int | None = None, expect_row_hash: str | None = None,
+              key: str | None = None, client: str | None = None) -> Outcome:
+        """Take a free spool for ARM or SOLD."""
+        return self.one(StateChange.of(Action.TOMAR, tag, worker, op, expect_version=expect_version,
+                                       expect_row_hash=expect_row_hash, key=key, client=client))
 
-        def decide(spool: Spool, who: Worker, today: dt.date) -> Decision:
-            return rules.tomar(spool, who, operation, today), operation, "TOMAR_SPOOL"
+    def pausar(self, tag: str, *, worker: int | str, expect_version: int | None = None,
+               expect_row_hash: str | None = None, key: str | None = None,
+               client: str | None = None) -> Outcome:
+        """Release a spool you hold, keeping its progress."""
+        return self.one(StateChange.of(Action.PAUSAR, tag, worker, expect_version=expect_version,
+                                       expect_row_hash=expect_row_hash, key=key, client=client))
 
-        return self._change("TOMAR", tag, worker, expect_version, expect_row_hash, decide)
+    def completar(self, tag: str, *, worker: int | str, expect_version: int | None = None,
+                  expect_row_hash: str | None = None, key: str | None = None,
+                  client: str | None = None) -> Outcome:
+        """Finish the operation you took the spool for, and release it."""
+        return self.one(StateChange.of(Action.COMPLETAR, tag, worker,
+                                       expect_version=expect_version,
+                                       expect_row_hash=expect_row_hash, key=key, client=client))
 
-    def pausar(self, tag: str, *, worker: int, expect_version: int | None = None,
-               expect_row_hash: str | None = None) -> Outcome:
-        def decide(spool: Spool, who: Worker, today: dt.date) -> Decision:
-            started = rules.started_operations(spool)
-            return (rules.pausar(spool, who), started[0] if len(started) == 1 else None,
-                    "PAUSAR_SPOOL")
+    def one(self, change: StateChange) -> Outcome:
+        """A group of one: its outcome, or its refusal raised."""
+        result = self.commit([change])[0]
+        if isinstance(result, SpoolsheetError):
+            raise result
+        return result
 
-        return self._change("PAUSAR", tag, worker, expect_version, expect_row_hash, decide)
+    def commit(self, changes: Sequence[StateChange]) -> list[Result]:
+        """Apply a group of state changes as one write; each gets its outcome or its refusal.
 
-    def completar(self, tag: str, *, worker: int, expect_version: int | None = None,
-                  expect_row_hash: str | None = None) -> Outcome:
-        def decide(spool: Spool, who: Worker, today: dt.date) -> Decision:
-            rules.check_holder(spool, who)
-            started = rules.started_operations(spool)
-            operation = started[0] if len(started) == 1 else self._taken_for(spool)
-            return (rules.completar(spool, who, operation, today), operation,
-                    f"COMPLETAR_{operation}")
-
-        return self._change("COMPLETAR", tag, worker, expect_version, expect_row_hash, decide)
-
-    def _fresh(self, tag: str) -> tuple[Spool, dict[str, int]]:
-        """The spool as it is now, and the columns; call inside the exclusive section.
-
-        Operaciones is read whole, except on .xlsx between writes of our own (``RowIndex``):
-        then only its header and the spool's row are read from the workbook in memory, which
-        is reloaded first if the file changed on disk.
+        Changes are judged in order against the state the earlier accepted ones leave; a retry
+        with a known Idempotency-Key gets its first outcome (``replayed``) and writes nothing.
+        If the read or the write fails, every change the failure concerns gets that error and
+        nothing of the group landed.
         """
-        index, backend = self._index, self.workbook.backend
-        rows = index.rows.get(tag.strip(), []) if index and not self.directory.stale() else []
-        if index is not None and len(rows) == 1 and isinstance(backend, XlsxBackend):
-            header, cells = backend.read_rows(OPERACIONES, [1, rows[0]])
-            if self._stamp() == index.stamp and header == index.header:
-                return spool_at(index.info, rows[0], cells, index.cols), index.cols
-        ops, _ = self._read()
-        if isinstance(backend, XlsxBackend):
-            self._index = RowIndex(ops.sheet.info, ops.sheet.row(1), ops.cols, ops.tag_rows(),
-                                   self._stamp())
-        return ops.spool(tag), ops.cols
+        results: list[Result | None] = [None] * len(changes)
+        with self.workbook.exclusive():
+            try:
+                view = self._fresh(changes)
+            except SpoolsheetError as exc:
+                if not isinstance(exc, TransientBackendError):
+                    self._layout = self._board = None  # whatever moved, read it whole next time
+                return [exc for _ in changes]
+            group = Group(view, self.directory, shop_today(), self._taken_for)
+            first: dict[str, int] = {}  # key → index of the change in this group that has it
+            accepted: list[int] = []
+            for i, change in enumerate(changes):
+                try:
+                    if change.key and (change.key in first or change.key in (self._receipts or {})):
+                        continue  # answered below, from the first outcome
+                    results[i] = group.add(change)
+                    accepted.append(i)
+                    if change.key:
+                        first[change.key] = i
+                except SpoolsheetError as exc:
+                    results[i] = exc
+            if group.events:
+                try:
+                    self._write(group)
+                except SpoolsheetError as exc:
+                    for i in accepted:
+                        results[i] = exc
+                    self._layout = self._board = None  # read everything afresh next time
+                    accepted = []
+                self._landed(group, [results[i] for i in accepted])
+            for i, change in enumerate(changes):
+                if results[i] is None:
+                    results[i] = self._replay(change, results[first[change.key]]
+                                              if change.key in first else None)
+        return [r for r in results if r is not None]
+
+    def _replay(self, change: StateChange, same_group: Result | None) -> Result:
+        """The answer to a change whose Idempotency-Key was seen before."""
+        assert change.key is not None
+        prior = same_group if same_group is not None else (self._receipts or {})[change.key]
+        if isinstance(prior, SpoolsheetError):
+            return prior
+        try:
+            worker_id = self.directory.worker(change.worker).id
+        except SpoolsheetError as exc:
+            return exc
+        if not prior.matches(change, worker_id):
+            return UsageError(f"Idempotency-Key {change.key!r} was used for another request "
+                              f"({prior.action} {prior.tag} by {prior.worker}); a key names "
+                              f"one request")
+        return replace(prior, replayed=True, spool=None)
+
+    def _fresh(self, changes: Sequence[StateChange]) -> Operaciones:
+        """The state the group is judged on: one read of what it touches (or none)."""
+        with_log = self._receipts is None and any(c.key for c in changes)
+        board, layout = self._board, self._layout
+        revision = self.workbook.revision()
+        if (board is not None and layout is not None and not with_log
+                and not self.directory.stale() and revision is not None
+                and revision == self._revision):
+            return Operaciones(OPERACIONES, board.header, dict(board.tags), dict(board.rows))
+        slow = self._slow_regions(with_log)
+        if layout is None:
+            cells = self.workbook.read_regions([*slow, Region(OPERACIONES)])
+            self._take_slow(slow, cells[:-1])
+            view = Operaciones.whole(OPERACIONES, cells[-1])
+            self._board, self._board_at = Operaciones.whole(OPERACIONES, cells[-1]), self._clock()
+        else:
+            tag_col = layout.tag_column
+            rows = sorted({r for c in changes for r in layout.tags.get(c.tag.strip(), [])})
+            regions = [Region(OPERACIONES, 1, 1), Region(OPERACIONES, 2, None, tag_col, tag_col),
+                       *[Region(OPERACIONES, r, r) for r in rows]]
+            cells = self.workbook.read_regions([*slow, *regions])
+            self._take_slow(slow, cells[:len(slow)])
+            header, tags, *read = cells[len(slow):]
+            view = Operaciones(OPERACIONES, header[0] if header else [],
+                               tag_rows([r[0] if r else None for r in tags]),
+                               {r: c[0] if c else [] for r, c in zip(rows, read, strict=True)})
+            if view.tag_column != tag_col or view.header != layout.header:
+                self._layout = self._board = None
+                if view.tag_column != tag_col:
+                    raise SheetChanged(f"the header of {OPERACIONES} changed since it was read "
+                                       f"(the TAG column moved); nothing was written; try again")
+            if self._board is not None and view.tags != self._board.tags:
+                self._board = None  # rows moved by hand: the board must be read again
+        self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
+        # The board is known whole at ``revision`` only after a whole read.
+        self._revision = revision if layout is None else None
+        return view
 
     def _taken_for(self, spool: Spool) -> Operation:
-        """The operation of the holder's last TOMAR_SPOOL: one more read, only when needed."""
-        return rules.operation_from_log(spool, read_events(self.workbook.read_sheet(METADATA)))
+        """The operation the holder took the spool for, when its columns do not tell (ARM paused
+        and SOLD taken): from our own TOMARs, else the holder's last TOMAR_SPOOL in the log."""
+        taken = self._taken.get(spool.tag)
+        if taken and spool.holder and taken[0] == spool.holder.id:
+            return taken[1]
+        log = self.workbook.read_sheet(METADATA, formulas=False)
+        return rules.operation_from_log(spool, read_events(log))
 
-    def _change(self, action: str, tag: str, worker_id: int, expect_version: int | None,
-                expect_row_hash: str | None,
-                decide: Callable[[Spool, Worker, dt.date], Decision]) -> Outcome:
-        with self.workbook.exclusive():
-            before, cols = self._fresh(tag)
-            if expect_version is not None and expect_version != before.version:
-                raise VersionConflict(before.tag, expect_version, before.version)
-            if expect_row_hash is not None and expect_row_hash != before.row_hash:
-                raise RowChanged(before.tag, before.row, before.version)
-            worker, today = self.directory.worker(worker_id), shop_today()
-            after, operation, event_type = decide(before, worker, today)
-            changes = ChangeSet()
-            for column, value in rules.changed_cells(before, after).items():
-                changes.set(OPERACIONES, before.row, cols[column], value)
-            event = Event(
-                event_type, tag_spool=before.tag, worker_id=worker.id, worker_nombre=worker.name,
-                operacion=operation.value if operation else "", accion=action,
-                fecha_operacion=today,
-                metadata={"version_before": before.version, "version_after": after.version,
-                          "row": before.row, "worker": str(worker.ref)})
-            log_event(changes, event, self.directory.metadata)
-            self._apply(changes, event)
-            if self._index is not None:
-                self._index.stamp = self._stamp()
-        return Outcome(action, before, after, operation, worker, event)
+    def _write(self, group: Group) -> None:
+        """Apply the group's one ChangeSet; if Google cannot say whether it landed, find out.
 
-    def _apply(self, changes: ChangeSet, event: Event) -> None:
-        """Apply; if Google cannot say whether the write landed, re-read and find out.
-
-        The write is one atomic batchUpdate, so its event row is in Metadata if and only if the
-        spool row changed with it: the event's id decides.
+        The write is atomic, so its events are in Metadata if and only if every row changed
+        with them: their ids decide.
         """
         try:
-            self.workbook.apply(changes)
+            self.workbook.apply(group.changes)
         except AmbiguousWriteError as exc:
+            ids = {e.id for e in group.events}
+            assert self.directory.metadata is not None  # loaded before any event was built
+            col = metadata_columns(self.directory.metadata).index("id")
             try:
-                metadata = self.workbook.read_sheet(METADATA)
+                found = self.workbook.read_regions([Region(METADATA, 2, None, col, col)])[0]
             except TransientBackendError:
                 raise exc from None  # still unknown: say so rather than guess
-            id_col = metadata_columns(metadata).index("id")
-            if event.id in metadata.column(id_col, start=2):
+            logged = {str(r[0]) for r in found if r and not is_blank(r[0])}
+            if ids <= logged:
                 return
+            if ids & logged:  # cannot happen with one atomic batch: say so rather than guess
+                raise exc
             raise TransientBackendError(
                 f"{exc.args[0].removesuffix('; the write may have been applied')}; re-read: it "
                 f"did not land, nothing changed; try again", status=exc.status) from exc
+
+    def _landed(self, group: Group, outcomes: Sequence[Result | None]) -> None:
+        """What a group that landed leaves: the board, the keys, our TOMARs, the revision."""
+        done = [o for o in outcomes if isinstance(o, Outcome)]
+        if not done:
+            return
+        self.last_write = dt.datetime.now(dt.UTC)
+        if self._revision is not None:  # the board was whole before the write: it still is
+            self._revision = self.workbook.revision()
+        self._taken.update(group.taken)
+        if self._receipts is not None:
+            self._receipts.update({o.key: o for o in done if o.key})
+        board = self._board
+        if board is not None and board.tags == group.view.tags:
+            for o in done:
+                board.rows[o.row] = group.view.rows[o.row]
+        else:
+            self._board = None
+

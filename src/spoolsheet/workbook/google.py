@@ -6,7 +6,8 @@ every failure into one of our exceptions naming what was being done. Nothing abo
 sees gspread or requests errors.
 
 Costs: ``sheets()`` 1 read, once; ``read()`` 1 read for any number of sheets (it also refreshes
-the sheet list); ``apply()`` 1 write (one atomic ``spreadsheets.batchUpdate``).
+the sheet list); ``read_regions()`` 1 read (``values:batchGet``) for any number of ranges;
+``apply()`` 1 write (one atomic ``spreadsheets.batchUpdate``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from gspread.http_client import HTTPClient
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
 
 from ..errors import BackendError, SheetNotFound, UsageError, WorkbookAccessDenied, WorkbookNotFound
+from ..schema import column_letter
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
-from .base import Backend, RequestStats, Sheet, SheetInfo, trim
+from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
 from .retry import AmbiguousWriteError, RetryableFailure, RetryPolicy, is_transient_status
 
@@ -112,6 +114,27 @@ def classify(response: requests.Response, what: str, safe: bool) -> Exception:
     if status in (401, 403):
         return WorkbookAccessDenied(text)
     return BackendError(text, status=status)
+
+
+def a1_range(region: Region, info: SheetInfo) -> str | None:
+    """A region as an A1 range inside the sheet's grid; None when it lies wholly outside it.
+
+    Open ends stay open (``'Operaciones'!F2:F``, ``'Metadata'``) so that a grid grown or shrunk
+    by hand since the sheet list was read still parses.
+    """
+    last_row = min(region.last_row or info.rows, info.rows)
+    last_col = min(region.last_col or info.cols, info.cols)
+    if region.first_row > last_row or region.first_col > last_col:
+        return None
+    title = quote_sheet(region.title)
+    if region.first_col == 1 and region.last_col is None:
+        if region.first_row == 1 and region.last_row is None:
+            return title
+        if region.last_row is not None:
+            return f"{title}!{region.first_row}:{last_row}"
+    first = f"{column_letter(region.first_col)}{region.first_row}"
+    end = "" if region.last_row is None else str(last_row)
+    return f"{title}!{first}:{column_letter(last_col)}{end}"
 
 
 def quote_sheet(title: str) -> str:
@@ -268,6 +291,42 @@ class GoogleBackend(Backend):
         ranges = body.get("valueRanges", [])
         return {t: Sheet(self._sheet_info(t), trim(vr.get("values", [])))
                 for t, vr in zip(names, ranges)}
+
+    # --- reading regions -----------------------------------------------------------------
+
+    def read_regions(self, regions: Sequence[Region], *,
+                     formulas: bool = False) -> list[list[list[Cell]]]:
+        """Each region in ONE ``values:batchGet`` of A1 ranges, unformatted (dates as serial
+        numbers, as ``read(formulas=False)`` gives them). Formulas need grid data: the default."""
+        if formulas:
+            return super().read_regions(regions, formulas=True)
+        infos = {i.title: i for i in self.sheets()}
+        for r in regions:
+            if r.title not in infos:
+                raise SheetNotFound(f"sheet {r.title!r} not found in spreadsheet "
+                                    f"{self.spreadsheet_id}")
+        wanted = [(i, a1_range(r, infos[r.title])) for i, r in enumerate(regions)]
+        asked = [(i, a1) for i, a1 in wanted if a1 is not None]
+        out: list[list[list[Cell]]] = [[] for _ in regions]
+        if not asked:
+            return out
+        names = ", ".join(dict.fromkeys(r.title for r in regions))
+        what = f"reading {len(asked)} ranges of {names} in {self.spreadsheet_id}"
+        try:
+            body = self.http.call(
+                "GET", f"{self.url}/values:batchGet", what=what,
+                params={"ranges": [a1 for _, a1 in asked], "majorDimension": "ROWS",
+                        "valueRenderOption": "UNFORMATTED_VALUE",
+                        "dateTimeRenderOption": "SERIAL_NUMBER"})
+        except BackendError as exc:
+            if exc.status == 400:
+                self._infos = None  # a sheet or its grid changed under us: learn it again
+                if "Unable to parse range" in str(exc):
+                    raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
+            raise
+        for (i, _), vr in zip(asked, body.get("valueRanges", []), strict=False):
+            out[i] = trim(vr.get("values", []))
+        return out
 
     # --- writing -------------------------------------------------------------------------
 
