@@ -93,3 +93,20 @@ def test_every_command_has_help_and_a_docs_section(cli):
         result = cli(command, "--help")
         assert result.exit_code == 0
         assert registered.callback.__doc__.split("(")[0].strip()[:40] in " ".join(result.stdout.split())
+
+
+def test_workers_lists_ids_refs_roles_and_a_worker_may_be_given_as_initials(shop, cli):
+    listed = cli("workers", "--json")
+    assert listed.exit_code == 0
+    records = json.loads(listed.stdout)
+    everyone = shop.workers(lambda w: True)
+    assert [(r["id"], r["ref"], r["activo"]) for r in records] == [
+        (w.id, str(w.ref), w.activo) for w in everyone]
+    table = cli("workers")
+    assert table.exit_code == 0 and all(str(w.ref) in table.stdout for w in everyone)
+    a = shop.qualified("Armador")[0]
+    tag = shop.fresh_spool().tag
+    done = cli("tomar", tag, "--worker", str(a.ref), "--op", "ARM")
+    assert done.exit_code == 0 and str(a.ref) in done.stdout
+    wrong = cli("pausar", tag, "--worker", f"XQ({a.id})")
+    assert wrong.exit_code == 1 and f"is {a.ref}" in wrong.stderr

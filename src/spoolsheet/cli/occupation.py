@@ -11,9 +11,10 @@ from rich.table import Table
 from .. import occupation
 from ..occupation import Holding, Operation
 from ..values import format_date, shop_now
-from .common import cli_errors, console, workbook
+from .common import cli_errors, console, err_console, workbook
 
-WORKER = typer.Option(..., "--worker", help="The worker's Id in Trabajadores.")
+WORKER = typer.Option(..., "--worker", help="The worker: its Id in Trabajadores (93) or its "
+                                            "INICIALES(ID) form (MR(93)); see `spoolsheet workers`.")
 EXPECT = typer.Option(None, "--expect-version", help="Refuse (exit 3) unless the spool is at this "
                                                      "version: the one you last saw.")
 TAG = typer.Argument(..., help="The spool's TAG_SPOOL (barcode).")
@@ -44,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("tomar")
     @cli_errors
-    def tomar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
+    def tomar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
               op: Operation = typer.Option(..., "--op", case_sensitive=False,
                                            help="The operation to take it for."),
               expect_version: int | None = EXPECT) -> None:
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("pausar")
     @cli_errors
-    def pausar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
+    def pausar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
                expect_version: int | None = EXPECT) -> None:
         """Release a spool you hold, keeping its progress (exit 3 if you do not hold it)."""
         with workbook(ctx) as wb:
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("completar")
     @cli_errors
-    def completar(ctx: typer.Context, tag: str = TAG, worker: int = WORKER,
+    def completar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
                   expect_version: int | None = EXPECT) -> None:
         """Finish the operation you took the spool for, and release it."""
         with workbook(ctx) as wb:
@@ -77,7 +78,11 @@ def register(app: typer.Typer) -> None:
                                                                   "row_hash.")) -> None:
         """Who has what: every spool with its holder, ARM and SOLD stages and version."""
         with workbook(ctx) as wb:
-            found = occupation.spools(wb, free=free, occupied=occupied)
+            survey = occupation.OccupationService(wb).survey(free=free, occupied=occupied)
+        found = [s for s in survey if isinstance(s, occupation.Spool)]
+        for problem in survey:
+            if not isinstance(problem, occupation.Spool):
+                err_console.print(f"unreadable spool: {problem}", markup=False, soft_wrap=True)
         if as_json:
             console.print_json(json.dumps([s.as_dict() for s in found], ensure_ascii=False))
             return
@@ -87,6 +92,23 @@ def register(app: typer.Typer) -> None:
                           s.stage(Operation.SOLD), str(s.version))
         console.print(table)
         console.print(f"{len(found)} spools, {sum(not s.free for s in found)} occupied")
+
+    @app.command("workers")
+    @cli_errors
+    def workers(ctx: typer.Context,
+                as_json: bool = typer.Option(False, "--json", help="JSON records: id, ref, nombre, "
+                                                                   "apellido, activo, roles.")) -> None:
+        """Every worker: Id, INICIALES(ID), name, active or not, active roles."""
+        with workbook(ctx) as wb:
+            found = occupation.workers(wb)
+        if as_json:
+            console.print_json(json.dumps([w.as_dict() for w in found], ensure_ascii=False))
+            return
+        table = Table("Id", "worker", "name", "active", "roles", box=None)
+        for w in found:
+            table.add_row(str(w.id), str(w.ref), w.name, "yes" if w.activo else "no",
+                          ", ".join(sorted(w.roles)))
+        console.print(table)
 
     @app.command("history")
     @cli_errors
