@@ -32,10 +32,15 @@ from ..errors import (
     WorkbookNotFound,
 )
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
-from .base import Backend, RequestStats, Sheet, SheetInfo, trim
+from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
+from .xlsx_package import Package, SheetEntry, Stamp, stamp_of
+from .xlsx_read import SheetData, grid_of, read_sheet, read_top
 
 LOCK_TIMEOUT_SECONDS = 30.0
+#: A region that ends above this row is read from the top of its sheet only (a header, the
+#: first rows); deeper ones read the whole sheet once and keep it.
+PARTIAL_READ_ROWS = 200
 
 
 def lock_path(path: Path) -> Path:
@@ -132,6 +137,9 @@ def last_data_row(ws: Worksheet) -> int:
 
 
 class XlsxBackend(Backend):
+    """A local .xlsx file. Reads go through the fast reader, one sheet part at a time, cached
+    per file version (``revision()``); writes replace the file atomically under its lock."""
+
     kind = "xlsx"
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT_SECONDS):
@@ -144,11 +152,10 @@ class XlsxBackend(Backend):
         self._lock_timeout = lock_timeout
         self._file_lock = filelock.FileLock(lock_path(self.path), thread_local=False)
         self._thread_lock = threading.RLock()
-        self._wb: openpyxl.Workbook | None = None
-        self._stamp: tuple[int, int, int] | None = None
-        #: Cells already extracted from the in-memory workbook, per sheet: extracting is the
-        #: costly part of a read, and most reads see an unchanged sheet.
-        self._extracted: dict[str, list[list[Cell]]] = {}
+        self._package: Package | None = None
+        #: What was read of the current package, per sheet: typed rows and grid, or grid only.
+        self._sheets: dict[str, SheetData] = {}
+        self._grids: dict[str, tuple[int, int]] = {}
 
     # --- identity ------------------------------------------------------------------------
 
@@ -160,68 +167,100 @@ class XlsxBackend(Backend):
     def title(self) -> str:
         return self.path.stem
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     # --- loading -------------------------------------------------------------------------
 
-    def _disk_stamp(self) -> tuple[int, int, int]:
-        st = self.path.stat()
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    def revision(self) -> Stamp:
+        """(size, mtime_ns, inode) of the file now: any replacement or rewrite changes it."""
+        try:
+            return stamp_of(self.path.stat())
+        except FileNotFoundError as exc:
+            raise WorkbookNotFound(f"workbook file not found: {self.path}") from exc
 
-    def _workbook(self) -> openpyxl.Workbook:
-        """The in-memory workbook, reloaded when the file changed since we last loaded or saved."""
+    def _current(self) -> Package:
+        """The file as it is now: the snapshot read before if the file has not changed since."""
         with self._thread_lock:
-            try:
-                stamp = self._disk_stamp()
-            except FileNotFoundError as exc:
-                raise WorkbookNotFound(f"workbook file not found: {self.path}") from exc
-            if self._wb is None or stamp != self._stamp:
-                self._extracted.clear()
-                self._wb = load_xlsx(self.path)
-                self._stamp = stamp
+            stamp = self.revision()
+            if self._package is None or stamp != self._package.stamp:
+                self._package = Package.open(self.path)
+                self._sheets.clear()
+                self._grids.clear()
                 self.stats.count("reads")
-            return self._wb
+            return self._package
 
-    def _sheet(self, wb: openpyxl.Workbook, title: str) -> Worksheet:
-        if title not in wb.sheetnames:
+    def _entry(self, package: Package, title: str) -> SheetEntry:
+        entry = package.entry(title)
+        if entry is None:
             raise SheetNotFound(f"sheet {title!r} not found in {self.path.name}")
-        return wb[title]
+        return entry
+
+    def _data(self, package: Package, title: str) -> SheetData:
+        data = self._sheets.get(title)
+        if data is None:
+            data = self._sheets[title] = read_sheet(package, self._entry(package, title))
+            self._grids[title] = (data.grid_rows, data.grid_cols)
+        return data
+
+    def _grid(self, package: Package, entry: SheetEntry) -> tuple[int, int]:
+        grid = self._grids.get(entry.title)
+        if grid is None:
+            xml = package.part(entry.part)
+            grid = self._grids[entry.title] = package.guard(entry.part, lambda: grid_of(xml))
+        return grid
 
     # --- contract ------------------------------------------------------------------------
 
     def sheets(self) -> list[SheetInfo]:
-        wb = self._workbook()
-        return [SheetInfo(ws.title, i, i, ws.max_row, ws.max_column)
-                for i, ws in enumerate(wb.worksheets)]
+        with self._thread_lock:
+            package = self._current()
+            return [SheetInfo(e.title, i, i, *self._grid(package, e))
+                    for i, e in enumerate(package.sheet_entries)]
 
     def read(self, titles: Sequence[str] | None = None, *,
              formulas: bool = True) -> dict[str, Sheet]:
-        # openpyxl holds formulas, not their results: both modes read what was entered.
+        # Both modes read what was entered (formulas as Formula): cached results are not always
+        # there (files written by openpyxl or spoolsheet have none).
         with self._thread_lock:
-            wb = self._workbook()
-            names = list(wb.sheetnames) if titles is None else list(titles)
+            package = self._current()
+            names = [e.title for e in package.sheet_entries] if titles is None else list(titles)
+            index = {e.title: i for i, e in enumerate(package.sheet_entries)}
             out = {}
-            for t in names:  # sizes of the sheets read only: each costs a pass over its cells
-                ws = self._sheet(wb, t)
-                i = wb.index(ws)
-                if t not in self._extracted:
-                    self._extracted[t] = sheet_rows(ws)
-                rows = [list(r) for r in self._extracted[t]]  # callers may change their copy
-                out[t] = Sheet(SheetInfo(t, i, i, ws.max_row, ws.max_column), rows)
+            for t in names:
+                data = self._data(package, t)
+                rows = [list(r) for r in data.rows]  # callers may change their copy
+                i = index[t]
+                out[t] = Sheet(SheetInfo(t, i, i, data.grid_rows, data.grid_cols), rows)
             return out
+
+    def read_regions(self, regions: Sequence[Region], *,
+                     formulas: bool = False) -> list[list[list[Cell]]]:
+        """Only the sheet parts the regions name; a sheet read before (same file version) is
+        cut from memory, one not read yet only as far down as its regions reach."""
+        with self._thread_lock:
+            package = self._current()
+            depth: dict[str, int | None] = {}
+            for r in regions:
+                self._entry(package, r.title)
+                if r.title in depth and depth[r.title] is None:
+                    continue
+                depth[r.title] = (None if r.last_row is None
+                                  else max(depth.get(r.title) or 0, r.last_row))
+            rows: dict[str, list[list[Cell]]] = {}
+            for title, last in depth.items():
+                if title in self._sheets or last is None or last > PARTIAL_READ_ROWS:
+                    rows[title] = self._data(package, title).rows
+                else:
+                    rows[title] = read_top(package, self._entry(package, title), last)
+            return [r.cut(rows[r.title]) for r in regions]
 
     def read_rows(self, title: str, rows: Sequence[int]) -> list[list[Cell]]:
-        """Some rows of one sheet, typed and trimmed like ``read``, without extracting the rest.
-
-        For a caller that knows which rows it needs from its own bookkeeping (``stats`` tell it
-        whether anyone else loaded or wrote since); reloads a file changed on disk, like ``read``.
-        """
+        """Some rows of one sheet, typed and trimmed like ``read`` (from the sheet as cached)."""
         with self._thread_lock:
-            ws = self._sheet(self._workbook(), title)
-            width = ws.max_column
-            out = []
-            for r in rows:
-                cells = next(ws.iter_rows(min_row=r, max_row=r, max_col=width))
-                out.append((trim([typed(cells)]) or [[]])[0])
-            return out
+            data = self._data(self._current(), title).rows
+            return [list(data[r - 1]) if 1 <= r <= len(data) else [] for r in rows]
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -242,55 +281,63 @@ class XlsxBackend(Backend):
         if not changes:
             return
         with self.exclusive():
-            wb = self._workbook()
-            self._extracted.clear()
+            self._current()  # a missing or damaged file is refused before anything is written
+            self._package = None
             try:
-                self._apply_in_memory(wb, changes)
+                wb = load_xlsx(self.path)
+                apply_in_memory(wb, changes, self.path.name)
                 for ws in wb.worksheets:  # the file keeps the grids the memory has
                     mark_grid_corner(ws, ws.max_row, ws.max_column)
                 atomic_save(wb, self.path)
-            except BaseException as exc:
-                self._wb = None  # half-applied in memory: forget it, the file is untouched
-                if isinstance(exc, OSError):  # disk full, permissions: ours, not a traceback
-                    raise BackendError(f"saving {self.path.name} failed ({exc.strerror or exc}); "
-                                       f"the file was not changed") from exc
-                raise
-            self._stamp = self._disk_stamp()
+            except OSError as exc:  # disk full, permissions: ours, not a traceback
+                raise BackendError(f"saving {self.path.name} failed ({exc.strerror or exc}); "
+                                   f"the file was not changed") from exc
             self.stats.count("writes")
 
-    def _apply_in_memory(self, wb: openpyxl.Workbook, changes: ChangeSet) -> None:
-        for new in changes.new_sheets:
-            if new.title in wb.sheetnames:
-                raise UsageError(f"sheet {new.title!r} already exists in {self.path.name}")
-            mark_grid_corner(wb.create_sheet(new.title), new.rows, new.cols)
-        shrinks = []
-        for rs in changes.resizes:
-            ws = self._sheet(wb, rs.sheet)
-            rows, cols = rs.rows or ws.max_row, rs.cols or ws.max_column
-            mark_grid_corner(ws, max(rows, ws.max_row), max(cols, ws.max_column))
-            if rows < ws.max_row or cols < ws.max_column:
-                shrinks.append((ws, rows, cols))
-        for block in changes.blocks:
-            ws = self._sheet(wb, block.sheet)
-            for r, values in enumerate(block.rows, start=block.row):
-                for c, value in enumerate(values, start=block.col):
-                    write_cell(ws, r, c, value)
-        for title, rows in changes.appends:
-            ws = self._sheet(wb, title)
-            start = last_data_row(ws) + 1
-            for r, values in enumerate(rows, start=start):
-                for c, value in enumerate(values, start=1):
-                    write_cell(ws, r, c, value)
-        for ws, rows, cols in shrinks:
-            if ws.max_row > rows:
-                ws.delete_rows(rows + 1, ws.max_row - rows)
-            if ws.max_column > cols:
-                ws.delete_cols(cols + 1, ws.max_column - cols)
-            mark_grid_corner(ws, rows, cols)  # the old corner went with the deleted cells
-        for title in changes.deleted_sheets:
-            del wb[self._sheet(wb, title).title]
-        if not wb.sheetnames:
-            raise UsageError("a workbook must keep at least one sheet")
-
     def close(self) -> None:
-        self._wb = None
+        with self._thread_lock:
+            self._package = None
+            self._sheets.clear()
+            self._grids.clear()
+
+
+def _sheet(wb: openpyxl.Workbook, title: str, name: str) -> Worksheet:
+    if title not in wb.sheetnames:
+        raise SheetNotFound(f"sheet {title!r} not found in {name}")
+    return wb[title]
+
+
+def apply_in_memory(wb: openpyxl.Workbook, changes: ChangeSet, name: str) -> None:
+    """A change set applied to a whole openpyxl workbook (the path where a model is needed)."""
+    for new in changes.new_sheets:
+        if new.title in wb.sheetnames:
+            raise UsageError(f"sheet {new.title!r} already exists in {name}")
+        mark_grid_corner(wb.create_sheet(new.title), new.rows, new.cols)
+    shrinks = []
+    for rs in changes.resizes:
+        ws = _sheet(wb, rs.sheet, name)
+        rows, cols = rs.rows or ws.max_row, rs.cols or ws.max_column
+        mark_grid_corner(ws, max(rows, ws.max_row), max(cols, ws.max_column))
+        if rows < ws.max_row or cols < ws.max_column:
+            shrinks.append((ws, rows, cols))
+    for block in changes.blocks:
+        ws = _sheet(wb, block.sheet, name)
+        for r, values in enumerate(block.rows, start=block.row):
+            for c, value in enumerate(values, start=block.col):
+                write_cell(ws, r, c, value)
+    for title, rows in changes.appends:
+        ws = _sheet(wb, title, name)
+        start = last_data_row(ws) + 1
+        for r, values in enumerate(rows, start=start):
+            for c, value in enumerate(values, start=1):
+                write_cell(ws, r, c, value)
+    for ws, rows, cols in shrinks:
+        if ws.max_row > rows:
+            ws.delete_rows(rows + 1, ws.max_row - rows)
+        if ws.max_column > cols:
+            ws.delete_cols(cols + 1, ws.max_column - cols)
+        mark_grid_corner(ws, rows, cols)  # the old corner went with the deleted cells
+    for title in changes.deleted_sheets:
+        del wb[_sheet(wb, title, name).title]
+    if not wb.sheetnames:
+        raise UsageError("a workbook must keep at least one sheet")

@@ -1,0 +1,249 @@
+"""An .xlsx file as a package: one snapshot of its bytes, its sheets, styles and strings.
+
+Everything the fast reader and the part-rewriting writer need to know about the zip and the
+small XML parts (workbook, relationships, styles, shared strings) lives here, parsed once per
+snapshot. Sheet parts are decompressed only when asked for. Failures of the layers below (zip,
+zlib, XML) become one ``CorruptWorkbook`` naming the file and the part.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TypeVar
+
+from lxml import etree
+
+from ..errors import CorruptWorkbook, WorkbookAccessDenied, WorkbookNotFound
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+WORKSHEET_REL = f"{REL_NS}/worksheet"
+OFFICE_DOC_REL = f"{REL_NS}/officeDocument"
+
+#: (size, mtime_ns, inode): changes whenever anyone replaces or rewrites the file.
+Stamp = tuple[int, int, int]
+
+#: Built-in number formats that are dates or times (ECMA-376 18.8.30).
+_BUILTIN_DATE_FORMATS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+_DATE_CODES = re.compile(r"[dmyhs]", re.I)
+
+T = TypeVar("T")
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def is_date_format(code: str) -> bool:
+    """Whether a number format code shows a date or time (what makes a serial read as a date)."""
+    stripped = _QUOTED.sub("", code.split(";")[0])
+    return bool(_DATE_CODES.search(stripped)) and "General" not in stripped
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """A worksheet as the workbook part lists it: title, ids, and the zip member of its XML."""
+
+    title: str
+    sheet_id: int
+    rel_id: str
+    part: str
+    hidden: bool
+
+
+class Package:
+    """One consistent snapshot of an .xlsx file (the bytes read through one open file)."""
+
+    def __init__(self, path: Path, data: bytes, stamp: Stamp) -> None:
+        self.path = path
+        self.data = data
+        self.stamp = stamp
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as exc:
+            raise CorruptWorkbook(f"{path} is not an .xlsx workbook ({exc})") from exc
+
+    @classmethod
+    def open(cls, path: Path) -> Package:
+        """Read the file once; its stamp comes from the same open file, so they agree."""
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                return cls(path, fh.read(), stamp_of(st))
+        except FileNotFoundError as exc:
+            raise WorkbookNotFound(f"workbook file not found: {path}") from exc
+        except PermissionError as exc:
+            raise WorkbookAccessDenied(f"cannot read workbook file {path}: permission denied") from exc
+        except IsADirectoryError as exc:
+            raise CorruptWorkbook(f"{path} is not an .xlsx workbook (it is a folder)") from exc
+
+    # --- raw parts -----------------------------------------------------------------------
+
+    def damaged(self, part: str, exc: BaseException) -> CorruptWorkbook:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return CorruptWorkbook(f"{self.path}: part {part} is damaged ({reason})")
+
+    def has(self, part: str) -> bool:
+        return part in self.zip.NameToInfo
+
+    def part(self, name: str) -> bytes:
+        """A member's bytes, decompressed and CRC-checked."""
+        if not self.has(name):
+            raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (part {name} is "
+                                  f"missing)")
+        try:
+            return self.zip.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+            raise self.damaged(name, exc) from exc
+
+    def xml(self, name: str) -> etree._Element:
+        return self.guard(name, lambda: etree.fromstring(self.part(name), parser=_PARSER))
+
+    def guard(self, part: str, work: Callable[[], T]) -> T:
+        """Run ``work`` on a part, mapping XML and decoding failures to ``CorruptWorkbook``."""
+        try:
+            return work()
+        except CorruptWorkbook:
+            raise
+        except (etree.LxmlError, ValueError, KeyError, IndexError, UnicodeDecodeError) as exc:
+            raise self.damaged(part, exc) from exc
+
+    # --- structure -----------------------------------------------------------------------
+
+    @cached_property
+    def workbook_part(self) -> str:
+        rels = self.rels("")
+        for target, kind in rels.values():
+            if kind == OFFICE_DOC_REL:
+                return target
+        return "xl/workbook.xml"
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationships of a part (``""`` = the package): id → (target member, type)."""
+        folder, name = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
+        if not self.has(rels_part):
+            return {}
+        root = self.xml(rels_part)
+        out = {}
+        for rel in root.iter(f"{{{PKG_REL_NS}}}Relationship"):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External":
+                continue
+            member = (target.lstrip("/") if target.startswith("/")
+                      else posixpath.normpath(posixpath.join(folder, target)))
+            out[rel.get("Id", "")] = (member, rel.get("Type", ""))
+        return out
+
+    @cached_property
+    def workbook_xml(self) -> etree._Element:
+        return self.xml(self.workbook_part)
+
+    @cached_property
+    def sheet_entries(self) -> list[SheetEntry]:
+        rels = self.rels(self.workbook_part)
+
+        def entries() -> list[SheetEntry]:
+            out = []
+            for el in self.workbook_xml.iter(f"{{{MAIN_NS}}}sheet"):
+                rel_id = el.get(f"{{{REL_NS}}}id", "")
+                target, kind = rels.get(rel_id, ("", ""))
+                if kind != WORKSHEET_REL:
+                    continue  # chart sheets, dialog sheets: not grids of cells
+                out.append(SheetEntry(el.get("name", ""), int(el.get("sheetId", "0")), rel_id,
+                                      target, el.get("state", "visible") != "visible"))
+            return out
+
+        found = self.guard(self.workbook_part, entries)
+        if not found:
+            raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (no worksheets)")
+        return found
+
+    def entry(self, title: str) -> SheetEntry | None:
+        return next((e for e in self.sheet_entries if e.title == title), None)
+
+    @cached_property
+    def date1904(self) -> bool:
+        pr = self.workbook_xml.find(f"{{{MAIN_NS}}}workbookPr")
+        return pr is not None and pr.get("date1904", "false").lower() in ("1", "true")
+
+    # --- styles and strings ----------------------------------------------------------------
+
+    def related(self, kind: str) -> str | None:
+        for target, rel_kind in self.rels(self.workbook_part).values():
+            if rel_kind == f"{REL_NS}/{kind}":
+                return target
+        return None
+
+    @cached_property
+    def styles(self) -> Styles:
+        part = self.related("styles")
+        if part is None or not self.has(part):
+            return Styles(part or "xl/styles.xml", None, [], {})
+        root = self.xml(part)
+        return self.guard(part, lambda: Styles.parse(part, root))
+
+    @cached_property
+    def shared_strings(self) -> list[str]:
+        part = self.related("sharedStrings")
+        if part is None or not self.has(part):
+            return []
+        root = self.xml(part)
+        return self.guard(part, lambda: [string_item_text(si) for si in root.iter(f"{{{MAIN_NS}}}si")])
+
+
+@dataclass
+class Styles:
+    """cellXfs as number formats: which style ids show dates, and how to add a date style."""
+
+    part: str
+    root: etree._Element | None
+    xf_formats: list[int]  # cellXfs index → numFmtId
+    custom: dict[int, str]  # numFmtId → format code
+
+    @classmethod
+    def parse(cls, part: str, root: etree._Element) -> Styles:
+        custom = {int(n.get("numFmtId", "0")): n.get("formatCode", "")
+                  for n in root.iter(f"{{{MAIN_NS}}}numFmt")}
+        xfs = root.find(f"{{{MAIN_NS}}}cellXfs")
+        formats = [int(xf.get("numFmtId", "0")) for xf in xfs] if xfs is not None else []
+        return cls(part, root, formats, custom)
+
+    def format_code(self, style: int) -> str | None:
+        if not 0 <= style < len(self.xf_formats):
+            return None
+        fmt = self.xf_formats[style]
+        return self.custom.get(fmt)
+
+    def is_date_style(self, style: int) -> bool:
+        if not 0 <= style < len(self.xf_formats):
+            return False
+        fmt = self.xf_formats[style]
+        if fmt in self.custom:
+            return is_date_format(self.custom[fmt])
+        return fmt in _BUILTIN_DATE_FORMATS
+
+
+def string_item_text(si: etree._Element) -> str:
+    """A shared string's plain text: its runs' text, without phonetic guides."""
+    text = si.find(f"{{{MAIN_NS}}}t")
+    if text is not None and len(si) == 1:
+        return text.text or ""
+    return "".join(t.text or "" for r in si if r.tag == f"{{{MAIN_NS}}}r"
+                   for t in r if t.tag == f"{{{MAIN_NS}}}t") or (text.text or "" if text is not None else "")
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
