@@ -4,12 +4,11 @@ threads racing for one spool, and writes that fail."""
 from __future__ import annotations
 
 import errno
+import os
 import threading
 
-import openpyxl
 import pytest
 import requests
-from openpyxl.worksheet.worksheet import Worksheet
 from requests.adapters import BaseAdapter
 from shop import Shop
 
@@ -151,6 +150,26 @@ def test_a_hand_inserted_row_is_refused_never_overwritten(shop, writer):
     assert now.row(seen.row)[:2] == ["hand", "fila insertada a mano"]
     assert now.row(seen.row)[now.cols[OCUPADO_POR] - 1:] == []
     assert now.spool(seen.tag).version == 2 and now.spool(seen.tag).holder is None
+
+
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_on_xlsx_between_its_own_writes_the_service_reads_nothing_again(shop):
+    """The file it wrote itself is the version it knows: no load of the file between its own
+    writes; a write by anyone else is noticed (the file's stat changed) and read again."""
+    a = shop.qualified("Armador")[0]
+    tag = shop.fresh_spool().tag
+    shop.service.tomar(tag, worker=a.id, op="ARM")
+    seen = shop.service.get(tag)  # a full read, as a tablet's
+    loads = shop.wb.stats.reads
+    paused = shop.service.pausar(tag, worker=a.id, expect_row_hash=seen.row_hash)
+    assert shop.wb.stats.reads == loads
+    assert shop.look().spool(tag).version == paused.after.version
+    fresh = shop.reopen().read_sheet(OPERACIONES)  # what it kept is what the file holds
+    assert shop.wb.read_sheet(OPERACIONES).rows == fresh.rows
+    shop.reopen().apply(ChangeSet().set(OPERACIONES, 1, 1, "NV"))  # someone else wrote
+    loads = shop.wb.stats.reads
+    shop.service.tomar(tag, worker=a.id, op="ARM")
+    assert shop.wb.stats.reads == loads + 1  # so the file was read again
 
 
 # --- refusals --------------------------------------------------------------------------------
@@ -433,10 +452,10 @@ def test_a_failed_save_leaves_the_file_as_it_was(shop, monkeypatch):
     before = state(shop)
     on_disk = shop.wb.backend.path.read_bytes()
 
-    def disk_full(self, filename):
+    def disk_full(fd):  # the OS edge: where a full disk shows when the new file is flushed
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(BackendError, match="No space left on device"):
         shop.service.tomar(tag, worker=a.id, op="ARM")
     monkeypatch.undo()

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import threading
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,11 +31,13 @@ from ..errors import (
     WorkbookLocked,
     WorkbookNotFound,
 )
+from ..fs import atomic_write, atomic_write_bytes, sweep_temps
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
 from .xlsx_package import Package, SheetEntry, Stamp, stamp_of
 from .xlsx_read import SheetData, grid_of, read_sheet, read_top
+from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
 LOCK_TIMEOUT_SECONDS = 30.0
 #: A region that ends above this row is read from the top of its sheet only (a header, the
@@ -46,29 +48,6 @@ PARTIAL_READ_ROWS = 200
 def lock_path(path: Path) -> Path:
     """The lock file guarding ``path``: hidden, beside it, in the same folder."""
     return path.with_name(f".{path.name}.lock")
-
-
-def atomic_save(workbook: openpyxl.Workbook, path: Path) -> None:
-    """Save to a temp file in the same folder, fsync, rename over ``path``, fsync the folder.
-
-    Call it holding the workbook's lock: any temp file already there was left by a writer that
-    died mid-save, and is swept.
-    """
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        workbook.save(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def load_xlsx(path: Path) -> openpyxl.Workbook:
@@ -88,15 +67,6 @@ def load_xlsx(path: Path) -> openpyxl.Workbook:
     for ws in workbook.worksheets:
         mark_grid_corner(ws, ws.max_row, ws.max_column)
     return workbook
-
-
-def typed(cells) -> list[Cell]:
-    return [Formula(str(c.value)) if c.data_type == "f" else c.value for c in cells]
-
-
-def sheet_rows(ws: Worksheet) -> list[list[Cell]]:
-    """A worksheet's cells as typed values, formulas as ``Formula``, trimmed like Google's reads."""
-    return trim([typed(cells) for cells in ws.iter_rows()])
 
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Cell) -> None:
@@ -126,6 +96,26 @@ def mark_grid_corner(ws: Worksheet, rows: int, cols: int) -> None:
     corner = ws.cell(row=rows, column=cols)
     if corner.value is None:
         corner.value = ""
+
+
+def edited(rows: list[list[Cell]], edit: SheetEdit) -> list[list[Cell]]:
+    """Rows as read, with a sheet edit applied: what reading the written part gives."""
+    out = [list(r) for r in rows]
+    if edit.shrunk:
+        height, width = edit.shrunk
+        del out[height:]
+        for kept in out:
+            del kept[width:]
+    for (r, c), value in edit.cells.items():
+        if edit.shrunk and (r > edit.shrunk[0] or c > edit.shrunk[1]):
+            continue
+        if r > len(out):
+            out.extend([] for _ in range(r - len(out)))
+        row = out[r - 1]
+        if c > len(row):
+            row.extend([None] * (c - len(row)))
+        row[c - 1] = value
+    return trim(out)
 
 
 def last_data_row(ws: Worksheet) -> int:
@@ -277,22 +267,52 @@ class XlsxBackend(Backend):
                 self._file_lock.release()
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
-        # Always atomic here: one file replacement, whatever the size.
+        """One atomic file replacement under the file lock, whatever the size; only the parts
+        the change touches are rewritten (``xlsx_write``), openpyxl only where it must be."""
         if not changes:
             return
         with self.exclusive():
-            self._current()  # a missing or damaged file is refused before anything is written
-            self._package = None
+            package = self._current()  # a missing or damaged file is refused before writing
             try:
-                wb = load_xlsx(self.path)
-                apply_in_memory(wb, changes, self.path.name)
-                for ws in wb.worksheets:  # the file keeps the grids the memory has
-                    mark_grid_corner(ws, ws.max_row, ws.max_column)
-                atomic_save(wb, self.path)
-            except OSError as exc:  # disk full, permissions: ours, not a traceback
-                raise BackendError(f"saving {self.path.name} failed ({exc.strerror or exc}); "
-                                   f"the file was not changed") from exc
-            self.stats.count("writes")
+                result = rewrite(package, changes, self.path.name)
+            except NeedsWholeWorkbook:
+                self._apply_whole(changes)
+                return
+            self._replace(lambda: atomic_write_bytes(self.path, result.data))
+            self._adopt(Package(self.path, result.data, self.revision()), result)
+
+    def _replace(self, write: Callable[[], None]) -> None:
+        sweep_temps(self.path)  # under the lock: whatever is there, a dead writer left it
+        try:
+            write()
+        except OSError as exc:  # disk full, permissions: ours, not a traceback
+            raise BackendError(f"saving {self.path.name} failed ({exc.strerror or exc}); "
+                               f"the file was not changed") from exc
+        self.stats.count("writes")
+
+    def _adopt(self, package: Package, result: Result) -> None:
+        """Make the file just written the current version without reading it again: sheets
+        it did not touch keep what was read, touched ones take the written cells."""
+        for title in result.deleted:
+            self._sheets.pop(title, None)
+            self._grids.pop(title, None)
+        for title, edit in result.edits.items():
+            self._grids[title] = edit.grid
+            data = self._sheets.get(title)
+            if data is not None and edit.exact:
+                self._sheets[title] = SheetData(edited(data.rows, edit), *edit.grid)
+            else:
+                self._sheets.pop(title, None)
+        self._package = package
+
+    def _apply_whole(self, changes: ChangeSet) -> None:
+        """The openpyxl path, for the few changes that need a whole-workbook model."""
+        wb = load_xlsx(self.path)
+        apply_in_memory(wb, changes, self.path.name)
+        for ws in wb.worksheets:  # the file keeps the grids the memory has
+            mark_grid_corner(ws, ws.max_row, ws.max_column)
+        self._replace(lambda: atomic_write(self.path, wb.save))
+        self._package = None
 
     def close(self) -> None:
         with self._thread_lock:

@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from ..errors import CorruptWorkbook, WorkbookAccessDenied, WorkbookNotFound
 

@@ -108,8 +108,8 @@ def normal(value: object) -> Cell:
     kind = type(value)
     if kind is str:
         return value or None
-    if kind is float:
-        return int(value) if value.is_integer() else value  # type: ignore[union-attr]
+    if isinstance(value, float) and kind is float:
+        return int(value) if value.is_integer() else value
     if kind is dt.date:
         return dt.datetime(value.year, value.month, value.day)  # type: ignore[attr-defined]
     return value
@@ -148,29 +148,31 @@ def formulas_of(xml: bytes) -> dict[tuple[int, int], Cell]:
     if dependents:
         from openpyxl.formula.translate import Translator  # only files with shared formulas
 
-        for row, col, ref, si in dependents:
+        for row, col, dest, si in dependents:
             if si in masters:
                 text, origin = masters[si]
                 found[(row, col)] = Formula(Translator("=" + text, origin=origin)
-                                            .translate_formula(ref))
+                                            .translate_formula(dest))
     return found
 
 
 def read_sheet(package: Package, entry: SheetEntry) -> SheetData:
     """One worksheet, typed; damaged parts raise ``CorruptWorkbook`` naming file and part."""
-    xml = package.part(entry.part)  # CRC-checked: a damaged member is named here
-    grid_rows, grid_cols = package.guard(entry.part, lambda: grid_of(xml))
-    overlay = package.guard(entry.part, lambda: formulas_of(xml))
-    del xml
+    (grid_rows, grid_cols), overlay = _scan(package, entry)
     return SheetData(_typed(package, entry, overlay, None), grid_rows, grid_cols)
 
 
 def read_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[Cell]]:
     """The sheet's first ``last_row`` rows only, typed as ``read_sheet`` types them."""
-    xml = package.part(entry.part)
-    overlay = package.guard(entry.part, lambda: formulas_of(xml))
-    del xml
+    overlay = _scan(package, entry)[1]
     return _typed(package, entry, {k: v for k, v in overlay.items() if k[0] <= last_row}, last_row)
+
+
+def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
+                                                      dict[tuple[int, int], Cell]]:
+    """What calamine does not say, from the part's bytes: the grid and the formulas."""
+    xml = package.part(entry.part)  # CRC-checked: a damaged member is named here
+    return package.guard(entry.part, lambda: (grid_of(xml), formulas_of(xml)))
 
 
 def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], Cell],

@@ -1,0 +1,600 @@
+"""The part-rewriting .xlsx writer: a change set costs the parts it changes, not the workbook.
+
+Unchanged zip members are copied as they are (the compressed bytes, no recompression). A
+changed sheet part is re-streamed: every row the change does not touch is copied byte for byte,
+and in a changed row every cell it does not touch too (formulas' cached values included); only
+the written cells are new elements (``xlsx_cells``), the row's ``spans`` and the sheet's
+``<dimension>`` follow. Small parts are edited as XML where a change needs it: the workbook,
+its relationships and the content types for sheets added or removed, ``styles.xml`` when a
+date needs a dd-mm-yyyy style the file does not have, and ``calcChain.xml`` is dropped when a
+formula cell is overwritten (Excel rebuilds it; a stale chain makes it "repair" the file).
+
+Where the change needs a whole-workbook model, ``NeedsWholeWorkbook`` says why and the backend
+falls back to openpyxl: overwriting or cutting off the anchor of a shared or array formula
+(its other cells hang on it), a workbook without a styles part that must get a date, or a sheet
+part whose XML is not in the plain form every spreadsheet program writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree  # type: ignore[import-untyped]
+
+from ..errors import SheetNotFound, UsageError
+from ..values import DATE_DISPLAY_FORMAT, Cell, is_blank
+from .changes import ChangeSet
+from .xlsx_cells import as_read, cell_xml, column_letters
+from .xlsx_package import (
+    CT_NS,
+    MAIN_NS,
+    PKG_REL_NS,
+    REL_NS,
+    WORKSHEET_CT,
+    WORKSHEET_REL,
+    Package,
+)
+from .xlsx_read import column_index, grid_of, unescape
+
+_ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_R_NUM = re.compile(rb'\sr="(\d+)"')
+_R_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
+_T_ATTR = re.compile(rb'\st="([a-zA-Z]+)"')
+_S_ATTR = re.compile(rb'\ss="(\d+)"')
+_SPANS = re.compile(rb'\sspans="[^"]*"')
+_DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
+_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData\b[^>]*>")
+_INLINE_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
+_V = re.compile(rb"<v>(.*?)</v>", re.S)
+_ANCHOR = re.compile(rb'<f\b[^>]*\bt="(?:shared|array)"[^>]*\bref="')
+CONTENT_TYPES = "[Content_Types].xml"
+#: zlib level for re-streamed parts: the big sheets dominate a write, level 1 is ~3 × faster
+#: than the default for a file ~15 % larger.
+COMPRESS_LEVEL = 1
+
+
+class NeedsWholeWorkbook(Exception):
+    """This change needs openpyxl's whole-workbook model; the message says why."""
+
+
+@dataclass
+class SheetEdit:
+    """What one sheet became: the cells written (as a read gives them back) and its grid."""
+
+    cells: dict[tuple[int, int], Cell]
+    grid: tuple[int, int]
+    shrunk: tuple[int, int] | None = None
+    exact: bool = True  # False when a cache cannot predict a read (a number in a date style)
+
+
+@dataclass
+class Result:
+    data: bytes
+    edits: dict[str, SheetEdit] = field(default_factory=dict)
+    added: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    title: str
+    part: str
+    xml: bytes | None  # None: a new sheet
+    grid: tuple[int, int]
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    shrink: tuple[int, int] | None = None
+
+
+class _Styles:
+    """The styles part, copied and edited only if a date needs a style it does not have."""
+
+    def __init__(self, package: Package) -> None:
+        self.package = package
+        self.root: etree._Element | None = None
+        self.memo: dict[int, int] = {}
+
+    def date_style(self, base: int) -> int:
+        if base in self.memo:
+            return self.memo[base]
+        styles = self.package.styles
+        if styles.root is None:
+            raise NeedsWholeWorkbook("the workbook has no styles part to hold a date format")
+        if self.root is None:
+            self.root = copy.deepcopy(styles.root)
+        root = self.root
+        fmt_id = next((i for i, code in self._formats(root).items()
+                       if code.lower() == DATE_DISPLAY_FORMAT), None)
+        if fmt_id is None:
+            numfmts = root.find(f"{{{MAIN_NS}}}numFmts")
+            if numfmts is None:
+                numfmts = etree.Element(f"{{{MAIN_NS}}}numFmts")
+                root.insert(0, numfmts)
+            fmt_id = max([163, *self._formats(root)]) + 1
+            etree.SubElement(numfmts, f"{{{MAIN_NS}}}numFmt", numFmtId=str(fmt_id),
+                             formatCode=DATE_DISPLAY_FORMAT)
+            numfmts.set("count", str(len(numfmts)))
+        xfs = root.find(f"{{{MAIN_NS}}}cellXfs")
+        if xfs is None or not len(xfs):
+            raise NeedsWholeWorkbook("the styles part has no cell formats")
+        wanted = copy.deepcopy(xfs[base] if base < len(xfs) else xfs[0])
+        wanted.set("numFmtId", str(fmt_id))
+        wanted.set("applyNumberFormat", "1")
+        key = _xf_key(wanted)
+        index = next((i for i, xf in enumerate(xfs) if _xf_key(xf) == key), None)
+        if index is None:
+            xfs.append(wanted)
+            xfs.set("count", str(len(xfs)))
+            index = len(xfs) - 1
+        else:
+            self.memo[base] = index
+            if self._untouched():
+                self.root = None  # found as it was: the part stays byte-identical
+        self.memo[base] = index
+        return index
+
+    def _untouched(self) -> bool:
+        assert self.root is not None and self.package.styles.root is not None
+        return etree.tostring(self.root) == etree.tostring(self.package.styles.root)
+
+    @staticmethod
+    def _formats(root: etree._Element) -> dict[int, str]:
+        return {int(n.get("numFmtId", "0")): n.get("formatCode", "")
+                for n in root.iter(f"{{{MAIN_NS}}}numFmt")}
+
+    def is_date(self, style: int) -> bool:
+        return self.package.styles.is_date_style(style)
+
+
+def _xf_key(xf: etree._Element) -> bytes:
+    el = copy.deepcopy(xf)
+    el.tail = None
+    attrs = sorted(el.attrib.items())
+    el.attrib.clear()
+    for k, v in attrs:
+        el.set(k, v)
+    return etree.tostring(el)
+
+
+# --- the sheet part ------------------------------------------------------------------------
+
+def _row_spans(xml: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(row number, start, end) of every ``<row>`` element between start and end."""
+    out: list[tuple[int, int, int]] = []
+    number = 0
+    pos = start
+    while True:
+        m = _ROW.search(xml, pos, end)
+        if m is None:
+            return out
+        r = _R_NUM.search(m[1])
+        number = int(r[1]) if r else number + 1
+        if m[2]:
+            stop = m.end()
+        else:
+            close = xml.find(b"</row>", m.end(), end)
+            if close < 0:
+                raise ValueError(f"row {number} is not closed")
+            stop = close + 6
+        out.append((number, m.start(), stop))
+        pos = stop
+
+
+def _cells_of(row_xml: bytes) -> list[tuple[int, bytes, bytes, bytes | None]]:
+    """(column, element, attributes, content) of each cell of a row element."""
+    head_end = row_xml.index(b">") + 1
+    out = []
+    col = 0
+    for m in _CELL.finditer(row_xml, head_end):
+        ref = _R_REF.search(m[1])
+        col = column_index(ref[1]) if ref else col + 1
+        out.append((col, m[0], m[1], m[2]))
+    return out
+
+
+def _has_data(package: Package, attrs: bytes, content: bytes | None) -> bool:
+    """Whether a stored cell reads as something not blank (``is_blank``'s rule)."""
+    if not content:
+        return False
+    if b"<f" in content:
+        return True
+    kind = _T_ATTR.search(attrs)
+    t = kind[1] if kind else b"n"
+    if t == b"inlineStr":
+        return not is_blank(unescape(b"".join(_INLINE_TEXT.findall(content)).decode()))
+    v = _V.search(content)
+    if v is None:
+        return False
+    text = v[1]
+    if t == b"s":
+        strings = package.shared_strings
+        i = int(text)
+        return 0 <= i < len(strings) and not is_blank(strings[i])
+    return not is_blank(unescape(text.decode()))
+
+
+def _last_data_row(package: Package, plan: _Plan, spans: list[tuple[int, int, int]]) -> int:
+    """The last row with a non-blank cell, the cells already planned included."""
+    planned = max((r for (r, _), v in plan.cells.items() if not is_blank(v)), default=0)
+    if plan.xml is None:
+        return planned
+    for number, start, end in reversed(spans):
+        if number <= planned:
+            break
+        for col, _, attrs, content in _cells_of(plan.xml[start:end]):
+            if (number, col) not in plan.cells and _has_data(package, attrs, content):
+                return number
+    return planned
+
+
+class _SheetWriter:
+    def __init__(self, package: Package, styles: _Styles, plan: _Plan) -> None:
+        self.package, self.styles, self.plan = package, styles, plan
+        self.dropped_formula = False
+        self.exact = True
+
+    def cell(self, row: int, col: int, value: Cell, style: int | None) -> bytes:
+        date_style = 0
+        if hasattr(value, "year"):
+            date_style = self.styles.date_style(style or 0)
+        elif isinstance(value, (int, float)) and style and self.styles.is_date(style):
+            self.exact = False  # reads back as a date, as openpyxl would have it
+        return cell_xml(f"{column_letters(col)}{row}", value, style=style, date_style=date_style,
+                        date1904=self.package.date1904, sheet=self.plan.title,
+                        row=row).encode()
+
+    def row(self, number: int, old: bytes | None, writes: dict[int, Cell],
+            keep_cols: int | None) -> bytes:
+        cells: dict[int, bytes] = {}
+        head = f'<row r="{number}">'.encode()
+        if old is not None:
+            head_end = old.index(b">") + 1
+            head = old[:head_end]
+            if head.endswith(b"/>"):
+                head = head[:-2] + b">"
+            for col, element, attrs, content in _cells_of(old):
+                dropped = keep_cols is not None and col > keep_cols
+                if col in writes or dropped:
+                    if content and b"<f" in content:
+                        self.dropped_formula = True
+                        if _ANCHOR.search(content):
+                            raise NeedsWholeWorkbook(
+                                f"{self.plan.title}!{column_letters(col)}{number} anchors a "
+                                f"shared or array formula")
+                    if col in writes:
+                        style = _S_ATTR.search(attrs)
+                        cells[col] = self.cell(number, col, writes[col],
+                                               int(style[1]) if style else None)
+                    continue
+                cells[col] = element
+        for col, value in writes.items():
+            if col not in cells and (keep_cols is None or col <= keep_cols):
+                cells[col] = self.cell(number, col, value, None)
+        order = sorted(cells)
+        if _SPANS.search(head):
+            spans = f' spans="{order[0]}:{order[-1]}"'.encode() if order else b""
+            head = _SPANS.sub(spans, head, count=1)
+        return head + b"".join(cells[c] for c in order) + b"</row>"
+
+    def write(self) -> tuple[list[bytes | memoryview], tuple[int, int]]:
+        """The new part as chunks, and the sheet's grid after the change."""
+        plan, xml = self.plan, self.plan.xml
+        if xml is None:
+            xml = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+                   + MAIN_NS.encode() + b'"><dimension ref="A1"/><sheetData/></worksheet>')
+        data = _SHEET_DATA.search(xml)
+        if data is None:
+            raise NeedsWholeWorkbook(f"sheet {plan.title!r} is not in the plain XML form")
+        if data[0].endswith(b"/>"):
+            body_start = body_end = data.end()
+            open_tag, close_tag = data[0][:-2].rstrip() + b">", b"</sheetData>"
+            tail_start = data.end()
+        else:
+            body_start = data.end()
+            body_end = xml.find(b"</sheetData>", body_start)
+            if body_end < 0:
+                raise ValueError("sheetData is not closed")
+            open_tag, close_tag = b"", b""
+            tail_start = body_end
+        spans = _row_spans(xml, body_start, body_end)
+        rows_grid, cols_grid = plan.grid
+        for r, c in plan.cells:
+            rows_grid, cols_grid = max(rows_grid, r), max(cols_grid, c)
+        if plan.shrink:
+            rows_grid, cols_grid = plan.shrink
+        keep_rows = plan.shrink[0] if plan.shrink else None
+        keep_cols = plan.shrink[1] if plan.shrink and plan.shrink[1] < plan.grid[1] else None
+        corner = (rows_grid, cols_grid)
+        by_row: dict[int, dict[int, Cell]] = {}
+        for (r, c), value in plan.cells.items():
+            if keep_rows is None or r <= keep_rows:
+                by_row.setdefault(r, {})[c] = value
+        has_corner = self._has_cell(xml, spans, corner)
+        if not has_corner and corner not in plan.cells:
+            by_row.setdefault(corner[0], {})[corner[1]] = None
+        view = memoryview(xml)
+        head = xml[:data.start()]
+        dim = _DIMENSION.search(head)
+        ref = f"A1:{column_letters(cols_grid)}{rows_grid}" if corner != (1, 1) else "A1"
+        if dim:
+            head = head[:dim.start()] + f'<dimension ref="{ref}"/>'.encode() + head[dim.end():]
+        out: list[bytes | memoryview] = [head, open_tag or xml[data.start():data.end()]]
+        pending = sorted(by_row)
+        i = 0
+        copy_from = body_start
+        for number, start, end in spans:
+            while i < len(pending) and pending[i] < number:
+                out.append(view[copy_from:start])
+                copy_from = start
+                out.append(self.row(pending[i], None, by_row[pending[i]], None))
+                i += 1
+            if keep_rows is not None and number > keep_rows:
+                out.append(view[copy_from:start])
+                copy_from = end
+                self.dropped_formula |= self._cuts_formula(xml[start:end], number, None)
+                continue
+            if i < len(pending) and pending[i] == number:
+                out.append(view[copy_from:start])
+                out.append(self.row(number, xml[start:end], by_row[number], keep_cols))
+                copy_from = end
+                i += 1
+            elif keep_cols is not None:
+                out.append(view[copy_from:start])
+                out.append(self.row(number, xml[start:end], {}, keep_cols))
+                copy_from = end
+        out.append(view[copy_from:body_end])
+        for number in pending[i:]:
+            out.append(self.row(number, None, by_row[number], None))
+        out.append(close_tag)
+        out.append(view[tail_start:])
+        return out, (rows_grid, cols_grid)
+
+    def _cuts_formula(self, row_xml: bytes, number: int, keep_cols: int | None) -> bool:
+        for col, _, _, content in _cells_of(row_xml):
+            if content and b"<f" in content and (keep_cols is None or col > keep_cols):
+                if _ANCHOR.search(content):
+                    raise NeedsWholeWorkbook(f"{self.plan.title}!{column_letters(col)}{number} "
+                                             f"anchors a shared or array formula")
+                return True
+        return False
+
+    @staticmethod
+    def _has_cell(xml: bytes, spans: list[tuple[int, int, int]], at: tuple[int, int]) -> bool:
+        for number, start, end in reversed(spans):
+            if number == at[0]:
+                return any(col == at[1] for col, *_ in _cells_of(xml[start:end]))
+            if number < at[0]:
+                return False
+        return False
+
+
+# --- the package ---------------------------------------------------------------------------
+
+def _plans(package: Package, changes: ChangeSet, name: str) -> tuple[dict[str, _Plan], list[str]]:
+    titles = [e.title for e in package.sheet_entries]
+    plans: dict[str, _Plan] = {}
+    added: list[str] = []
+    used = set(package.zip.NameToInfo)
+    n = 1
+    for new in changes.new_sheets:
+        if new.title in titles or new.title in added:
+            raise UsageError(f"sheet {new.title!r} already exists in {name}")
+        while f"xl/worksheets/sheet{n}.xml" in used:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        used.add(part)
+        plans[new.title] = _Plan(new.title, part, None, (new.rows, new.cols))
+        added.append(new.title)
+
+    def plan(title: str) -> _Plan:
+        if title not in plans:
+            entry = package.entry(title)
+            if entry is None:
+                raise SheetNotFound(f"sheet {title!r} not found in {name}")
+            xml = package.part(entry.part)
+            grid = package.guard(entry.part, lambda: grid_of(xml))
+            plans[title] = _Plan(title, entry.part, xml, grid)
+        return plans[title]
+
+    shrinks: list[tuple[_Plan, int, int]] = []
+    for rs in changes.resizes:
+        p = plan(rs.sheet)
+        rows, cols = rs.rows or p.grid[0], rs.cols or p.grid[1]
+        p.grid = (max(rows, p.grid[0]), max(cols, p.grid[1]))
+        if rows < p.grid[0] or cols < p.grid[1]:
+            shrinks.append((p, rows, cols))
+    for block in changes.blocks:
+        p = plan(block.sheet)
+        for r, values in enumerate(block.rows, start=block.row):
+            for c, value in enumerate(values, start=block.col):
+                p.cells.pop((r, c), None)  # the last write of a cell wins, in its new place
+                p.cells[(r, c)] = value
+    spans: dict[str, list[tuple[int, int, int]]] = {}
+    for title, appended in changes.appends:
+        p = plan(title)
+        if title not in spans and p.xml is not None:
+            body = _SHEET_DATA.search(p.xml)
+            spans[title] = (_row_spans(p.xml, body.end(), len(p.xml)) if body else [])
+        start = _last_data_row(package, p, spans.get(title, [])) + 1
+        for r, values in enumerate(appended, start=start):
+            for c, value in enumerate(values, start=1):
+                p.cells.pop((r, c), None)
+                p.cells[(r, c)] = value
+    for p, rows, cols in shrinks:
+        p.shrink = (rows, cols)
+    for title in changes.deleted_sheets:
+        if title not in titles and title not in added:
+            raise SheetNotFound(f"sheet {title!r} not found in {name}")
+    if not set(titles + added) - set(changes.deleted_sheets):
+        raise UsageError("a workbook must keep at least one sheet")
+    return plans, added
+
+
+def rewrite(package: Package, changes: ChangeSet, name: str) -> Result:
+    """The new file's bytes for ``changes`` applied to ``package``, and what each sheet became."""
+    plans, added = _plans(package, changes, name)
+    deleted = list(dict.fromkeys(changes.deleted_sheets))
+    styles = _Styles(package)
+    new_parts: dict[str, list[bytes | memoryview] | bytes] = {}
+    result = Result(b"", added=added, deleted=deleted)
+    dropped_formula = False
+    for title, plan in plans.items():
+        if title in deleted:
+            continue
+        writer = _SheetWriter(package, styles, plan)
+        chunks, grid = package.guard(plan.part, writer.write)
+        new_parts[plan.part] = chunks
+        dropped_formula |= writer.dropped_formula
+        result.edits[title] = SheetEdit({k: as_read(v) for k, v in plan.cells.items()}, grid,
+                                        plan.shrink, writer.exact)
+    removed: set[str] = set()
+    if styles.root is not None:
+        new_parts[package.styles.part] = _xml_bytes(styles.root)
+    structure = added or deleted or (dropped_formula and package.related("calcChain"))
+    if structure:
+        removed = _restructure(package, plans, added, deleted, bool(dropped_formula), new_parts)
+    result.data = _assemble(package, new_parts, removed)
+    return result
+
+
+def _xml_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _restructure(package: Package, plans: dict[str, _Plan], added: Sequence[str],
+                 deleted: Sequence[str], drop_calc_chain: bool,
+                 new_parts: dict[str, list[bytes | memoryview] | bytes]) -> set[str]:
+    """Workbook, relationships and content types for sheets added or removed (and a dropped
+    calcChain); returns the members that go."""
+    wb_part = package.workbook_part
+    folder, base = posixpath.split(wb_part)
+    rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
+    workbook = copy.deepcopy(package.workbook_xml)
+    rels = etree.fromstring(package.part(rels_part))
+    types = etree.fromstring(package.part(CONTENT_TYPES))
+    removed: set[str] = set()
+
+    def drop_part(part: str) -> None:
+        removed.add(part)
+        pfolder, pname = posixpath.split(part)
+        removed.add(posixpath.join(pfolder, "_rels", f"{pname}.rels"))
+        for o in types.findall(f"{{{CT_NS}}}Override"):
+            if o.get("PartName", "").lstrip("/") == part:
+                types.remove(o)
+        for rel in list(rels):
+            target = rel.get("Target", "")
+            member = (target.lstrip("/") if target.startswith("/")
+                      else posixpath.normpath(posixpath.join(folder, target)))
+            if member == part:
+                rels.remove(rel)
+
+    sheets_el = workbook.find(f"{{{MAIN_NS}}}sheets")
+    assert sheets_el is not None
+    for title in deleted:
+        entry = package.entry(title)
+        if entry is None:  # added and deleted in the same change: never written
+            new_parts.pop(plans[title].part, None)
+            continue
+        index = next(i for i, el in enumerate(sheets_el) if el.get("name") == title)
+        sheets_el.remove(sheets_el[index])
+        drop_part(entry.part)
+        _shift_sheet_indexes(workbook, index)
+    if drop_calc_chain:
+        chain = package.related("calcChain")
+        if chain:
+            drop_part(chain)
+    ids = {rel.get("Id", "") for rel in rels}
+    next_sheet_id = max([0, *(int(el.get("sheetId", "0")) for el in sheets_el)]) + 1
+    n = 1
+    for title in added:
+        if title in deleted:
+            continue
+        while f"rId{n}" in ids:
+            n += 1
+        rel_id = f"rId{n}"
+        ids.add(rel_id)
+        part = plans[title].part
+        etree.SubElement(rels, f"{{{PKG_REL_NS}}}Relationship", Id=rel_id, Type=WORKSHEET_REL,
+                         Target=posixpath.relpath(part, folder or "."))
+        etree.SubElement(types, f"{{{CT_NS}}}Override", PartName=f"/{part}",
+                         ContentType=WORKSHEET_CT)
+        el = etree.SubElement(sheets_el, f"{{{MAIN_NS}}}sheet", name=title,
+                              sheetId=str(next_sheet_id))
+        el.set(f"{{{REL_NS}}}id", rel_id)
+        next_sheet_id += 1
+    new_parts[wb_part] = _xml_bytes(workbook)
+    new_parts[rels_part] = _xml_bytes(rels)
+    new_parts[CONTENT_TYPES] = _xml_bytes(types)
+    return removed
+
+
+def _shift_sheet_indexes(workbook: etree._Element, index: int) -> None:
+    """Names and views that point at sheets by position, after the sheet at ``index`` went."""
+    names = workbook.find(f"{{{MAIN_NS}}}definedNames")
+    if names is not None:
+        for dn in list(names):
+            local = dn.get("localSheetId")
+            if local is None:
+                continue
+            if int(local) == index:
+                names.remove(dn)
+            elif int(local) > index:
+                dn.set("localSheetId", str(int(local) - 1))
+        if not len(names):
+            workbook.remove(names)
+    for view in workbook.iter(f"{{{MAIN_NS}}}workbookView"):
+        for attr in ("activeTab", "firstSheet"):
+            value = view.get(attr)
+            if value is not None and int(value) >= index and int(value) > 0:
+                view.set(attr, str(int(value) - 1))
+
+
+def _assemble(package: Package, new_parts: dict[str, list[bytes | memoryview] | bytes],
+              removed: set[str]) -> bytes:
+    """The new zip: members copied raw in their order, changed ones re-streamed in place."""
+    source = package.zip
+    infos = source.infolist()
+    ends = sorted({i.header_offset for i in infos} | {source.start_dir})
+    next_offset = {o: ends[k + 1] for k, o in enumerate(ends[:-1])}
+    raw = memoryview(package.data)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        written = set()
+        for info in infos:
+            name = info.filename
+            if name in removed and name not in new_parts:
+                continue
+            if name in new_parts:
+                _write_member(out, name, new_parts[name], info)
+            else:
+                copied = copy.copy(info)
+                copied.header_offset = out.fp.tell()  # type: ignore[union-attr]
+                out.fp.write(raw[info.header_offset:next_offset[info.header_offset]])  # type: ignore[union-attr]
+                out.filelist.append(copied)
+                out.NameToInfo[name] = copied
+                out.start_dir = out.fp.tell()  # type: ignore[union-attr]
+                out._didModify = True  # type: ignore[attr-defined]
+            written.add(name)
+        for name, chunks in new_parts.items():
+            if name not in written:
+                _write_member(out, name, chunks, None)
+    return buffer.getvalue()
+
+
+def _write_member(out: zipfile.ZipFile, name: str, chunks: list[bytes | memoryview] | bytes,
+                  like: zipfile.ZipInfo | None) -> None:
+    info = zipfile.ZipInfo(name, date_time=like.date_time if like else (2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
+    if like is not None:
+        info.external_attr = like.external_attr
+    size = len(chunks) if isinstance(chunks, bytes) else sum(len(c) for c in chunks)
+    with out.open(info, "w", force_zip64=size > 2**31) as fh:
+        for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
+            fh.write(chunk)
