@@ -163,7 +163,7 @@ def test_on_xlsx_between_its_own_writes_the_service_reads_nothing_again(shop):
     loads = shop.wb.stats.reads
     paused = shop.service.pausar(tag, worker=a.id, expect_row_hash=seen.row_hash)
     assert shop.wb.stats.reads == loads
-    assert shop.look().spool(tag).version == paused.after.version
+    assert shop.look().spool(tag).version == paused.version_after
     fresh = shop.reopen().read_sheet(OPERACIONES)  # what it kept is what the file holds
     assert shop.wb.read_sheet(OPERACIONES).rows == fresh.rows
     shop.reopen().apply(ChangeSet().set(OPERACIONES, 1, 1, "NV"))  # someone else wrote
