@@ -295,7 +295,10 @@ def test_include_grid_data_read(sh, ws):
         {"userEnteredValue": {"boolValue": True}, "effectiveValue": {"boolValue": True}},
         {"userEnteredValue": {"formulaValue": "=1+1"}, "effectiveValue": {"numberValue": 2}},
     ]
-    assert row["values"][5] == {"userEnteredValue": {"formulaValue": "=A1"}}  # not computed: documented
+    assert row["values"][5] == {
+        "userEnteredValue": {"formulaValue": "=A1"},
+        "effectiveValue": {"stringValue": "TAG"},
+    }
     assert grid_cells(sh, ["Sheet1!A2:B2"])["sheets"][0]["data"][0]["startRow"] == 1
     params = {"ranges": "Sheet1!A2:B2", "fields": "sheets.data.rowData.values.effectiveValue"}
     assert sh.client.spreadsheets_get(sh.id, params=params) == {

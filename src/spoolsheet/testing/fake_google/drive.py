@@ -13,6 +13,7 @@ from typing import Any
 from . import fieldmask
 from .drive_query import compile_query
 from .errors import ApiError, bad_request
+from .formulas import Evaluator
 from .messages import ApiRequest, Reply
 from .sheets import read_box
 from .state import FOLDER_MIME, SERVICE_ACCOUNT, SPREADSHEET_MIME, DriveFile, Store, now
@@ -155,7 +156,12 @@ def files_export(store: Store, req: ApiRequest, file_id: str) -> Reply:
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows(
             read_box(
-                sheet, (0, 0, sheet.row_count, sheet.col_count), "ROWS", "FORMATTED_VALUE", "SERIAL_NUMBER"
+                sheet,
+                (0, 0, sheet.row_count, sheet.col_count),
+                "ROWS",
+                "FORMATTED_VALUE",
+                "SERIAL_NUMBER",
+                Evaluator(spreadsheet),
             )
         )
         return Reply(200, out.getvalue().rstrip("\n"), "text/csv")

@@ -76,10 +76,8 @@ class _Parser:
     def peek(self, value: str | None = None) -> bool:
         if self.pos >= len(self.tokens):
             return False
-        return (
-            value is None
-            or (self.tokens[self.pos][1].lower() == value.lower()
-            and self.tokens[self.pos][0] != "string")
+        return value is None or (
+            self.tokens[self.pos][1].lower() == value.lower() and self.tokens[self.pos][0] != "string"
         )
 
     def take(self, kind: str | None = None, value: str | None = None) -> str:

@@ -13,10 +13,11 @@ from typing import Any
 from . import a1, fieldmask
 from .a1 import Box
 from .errors import bad_request
+from .formulas import Evaluator
 from .grid import EMPTY, Cell, Grid
 from .messages import ApiRequest
 from .state import Sheet, Spreadsheet, Store, check_grid, grid_range, new_sheet_properties
-from .values import cell_from_input, cell_number_format, effective_value, format_value, render
+from .values import Evaluate, cell_from_input, cell_number_format, effective_value, format_value, render
 
 # --- reading -----------------------------------------------------------------------------------
 
@@ -27,11 +28,14 @@ def _trim(cells: list[Any]) -> list[Any]:
     return ["" if c is None else c for c in cells]
 
 
-def read_box(sheet: Sheet, box: Box, major: str, option: str, date_option: str) -> list[list[Any]]:
+def read_box(
+    sheet: Sheet, box: Box, major: str, option: str, date_option: str, evaluator: Evaluator
+) -> list[list[Any]]:
     """Rendered values of a box, trailing empties trimmed (per row, or per column for COLUMNS)."""
     row0, col0, row1, col1 = box
+    evaluate = evaluator.bound(sheet)
     matrix = [
-        [render(cell, option, date_option) for cell in cells[col0:col1]]
+        [render(cell, option, date_option, evaluate) for cell in cells[col0:col1]]
         for cells in sheet.grid.rows[row0:row1]
     ]
     if major == "COLUMNS":
@@ -66,24 +70,26 @@ class Render:
         )
 
 
-def value_range(sheet: Sheet, box: Box, how: Render) -> dict[str, Any]:
+def value_range(sheet: Sheet, box: Box, how: Render, evaluator: Evaluator) -> dict[str, Any]:
     """A ValueRange answer."""
     result: dict[str, Any] = {"range": a1.format_range(sheet.title, *box), "majorDimension": how.major}
-    lines = read_box(sheet, box, how.major, how.option, how.date_option)
+    lines = read_box(sheet, box, how.major, how.option, how.date_option, evaluator)
     if lines:
         result["values"] = lines
     return result
 
 
 def values_get(store: Store, req: ApiRequest, spreadsheet_id: str, range_text: str) -> dict[str, Any]:
-    sheet, box = store.spreadsheet(spreadsheet_id).box(range_text)
-    return value_range(sheet, box, Render.of(req.param))
+    spreadsheet = store.spreadsheet(spreadsheet_id)
+    sheet, box = spreadsheet.box(range_text)
+    return value_range(sheet, box, Render.of(req.param), Evaluator(spreadsheet))
 
 
 def values_batch_get(store: Store, req: ApiRequest, spreadsheet_id: str) -> dict[str, Any]:
     spreadsheet = store.spreadsheet(spreadsheet_id)
     how = Render.of(req.param)
-    ranges = [value_range(*spreadsheet.box(text), how) for text in req.params("ranges")]
+    evaluator = Evaluator(spreadsheet)
+    ranges = [value_range(*spreadsheet.box(text), how, evaluator) for text in req.params("ranges")]
     return {"spreadsheetId": spreadsheet_id, "valueRanges": ranges}
 
 
@@ -177,7 +183,9 @@ def _with_data(result: dict[str, Any], spreadsheet: Spreadsheet, get: Callable[[
     """Add ``updatedData`` when the client asked for includeValuesInResponse."""
     if str(get("includeValuesInResponse")).lower() == "true" and "updatedRange" in result:
         sheet, box = spreadsheet.box(result["updatedRange"])
-        result["updatedData"] = value_range(sheet, box, Render.of(get, prefix="response"))
+        result["updatedData"] = value_range(
+            sheet, box, Render.of(get, prefix="response"), Evaluator(spreadsheet)
+        )
     return result
 
 
@@ -301,9 +309,9 @@ _DERIVED = frozenset(["effectiveValue", "formattedValue", "effectiveFormat"])  #
 Projection = Callable[[Cell], Cell]
 
 
-def cell_projection(mask: fieldmask.Mask | None) -> Projection:
+def cell_projection(mask: fieldmask.Mask | None, evaluate: Evaluate) -> Projection:
     """CellData of a stored cell cut to ``mask`` (the mask below ``values``), as a function
-    worked out once per read: a read calls it for every cell of the grid."""
+    worked out once per sheet of a read: a read calls it for every cell of the grid."""
     if mask is None or "*" in mask:
         fields = [(key, None) for key in CELL_FIELDS]
     else:
@@ -321,7 +329,7 @@ def cell_projection(mask: fieldmask.Mask | None) -> Projection:
         data: Cell = {}
         if not cell:
             return data
-        effective = effective_value(cell)
+        effective = effective_value(cell, evaluate)
         for key, sub in fields:
             if key == "effectiveValue":
                 value = effective
@@ -365,7 +373,8 @@ def spreadsheet_resource(
 ) -> dict[str, Any]:
     """The Spreadsheet resource; with ``ranges`` only the sheets they touch, one GridData per range
     (already cut to ``data_mask``, the mask below ``sheets.data``)."""
-    project = cell_projection(fieldmask.subtree(data_mask, "rowData", "values"))
+    cell_mask = fieldmask.subtree(data_mask, "rowData", "values")
+    evaluator = Evaluator(spreadsheet)
     boxes: dict[int, list[Box]] = {}
     for text in ranges:
         sheet, box = spreadsheet.box(text)
@@ -377,6 +386,7 @@ def spreadsheet_resource(
         entry: dict[str, Any] = {"properties": spreadsheet.sheet_properties(sheet)}
         if include_grid:
             wanted = boxes.get(sheet.sheet_id, [(0, 0, sheet.row_count, sheet.col_count)])
+            project = cell_projection(cell_mask, evaluator.bound(sheet))
             entry["data"] = [grid_data(sheet, box, data_mask, project) for box in wanted]
         if sheet.merges:
             entry["merges"] = [grid_range(sheet.sheet_id, box) for box in sheet.merges]

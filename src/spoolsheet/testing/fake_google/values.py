@@ -6,18 +6,14 @@ a ``numberFormat``, ``note`` a note. Integral numbers are kept as ints so they t
 not ``3.0``, as Google prints them. Cell dicts are never mutated in place (grids share them
 between copies), every write builds a new dict.
 
-Formulas: only plain arithmetic on literals (``=1+1``, ``=3/2``, ``=(2+3)*4^2``) is evaluated;
-any other formula has no effective value and reads back empty in FORMATTED_VALUE and
-UNFORMATTED_VALUE (FORMULA still returns its text).
+Formulas are evaluated by formulas.py; rendering takes their results through an ``Evaluate``
+callable, so this module knows nothing of references (FORMULA returns the text as written).
 """
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import functools
-import math
-import operator
 import re
 from collections.abc import Callable
 from typing import Any
@@ -128,59 +124,36 @@ def cell_from_input(value: Any, user_entered: bool, locale: str, old: dict[str, 
 
 # --- formulas ----------------------------------------------------------------------------------
 
-_BINARY = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
+# An evaluated formula: the effectiveValue of a formula text (None = empty result). formulas.py
+# provides it per read (``Evaluator.bound(sheet)``); rendering only asks for formula cells.
+Evaluate = Callable[[str], "dict[str, Any] | None"]
+
+ERROR_CODES = {  # the API's ErrorType -> what a cell shows
+    "ERROR": "#ERROR!",
+    "NULL_VALUE": "#NULL!",
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
 }
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-
-
-_ARITHMETIC = re.compile(r"=[\d\s.+\-*/^()eE]*")  # what literal arithmetic can be made of
-
-
-@functools.lru_cache(maxsize=4096)
-def evaluate_formula(formula: str) -> float | None:
-    """``=3/2`` -> 1.5. Only literal arithmetic; anything else (or an error) -> None.
-    Cached, and cell references or functions are turned away before parsing: reads of big
-    sheets evaluate every formula cell."""
-    if not _ARITHMETIC.fullmatch(formula):
-        return None
-    try:
-        tree = ast.parse(formula[1:].replace("^", "**"), mode="eval").body
-        result = _arith(tree)
-    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError):
-        return None
-    return result if math.isfinite(result) else None
-
-
-def _arith(node: ast.AST) -> float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return float(node.value)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _BINARY[type(node.op)](_arith(node.left), _arith(node.right))
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _UNARY[type(node.op)](_arith(node.operand))
-    raise ValueError("not plain arithmetic")
 
 
 # --- reading -----------------------------------------------------------------------------------
 
 
-def effective_value(cell: dict[str, Any]) -> dict[str, Any] | None:
-    """The computed ``effectiveValue`` of a cell, None when empty or not computable."""
+def effective_value(cell: dict[str, Any], evaluate: Evaluate) -> dict[str, Any] | None:
+    """The computed ``effectiveValue`` of a cell, None when empty."""
     entered = cell.get("userEnteredValue")
     if not entered:
         return None
     if "formulaValue" in entered:
-        result = evaluate_formula(entered["formulaValue"])
-        return None if result is None else number(result)
+        return evaluate(entered["formulaValue"])
     return entered
 
 
-def render(cell: dict[str, Any], option: str, date_time_option: str = "SERIAL_NUMBER") -> Any:
+def render(cell: dict[str, Any], option: str, date_time_option: str, evaluate: Evaluate) -> Any:
     """One cell for a values read; None means empty (trimmed from the end of rows).
     Called for every cell of a read, hence the early answer for a plain stored value."""
     entered = cell.get("userEnteredValue")
@@ -189,9 +162,11 @@ def render(cell: dict[str, Any], option: str, date_time_option: str = "SERIAL_NU
     if "formulaValue" in entered:
         if option == "FORMULA":
             return entered["formulaValue"]
-        entered = effective_value(cell)
+        entered = evaluate(entered["formulaValue"])
         if entered is None:
             return None
+        if "errorValue" in entered:  # errors read as their code, formatted or not
+            return ERROR_CODES[entered["errorValue"]["type"]]
     if option != "FORMATTED_VALUE" and not (
         date_time_option == "FORMATTED_STRING"
         and "numberValue" in entered
@@ -214,6 +189,8 @@ def format_value(effective: dict[str, Any], number_format: dict[str, Any] | None
         return effective["stringValue"]
     if "boolValue" in effective:
         return "TRUE" if effective["boolValue"] else "FALSE"
+    if "errorValue" in effective:
+        return ERROR_CODES[effective["errorValue"]["type"]]
     number_format = number_format or {}
     return format_number(
         effective["numberValue"], number_format.get("type"), number_format.get("pattern", "")
