@@ -87,16 +87,16 @@ def test_reloads_when_another_process_wrote(book):
 
 
 def test_bad_inputs_are_named(tmp_path):
-    with pytest.raises(WorkbookNotFound, match="missing.xlsx"):
+    with pytest.raises(WorkbookNotFound, match=r"missing\.xlsx"):
         XlsxBackend(tmp_path / "missing.xlsx")
     text = tmp_path / "notes.xlsx"
     text.write_text("not a workbook")
-    with pytest.raises(CorruptWorkbook, match="notes.xlsx"):
+    with pytest.raises(CorruptWorkbook, match=r"notes\.xlsx"):
         XlsxBackend(text)
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(broken, "w") as z:
         z.writestr("hello.txt", "zip but not xlsx")
-    with pytest.raises(CorruptWorkbook, match="broken.xlsx"):
+    with pytest.raises(CorruptWorkbook, match=r"broken\.xlsx"):
         XlsxBackend(broken).sheets()
 
 
