@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import CorruptWorkbook, UsageError, WorkbookAccessDenied
+from ..fs import atomic_write, atomic_write_text, fsync_dir, process_alive, this_host
 from ..workbook import ChangeSet, Sheet, Workbook, XlsxBackend
 from ..workbook.xlsx import lock_path
 from .manifest import Manifest, ManifestError, utc_iso
@@ -27,45 +28,6 @@ from .store import Backup, BackupNotFound, BackupStore
 
 SIDECAR_SUFFIX = ".manifest.json"
 DEFAULT_FOLDER = "backups"
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_durably(target: Path, write) -> None:
-    """Write through ``write(tmp_path)`` to a temp file beside ``target``, fsync, rename."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(target.parent)
-
-
-def copy_durably(source: Path, target: Path) -> None:
-    _write_durably(target, lambda tmp: shutil.copyfile(source, tmp))
-
-
-def write_text_durably(target: Path, text: str) -> None:
-    _write_durably(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class XlsxStore(BackupStore):
@@ -96,7 +58,7 @@ class XlsxStore(BackupStore):
             while target.exists() or self._sidecar(target).exists():
                 n += 1
                 target = self.dir / f"{name}_{n}.xlsx"
-            copy_durably(self.live_path, target)
+            atomic_write(target, lambda tmp: shutil.copyfile(self.live_path, tmp))
             self._write_sidecar(target, manifest, verified=None)
         except PermissionError as exc:
             raise WorkbookAccessDenied(f"cannot write a backup to {self.dir}: permission denied") from exc
@@ -106,7 +68,7 @@ class XlsxStore(BackupStore):
                        checked: dt.datetime | None = None) -> None:
         data = {"manifest": manifest.to_dict(), "verified": verified,
                 "verified_at": utc_iso(checked) if checked else None}
-        write_text_durably(self._sidecar(xlsx), json.dumps(data, ensure_ascii=False, indent=1))
+        atomic_write_text(self._sidecar(xlsx), json.dumps(data, ensure_ascii=False, indent=1))
 
     def record_verification(self, backup: Backup, ok: bool) -> Backup:
         assert backup.manifest is not None and backup.path is not None
@@ -180,7 +142,7 @@ class XlsxStore(BackupStore):
         if for_restore:  # beside the live file, so that committing it is one rename
             self._sweep_stale_stages()
             staged = self.live_path.with_name(f".{self.live_path.name}.restore.{os.getpid()}.xlsx")
-            copy_durably(path, staged)
+            atomic_write(staged, lambda tmp: shutil.copyfile(path, tmp))
         backend = XlsxBackend(staged or path)
         backend.stats = self.live.stats  # its loads and saves count with the live workbook's
         wb = Workbook(backend)
@@ -196,7 +158,7 @@ class XlsxStore(BackupStore):
         """Remove what restores killed mid-way left: staged copies, their locks and temp files."""
         for stale in self.live_path.parent.glob(f"*.{self.live_path.name}.restore.*"):
             match = re.search(r"\.restore\.(\d+)\.xlsx", stale.name)
-            if match and not _alive(int(match[1])):
+            if match and process_alive(this_host(), int(match[1])) is False:
                 stale.unlink(missing_ok=True)
 
     def roll_back(self, staged: Workbook, content: dict[str, Sheet], rollback: ChangeSet,
