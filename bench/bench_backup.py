@@ -44,7 +44,7 @@ def timed(wb: Workbook, call):
 def change(wb: Workbook) -> None:
     """A migration-like change to roll back: a cell edited, three columns added."""
     ops = wb.read([OPERACIONES])[OPERACIONES]
-    wb.apply(ChangeSet().set(OPERACIONES, 2, 1, "changed")
+    wb.apply(ChangeSet().put(OPERACIONES, 2, 1, "changed")
              .set_row(OPERACIONES, 1, ops.info.cols + 1, ["Ocupado_Por", "Fecha_Ocupacion", "version"]))
 
 

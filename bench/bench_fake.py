@@ -101,7 +101,7 @@ def main() -> None:
             (
                 "batchUpdate, one cell",
                 0.05,
-                lambda: wb.apply(ChangeSet().set(OPERACIONES, 2, 1, ops.cell(2, 1))),
+                lambda: wb.apply(ChangeSet().put(OPERACIONES, 2, 1, ops.cell(2, 1))),
             ),
             (
                 f"batchUpdate, {len(block)} x {width} cells",

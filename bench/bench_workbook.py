@@ -31,7 +31,7 @@ def measure(label: str, wb: Workbook) -> None:
     steps.append(("read Operaciones", time.perf_counter() - t0, wb.stats.snapshot()))
     tag_col = columns(ops).index("TAG_SPOOL / CODIGO_BARRA")
     t0 = time.perf_counter()
-    wb.apply(ChangeSet().set(OPERACIONES, 2, tag_col, ops.cell(2, tag_col))
+    wb.apply(ChangeSet().put(OPERACIONES, 2, tag_col, ops.cell(2, tag_col))
              .append_rows(METADATA, [["bench"]]))
     steps.append(("one-row change + log row", time.perf_counter() - t0, wb.stats.snapshot()))
     prev = {"reads": 0, "writes": 0}

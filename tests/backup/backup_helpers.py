@@ -24,4 +24,4 @@ def backup_content(live: Workbook, backup: B.Backup) -> dict[str, Sheet]:
 
 def tamper(live: Workbook, backup: B.Backup, sheet: str = "Roles") -> None:
     """Change one cell of a backup behind spoolsheet's back."""
-    open_backup(live, backup).apply(ChangeSet().set(sheet, 2, 2, "tampered"))
+    open_backup(live, backup).apply(ChangeSet().put(sheet, 2, 2, "tampered"))

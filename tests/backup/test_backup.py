@@ -52,11 +52,11 @@ def change_everything(live: Workbook) -> None:
     """Edit a cell, clear one, shrink and grow grids, add a sheet, drop one: all in one write."""
     ops = live.read([OPERACIONES])[OPERACIONES]
     live.apply(ChangeSet()
-               .set(OPERACIONES, 2, 1, "changed").set(OPERACIONES, 3, 6, None)
+               .put(OPERACIONES, 2, 1, "changed").put(OPERACIONES, 3, 6, None)
                .resize(OPERACIONES, rows=ops.info.rows + 40, cols=ops.info.cols + 2)
-               .set(OPERACIONES, ops.info.rows + 30, ops.info.cols + 1, "far away")
+               .put(OPERACIONES, ops.info.rows + 30, ops.info.cols + 1, "far away")
                .resize("Roles", rows=20)
-               .add_sheet("Extra", 10, 3).set("Extra", 1, 1, "new")
+               .add_sheet("Extra", 10, 3).put("Extra", 1, 1, "new")
                .delete_sheet("Listas"))
 
 

@@ -32,7 +32,7 @@ def create_and_restore(fake: FakeGoogle, live: Workbook, *, restore: bool = True
     if not restore:
         return created, []
     rows = live.read([OPERACIONES])[OPERACIONES].info.rows
-    live.apply(ChangeSet().set(OPERACIONES, 2, 6, "changed").resize(OPERACIONES, rows=rows + 500))
+    live.apply(ChangeSet().put(OPERACIONES, 2, 6, "changed").resize(OPERACIONES, rows=rows + 500))
     fake.reset_log()
     safety = B.restore(live, backup.id, folder=folder).safety_backup
     return created, requests(fake, {live.id: "LIVE", backup.id: "BACKUP", safety.id: "SAFETY"})

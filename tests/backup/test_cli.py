@@ -58,12 +58,12 @@ def test_xlsx_create_list_verify_restore(path):
     assert ok.exit_code == 0 and "matches its manifest and the live workbook" in ok.stdout
     assert "audit rows added" in ok.stdout
 
-    Workbook(XlsxBackend(entry["path"])).apply(ChangeSet().set("Roles", 2, 2, "tampered"))
+    Workbook(XlsxBackend(entry["path"])).apply(ChangeSet().put("Roles", 2, 2, "tampered"))
     bad = run(*w, "backup", "verify", backup_id)
     assert bad.exit_code == 4 and "failed verification" in bad.stderr and "'Roles'" in bad.stderr
 
     open_workbook(Settings(workbook=path, sheet_id=None)).apply(
-        ChangeSet().set("Operaciones", 2, 1, "changed"))
+        ChangeSet().put("Operaciones", 2, 1, "changed"))
     before = digest(path)
     refused = run(*w, "backup", "restore", backup_id)  # no terminal to confirm on
     assert refused.exit_code == 1 and "--force" in refused.stderr and digest(path) == before

@@ -21,7 +21,7 @@ def test_grids_survive_writes_and_reloads(sample_tiny, tmp_path):
     before = grids(wb)
     assert before["Roles"][0] > 20 and before["Param"][1] == 26
     for _ in range(2):  # each write is a load and a save
-        wb.apply(ChangeSet().set("Param", 1, 1, "x").resize("Roles", rows=20))
+        wb.apply(ChangeSet().put("Param", 1, 1, "x").resize("Roles", rows=20))
     expected = {**before, "Roles": (20, before["Roles"][1])}
     assert grids(wb) == expected
     assert grids(open_workbook(Settings(workbook=path, sheet_id=None))) == expected

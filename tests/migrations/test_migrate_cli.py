@@ -106,7 +106,7 @@ def test_a_held_lock_exits_3_naming_the_holder(book):
 def test_verify_exits_4_when_the_workbook_does_not_hold_its_version(book):
     assert cli(book, "up", "--force").exit_code == 0
     with open_workbook(Settings(workbook=book, sheet_id=None)) as wb:
-        wb.apply(ChangeSet().set(OPERACIONES, 2, 66, "x"))
+        wb.apply(ChangeSet().put(OPERACIONES, 2, 66, "x"))
     result = cli(book, "verify")
     assert result.exit_code == 4
     assert "Verification failed" in result.stdout

@@ -39,7 +39,7 @@ def test_down_then_up_round_trips(open_copy, sample_tiny):
 def test_down_refuses_while_a_spool_is_occupied_unless_forced(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     migrations.up(wb, force=True)
-    wb.apply(ChangeSet().set(OPERACIONES, 2, 64, "MR(93)").set(OPERACIONES, 2, 66, 1))
+    wb.apply(ChangeSet().put(OPERACIONES, 2, 64, "MR(93)").put(OPERACIONES, 2, 66, 1))
     before = wb.read()
 
     with pytest.raises(ConflictError, match="occupied .*row 2.*version above 0"):
@@ -60,7 +60,7 @@ def test_verify_finds_a_tampered_version(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     migrations.up(wb, force=True)
     assert migrations.verify(wb).ok
-    wb.apply(ChangeSet().set(OPERACIONES, 3, 66, None))
+    wb.apply(ChangeSet().put(OPERACIONES, 3, 66, None))
 
     result = migrations.verify(wb)
 
@@ -101,7 +101,7 @@ def test_up_with_a_given_backup(open_copy, sample_tiny):
 def test_up_refuses_a_backup_that_no_longer_matches(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     made = backup.create(wb, verify=True)
-    wb.apply(ChangeSet().set(OPERACIONES, 2, 18, "edited after the backup"))
+    wb.apply(ChangeSet().put(OPERACIONES, 2, 18, "edited after the backup"))
 
     with pytest.raises(VerificationError, match=f"backup {made.id} does not match"):
         migrations.up(wb, force=True, backup_id=made.id)

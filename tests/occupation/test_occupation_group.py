@@ -85,8 +85,8 @@ def test_what_is_written_for_any_name_reads_back(shop: Shop, nombre, apellido):
     cols = columns(trabajadores).require(("Id", "Nombre", "Apellido"))
     row = next(r for r in range(2, len(trabajadores.rows) + 1)
                if trabajadores.cell(r, cols["Id"]) == a.id)
-    shop.wb.apply(ChangeSet().set(TRABAJADORES, row, cols["Nombre"], nombre)
-                  .set(TRABAJADORES, row, cols["Apellido"], apellido))
+    shop.wb.apply(ChangeSet().put(TRABAJADORES, row, cols["Nombre"], nombre)
+                  .put(TRABAJADORES, row, cols["Apellido"], apellido))
     svc = OccupationService(shop.wb)
     tag = shop.fresh_spool().tag
     taken = svc.tomar(tag, worker=str(WorkerRef.of(a.id, nombre, apellido)), op="ARM")

@@ -49,7 +49,7 @@ def hand_edit(shop: Shop, tag: str, name: str, value) -> None:
     ops = shop.wb.read_sheet(OPERACIONES)
     cmap = columns(ops)
     row = next(r for r in range(2, len(ops.rows) + 1) if ops.cell(r, cmap.index(TAG_COLUMN)) == tag)
-    shop.wb.apply(ChangeSet().set(OPERACIONES, row, cmap.index(name), value))
+    shop.wb.apply(ChangeSet().put(OPERACIONES, row, cmap.index(name), value))
 
 
 # --- the life of a spool ---------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_on_xlsx_between_its_own_writes_the_service_reads_nothing_again(shop):
     assert shop.look().spool(tag).version == paused.version_after
     fresh = shop.reopen().read_sheet(OPERACIONES)  # what it kept is what the file holds
     assert shop.wb.read_sheet(OPERACIONES).rows == fresh.rows
-    shop.reopen().apply(ChangeSet().set(OPERACIONES, 1, 1, "NV"))  # someone else wrote
+    shop.reopen().apply(ChangeSet().put(OPERACIONES, 1, 1, "NV"))  # someone else wrote
     loads = shop.wb.stats.reads
     shop.service.tomar(tag, worker=a.id, op="ARM")
     assert shop.wb.stats.reads == loads + 1  # so the file was read again
@@ -284,7 +284,7 @@ def test_a_workbook_not_at_v3_is_refused_with_the_way_out(open_copy, v2_sample):
 
 
 def test_ledger_says_v3_but_a_column_is_gone(shop):
-    shop.wb.apply(ChangeSet().set(OPERACIONES, 1, shop.look().cols[VERSION], "ver"))
+    shop.wb.apply(ChangeSet().put(OPERACIONES, 1, shop.look().cols[VERSION], "ver"))
     with pytest.raises(NotMigrated, match="has no version column"):
         shop.service.spools()
 
@@ -326,7 +326,7 @@ def test_workers_are_cached_for_a_short_while(shop):
     cols = columns(trabajadores).require(("Id", "Activo"))
     row = next(r for r in range(2, len(trabajadores.rows) + 1)
                if trabajadores.cell(r, cols["Id"]) == a.id)
-    shop.wb.apply(ChangeSet().set(TRABAJADORES, row, cols["Activo"], False))
+    shop.wb.apply(ChangeSet().put(TRABAJADORES, row, cols["Activo"], False))
     now[0] = 59.0
     svc.pausar(tag, worker=a.id)  # within the cache's life the deactivation is not seen yet
     svc.tomar(tag, worker=a.id, op="ARM")
@@ -347,7 +347,7 @@ def test_on_xlsx_an_operation_is_one_save_and_no_reload(shop):
     shop.service.pausar(tag, worker=a.id)
     assert (shop.wb.stats.reads - reads, shop.wb.stats.writes - writes) == (0, 2)
     other = shop.reopen()  # another writer: the next operation must reload the file
-    other.apply(ChangeSet().set(OPERACIONES, 1, 1, "NV"))
+    other.apply(ChangeSet().put(OPERACIONES, 1, 1, "NV"))
     shop.service.tomar(tag, worker=a.id, op="ARM")
     assert (shop.wb.stats.reads - reads, shop.wb.stats.writes - writes) == (1, 3)
 

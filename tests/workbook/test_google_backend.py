@@ -57,9 +57,9 @@ def test_sheet_list_is_fetched_once_and_kept_current(fake_google):
 
 def test_change_across_sheets_is_one_atomic_write(book, fake_google):
     book.apply(ChangeSet()
-               .set("Operaciones", 3, 3, "=IMPORTXML(\"http://evil\")")
-               .set("Operaciones", 2, 4, Formula("=A2*2"))
-               .set("Operaciones", 80, 7, "past the grid")
+               .put("Operaciones", 3, 3, "=IMPORTXML(\"http://evil\")")
+               .put("Operaciones", 2, 4, Formula("=A2*2"))
+               .put("Operaciones", 80, 7, "past the grid")
                .append_rows("Metadata", [["e1", "TOMAR_SPOOL"]]))
     assert fake_google.count(kind="write") == 1
     ops = book.read_sheet("Operaciones")
@@ -75,7 +75,7 @@ def test_a_rejected_batch_changes_nothing(book, fake_google):
     stale.sheets()
     book.apply(ChangeSet().add_sheet("Tmp"))           # the stale copy does not know of "Tmp"
     with pytest.raises(BackendError) as err:
-        stale.apply(ChangeSet().set("Operaciones", 2, 3, "XX(1)").add_sheet("Tmp"))
+        stale.apply(ChangeSet().put("Operaciones", 2, 3, "XX(1)").add_sheet("Tmp"))
     assert err.value.status == 400
     assert fake_google.values("kronos", "Operaciones") == before
 
@@ -83,7 +83,7 @@ def test_a_rejected_batch_changes_nothing(book, fake_google):
 def test_unknown_sheet_is_refused_before_any_request(book, fake_google):
     book.sheets()
     with pytest.raises(SheetNotFound, match="Nope"):
-        book.apply(ChangeSet().set("Nope", 1, 1, "x"))
+        book.apply(ChangeSet().put("Nope", 1, 1, "x"))
     assert fake_google.count(kind="write") == 0
 
 
@@ -117,7 +117,7 @@ def test_client_errors_are_never_retried(book, fake_google):
 
 def test_idempotent_write_is_retried_after_a_500(book, fake_google):
     fake_google.inject(kind="write", nth=1, fault="500")
-    book.apply(ChangeSet().set("Operaciones", 2, 3, "JP(12)"))
+    book.apply(ChangeSet().put("Operaciones", 2, 3, "JP(12)"))
     assert [e.status for e in fake_google.log if e.kind == "write"] == [500, 200]
     assert book.read_sheet("Operaciones").cell(2, 3) == "JP(12)"
 
@@ -198,7 +198,7 @@ def test_missing_credentials_for_real_google(monkeypatch):
 
 
 def test_cheap_read_gives_computed_values_in_one_request(book, fake_google):
-    book.apply(ChangeSet().set("Operaciones", 2, 4, Formula("=1+1")))
+    book.apply(ChangeSet().put("Operaciones", 2, 4, Formula("=1+1")))
     fake_google.reset_log()
     sheets = book.read(["Operaciones", "Metadata"], formulas=False)
     assert sheets["Operaciones"].cell(2, 4) == 2 and sheets["Operaciones"].cell(2, 2) == "MK-1"

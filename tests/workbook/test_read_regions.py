@@ -31,8 +31,8 @@ REGIONS = [
 
 
 def test_each_region_is_the_cut_of_a_whole_read(wb, fake_google):
-    wb.apply(ChangeSet().set(OPERACIONES, 7, 35, dt.date(2026, 3, 5))
-             .set(OPERACIONES, 8, 36, "=texto escrito a mano"))
+    wb.apply(ChangeSet().put(OPERACIONES, 7, 35, dt.date(2026, 3, 5))
+             .put(OPERACIONES, 8, 36, "=texto escrito a mano"))
     whole = wb.read([OPERACIONES, METADATA], formulas=False)
     expected = [r.cut(whole[r.title].rows) for r in REGIONS]
     reads = wb.stats.reads

@@ -44,8 +44,8 @@ def test_reads_typed_values_trimmed(book):
 def test_change_set_lands_whole_and_survives_reload(book):
     with Workbook(XlsxBackend(book)) as wb:
         wb.apply(ChangeSet()
-                 .set("Operaciones", 3, 3, "=HYPERLINK(\"http://evil\")")
-                 .set("Operaciones", 2, 4, Formula("=A2*2"))
+                 .put("Operaciones", 3, 3, "=HYPERLINK(\"http://evil\")")
+                 .put("Operaciones", 2, 4, Formula("=A2*2"))
                  .append_rows("Metadata", [["e1", "TOMAR_SPOOL"]])
                  .add_sheet("Extra", rows=40, cols=8))
     again = Workbook(XlsxBackend(book))
@@ -63,7 +63,7 @@ def test_failed_change_set_changes_nothing(book):
     before = book.read_bytes()
     wb = Workbook(XlsxBackend(book))
     with pytest.raises(SheetNotFound):
-        wb.apply(ChangeSet().set("Operaciones", 2, 3, "XX(1)").set("Nope", 1, 1, "x"))
+        wb.apply(ChangeSet().put("Operaciones", 2, 3, "XX(1)").put("Nope", 1, 1, "x"))
     assert book.read_bytes() == before
     assert wb.read_sheet("Operaciones").cell(2, 3) == "MR(93)"  # the half-applied memory is gone
 
@@ -79,7 +79,7 @@ def test_reloads_when_another_process_wrote(book):
     mine = Workbook(XlsxBackend(book))
     assert mine.read_sheet("Operaciones").cell(2, 2) == "MK-1"
     other = Workbook(XlsxBackend(book))
-    other.apply(ChangeSet().set("Operaciones", 2, 2, "MK-1b"))
+    other.apply(ChangeSet().put("Operaciones", 2, 2, "MK-1b"))
     assert mine.read_sheet("Operaciones").cell(2, 2) == "MK-1b"
     loads = mine.stats.reads
     mine.read_sheet("Operaciones")
@@ -111,7 +111,7 @@ def test_file_locked_by_another_process(book):
         assert holder.stdout.readline().strip() == "held"
         before = book.read_bytes()
         with pytest.raises(WorkbookLocked, match="locked by another process"):
-            XlsxBackend(book, lock_timeout=0.2).apply(ChangeSet().set("Operaciones", 2, 2, "X"))
+            XlsxBackend(book, lock_timeout=0.2).apply(ChangeSet().put("Operaciones", 2, 2, "X"))
         assert book.read_bytes() == before
     finally:
         holder.kill()
@@ -126,7 +126,7 @@ wb = Workbook(XlsxBackend(sys.argv[1]))
 n = 0
 while True:
     n += 1
-    wb.apply(ChangeSet().set("Operaciones", 2, 1, n).set_block("Operaciones", 10, 1, [[n] * 20] * 200))
+    wb.apply(ChangeSet().put("Operaciones", 2, 1, n).set_block("Operaciones", 10, 1, [[n] * 20] * 200))
     print(n, flush=True)
 """
 

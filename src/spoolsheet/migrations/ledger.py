@@ -146,11 +146,11 @@ def update(changes: ChangeSet, sheets: Mapping[str, Sheet], row: int, *, status:
     ledger = sheets.get(LEDGER_SHEET)
     order = _columns(ledger) if ledger is not None and ledger.rows else {
         n: i for i, n in enumerate(LEDGER_HEADERS, 1)}
-    changes.set(LEDGER_SHEET, row, order["status"], status)
+    changes.put(LEDGER_SHEET, row, order["status"], status)
     if duration_s is not None:
-        changes.set(LEDGER_SHEET, row, order["duration_s"], round(duration_s, 3))
+        changes.put(LEDGER_SHEET, row, order["duration_s"], round(duration_s, 3))
     if details is not None:
-        changes.set(LEDGER_SHEET, row, order["details"], _details(details))
+        changes.put(LEDGER_SHEET, row, order["details"], _details(details))
 
 
 __all__ = [

@@ -235,7 +235,7 @@ class SheetLock(RunLock):
     def release_into(self, changes: ChangeSet) -> None:
         row = self.record.row
         if row is not None:
-            changes.set(LOCK_SHEET, row, LOCK_HEADERS.index("released") + 1,
+            changes.put(LOCK_SHEET, row, LOCK_HEADERS.index("released") + 1,
                         f"released {_fmt(utcnow())}")
             self.record = replace(self.record, released="released")
 
@@ -321,7 +321,7 @@ def _acquire_sheet(workbook: Workbook, sheets: Mapping[str, Sheet], record: Lock
         changes.add_sheet(LOCK_SHEET, rows=50, cols=len(LOCK_HEADERS))
         changes.set_row(LOCK_SHEET, 1, 1, LOCK_HEADERS)
     for r in live:
-        changes.set(LOCK_SHEET, r.row, LOCK_HEADERS.index("released") + 1,
+        changes.put(LOCK_SHEET, r.row, LOCK_HEADERS.index("released") + 1,
                     f"broken by {owner_name(actor)} at {_fmt(utcnow())}")
     changes.append_rows(LOCK_SHEET, [record.cells()])
     try:
@@ -351,7 +351,7 @@ def break_lock(workbook: Workbook, *, actor: str | None = None) -> LockRecord | 
     if live:
         changes = ChangeSet()
         for r in live:
-            changes.set(LOCK_SHEET, r.row, LOCK_HEADERS.index("released") + 1,
+            changes.put(LOCK_SHEET, r.row, LOCK_HEADERS.index("released") + 1,
                         f"broken by {owner_name(actor)} at {_fmt(utcnow())}")
         workbook.apply(changes)
     return live[0] if live else None

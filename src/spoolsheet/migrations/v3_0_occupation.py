@@ -153,7 +153,7 @@ def upgrade(sheets: Mapping[str, Sheet]) -> ChangeSet:
         if last > lay.sheet.info.cols:
             changes.resize(OPERACIONES, cols=last)
         for p in adding:
-            changes.set(OPERACIONES, 1, p.col, p.spec.name)
+            changes.put(OPERACIONES, 1, p.col, p.spec.name)
     col = lay.placement(VERSION).col
     for first, count in _runs(_missing_versions(lay)):
         changes.set_block(OPERACIONES, first, col, [[0]] * count)

@@ -185,7 +185,7 @@ class Group:
                       accion=change.action.value, fecha_operacion=self.today, metadata=metadata)
         mine = ChangeSet()  # built whole before anything of it joins the group
         for column, value in cells.items():
-            mine.set(OPERACIONES, before.row, self.view.cols[column], value)
+            mine.put(OPERACIONES, before.row, self.view.cols[column], value)
         log_event(mine, event, self.directory.metadata)
         self.changes.extend(mine)
         self.view.rows[before.row] = written

@@ -78,7 +78,7 @@ class ChangeSet:
         self.resizes.append(Resize(sheet, rows, cols))
         return self
 
-    def set(self, sheet: str, row: int, col: int, value: Cell) -> ChangeSet:
+    def put(self, sheet: str, row: int, col: int, value: Cell) -> ChangeSet:
         """Write one cell (1-based). ``None`` clears it; a ``str`` always stays text."""
         return self.set_block(sheet, row, col, [[value]])
 
