@@ -89,9 +89,12 @@ def test_migration_dry_run_env_turns_up_into_a_dry_run(book):
 
 
 def test_a_held_lock_exits_3_naming_the_holder(book):
-    from spoolsheet.migrations.lock import sidecar_path
+    from spoolsheet.migrations.lock import lock_file
 
-    sidecar_path(book).write_text(json.dumps({
+    with open_workbook(Settings(workbook=book, sheet_id=None)) as wb:
+        path = lock_file(wb)
+    assert path is not None
+    path.write_text(json.dumps({
         "owner": "ana@office-pc:4242", "token": "t", "purpose": "migrate up",
         "acquired": "2026-01-01T00:00:00Z", "expires": "2999-01-01T00:00:00Z",
         "heartbeat": "2026-01-01T00:00:00Z", "released": ""}))

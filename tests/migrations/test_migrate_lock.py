@@ -12,7 +12,7 @@ from migration_helpers import another_handle, assert_v3
 from spoolsheet import migrations
 from spoolsheet.errors import ConflictError
 from spoolsheet.migrations.ledger import read_ledger
-from spoolsheet.migrations.lock import LOCK_HEADERS, LOCK_SHEET, LockHeld, LockRecord, sidecar_path, utcnow
+from spoolsheet.migrations.lock import LOCK_HEADERS, LOCK_SHEET, LockHeld, LockRecord, lock_file, utcnow
 from spoolsheet.workbook import ChangeSet
 
 
@@ -20,8 +20,9 @@ def plant_lock(wb, *, owner: str, expires_in: float) -> LockRecord:
     """A lock as another run (on another machine) would have left it."""
     now = utcnow()
     record = LockRecord(owner, "their-token", "migrate up", now, now + dt.timedelta(seconds=expires_in), now)
-    if wb.kind == "xlsx":
-        sidecar_path(wb.backend.path).write_text(json.dumps(record.as_json()), encoding="utf-8")
+    path = lock_file(wb)
+    if path is not None:
+        path.write_text(json.dumps(record.as_json()), encoding="utf-8")
     else:
         changes = ChangeSet()
         if LOCK_SHEET not in wb.sheet_titles():

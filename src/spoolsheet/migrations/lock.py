@@ -7,10 +7,12 @@ released, not expired) holds the lock. A run checks that nobody holds it (read),
 came first, it releases its own row and stops. Whatever the timing, two runs never both see
 themselves first. A row left by a killed run stops counting when it expires.
 
-On .xlsx the file lock beside the workbook (``Workbook.exclusive``) is held for the whole run:
-it is airtight and the OS drops it when the process dies. The owner and expiry are written to a
-small JSON file beside the workbook so that a second run can say who holds it; writing them
-into the workbook would cost two extra saves of the whole file.
+Where the backend's ``exclusive()`` is a lock across processes with a local note file
+(``Workbook.sidecar``: .xlsx), it is held for the whole run instead: airtight, and the OS drops it
+when the process dies. The owner and expiry go into the note so that a second run can say who
+holds it; writing them into the workbook would cost two extra saves of the whole file.
+
+Either way, a holder on this host whose process is gone holds nothing (``LockRecord.holds``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import socket
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import BackendError, ConflictError, TransientBackendError
+from ..fs import atomic_write_text, process_alive, this_host
 from ..schema import ColumnMap
 from ..values import is_blank
 from ..workbook import Workbook
@@ -65,7 +67,7 @@ def default_actor() -> str:
 
 def owner_name(actor: str | None) -> str:
     """Who holds a lock, as people read it: ``actor@host:pid``."""
-    return f"{actor or default_actor()}@{socket.gethostname()}:{os.getpid()}"
+    return f"{actor or default_actor()}@{this_host()}:{os.getpid()}"
 
 
 class LockHeld(ConflictError):
@@ -86,6 +88,25 @@ class LockRecord:
     def live(self, now: dt.datetime | None = None) -> bool:
         return not self.released and self.expires > (now or utcnow())
 
+    def alive(self) -> bool | None:
+        """Whether the holder's process still runs: known only on its own host (else None)."""
+        host, _, pid = self.owner.rpartition("@")[2].rpartition(":")
+        return process_alive(host, int(pid)) if host and pid.isdigit() else None
+
+    def holds(self) -> bool:
+        """Live, and not left by a process of this host that is gone (a killed run)."""
+        return self.live() and self.alive() is not False
+
+    def held_message(self, title: str) -> str:
+        """Why another run must not start, and when ``--break-lock`` is safe."""
+        if self.alive():
+            advice = ("its process still runs on this host: wait for it to finish (--break-lock "
+                      "is NOT safe while it runs)")
+        else:
+            advice = ("it runs on another host, so it cannot be checked from here: wait for the "
+                      "expiry, or use --break-lock once you know that run is no longer running")
+        return f"a migration run holds the lock on {title!r}: {self.describe()}; {advice}"
+
     def describe(self) -> str:
         return f"{self.owner} ({self.purpose}), expires {_fmt(self.expires)} UTC"
 
@@ -94,15 +115,15 @@ class LockRecord:
                 _fmt(self.heartbeat), self.released]
 
     def as_json(self) -> dict[str, str]:
-        return dict(zip(LOCK_HEADERS, map(str, self.cells())))
+        return dict(zip(LOCK_HEADERS, map(str, self.cells()), strict=True))
 
 
 def _record(values: Mapping[str, object], row: int | None = None) -> LockRecord | None:
-    times = [_parse(values.get(k)) for k in ("acquired", "expires", "heartbeat")]
-    if is_blank(values.get("token")) or None in times:
+    acquired, expires, beat = (_parse(values.get(k)) for k in ("acquired", "expires", "heartbeat"))
+    if is_blank(values.get("token")) or acquired is None or expires is None or beat is None:
         return None
     return LockRecord(str(values.get("owner") or ""), str(values["token"]),
-                      str(values.get("purpose") or ""), *times,  # type: ignore[arg-type]
+                      str(values.get("purpose") or ""), acquired, expires, beat,
                       released=str(values.get("released") or ""), row=row)
 
 
@@ -120,43 +141,30 @@ def sheet_records(sheets: Mapping[str, Sheet]) -> list[LockRecord]:
     return out
 
 
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.migration-lock.json")
+def lock_file(workbook: Workbook) -> Path | None:
+    """The note of who holds the run-long ``exclusive()``; None: the lock is the lock sheet."""
+    return workbook.sidecar("migration-lock.json")
 
 
-def sidecar_record(path: Path) -> LockRecord | None:
+def file_record(path: Path) -> LockRecord | None:
     try:
-        return _record(json.loads(sidecar_path(path).read_text(encoding="utf-8")))
+        return _record(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, AttributeError):
         return None
 
 
-def _process_alive(owner: str) -> bool:
-    """For an owner on this host, whether its process still runs; other hosts: assume so."""
-    host_pid = owner.rsplit("@", 1)[-1]
-    host, _, pid = host_pid.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def needs_state_read(workbook: Workbook) -> bool:
-    """Whether taking the lock needs the lock rows read first (Google; .xlsx has its file lock)."""
-    return workbook.kind != "xlsx"
+    """Whether taking the lock needs the lock rows read first (no run-long file lock)."""
+    return lock_file(workbook) is None
 
 
 def holder(workbook: Workbook, sheets: Mapping[str, Sheet]) -> LockRecord | None:
-    """The live lock on this workbook, if any (no request: ``sheets`` as read)."""
-    if workbook.kind == "xlsx":
-        rec = sidecar_record(workbook.backend.path)
-        return rec if rec and rec.live() and _process_alive(rec.owner) else None
-    return next((r for r in sheet_records(sheets) if r.live()), None)
+    """The lock that holds this workbook, if any (no request: ``sheets`` as read)."""
+    path = lock_file(workbook)
+    if path is not None:
+        rec = file_record(path)
+        return rec if rec and rec.holds() else None
+    return next((r for r in sheet_records(sheets) if r.holds()), None)
 
 
 class RunLock(ABC):
@@ -215,7 +223,7 @@ class SheetLock(RunLock):
             self.close()
             raise LockHeld(f"the lock of this run expired before it was confirmed (TTL "
                            f"{self.ttl:.0f} s); nothing was changed, run again")
-        first = next(r for r in records if r.live())
+        first = next(r for r in records if r.holds())
         if first.token != self.token:
             self.close()
             raise LockHeld(f"another migration run took the lock at the same moment: "
@@ -225,18 +233,17 @@ class SheetLock(RunLock):
         if not self._due():
             return
         if self.record.row is None:
-            self.confirm(self.workbook.read([LOCK_SHEET]))
+            self.confirm(self.workbook.read([LOCK_SHEET]))  # finds our row or raises
         self.record = self._renewed()
         renewal = changes if changes is not None else ChangeSet()
-        renewal.set_row(LOCK_SHEET, self.record.row, 1, self.record.cells())
+        renewal.set_row(LOCK_SHEET, _row(self.record), 1, self.record.cells())
         if changes is None:
             self.workbook.apply(renewal)
 
     def release_into(self, changes: ChangeSet) -> None:
         row = self.record.row
         if row is not None:
-            changes.put(LOCK_SHEET, row, LOCK_HEADERS.index("released") + 1,
-                        f"released {_fmt(utcnow())}")
+            _release(changes, self.record, f"released {_fmt(utcnow())}")
             self.record = replace(self.record, released="released")
 
     def close(self) -> None:
@@ -260,16 +267,15 @@ class FileRunLock(RunLock):
 
     final_write = False
 
-    def __init__(self, workbook: Workbook, record: LockRecord, ttl: float, stack: ExitStack) -> None:
+    def __init__(self, workbook: Workbook, record: LockRecord, ttl: float, stack: ExitStack,
+                 path: Path) -> None:
         super().__init__(workbook, record, ttl)
         self._stack = stack
-        self._path = sidecar_path(workbook.backend.path)
+        self._path = path
         self._write()
 
     def _write(self) -> None:
-        tmp = self._path.with_name(self._path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.record.as_json(), indent=1), encoding="utf-8")
-        os.replace(tmp, self._path)
+        atomic_write_text(self._path, json.dumps(self.record.as_json(), indent=1))
 
     def confirm(self, sheets: Mapping[str, Sheet]) -> None:
         """Nothing to confirm: the file lock is exclusive."""
@@ -284,7 +290,7 @@ class FileRunLock(RunLock):
 
     def close(self) -> None:
         try:
-            if (sidecar_record(self.workbook.backend.path) or self.record).token == self.token:
+            if (file_record(self._path) or self.record).token == self.token:
                 self._path.unlink(missing_ok=True)
         finally:
             self._stack.close()
@@ -300,29 +306,34 @@ def acquire(workbook: Workbook, sheets: Mapping[str, Sheet], *, actor: str | Non
     now = utcnow()
     record = LockRecord(owner_name(actor), str(uuid.uuid4()), purpose, now,
                         now + dt.timedelta(seconds=ttl), now)
-    if workbook.kind == "xlsx":
-        current = holder(workbook, sheets)
-        if current is not None and not break_lock:
-            raise LockHeld(f"a migration run holds the lock on {workbook.title!r}: "
-                           f"{current.describe()}")
-        stack = ExitStack()
-        stack.enter_context(workbook.exclusive())
-        return FileRunLock(workbook, record, ttl, stack)
-    return _acquire_sheet(workbook, sheets, record, ttl, break_lock, actor)
+    path = lock_file(workbook)
+    if path is None:
+        return _acquire_sheet(workbook, sheets, record, ttl, break_lock, actor)
+    current = holder(workbook, sheets)
+    if current is not None and not break_lock:
+        raise LockHeld(current.held_message(workbook.title))
+    stack = ExitStack()
+    stack.enter_context(workbook.exclusive())
+    try:
+        return FileRunLock(workbook, record, ttl, stack, path)
+    except BaseException:
+        stack.close()
+        raise
 
 
 def _acquire_sheet(workbook: Workbook, sheets: Mapping[str, Sheet], record: LockRecord,
                    ttl: float, break_lock: bool, actor: str | None) -> SheetLock:
     live = [r for r in sheet_records(sheets) if r.live()]
-    if live and not break_lock:
-        raise LockHeld(f"a migration run holds the lock on {workbook.title!r}: {live[0].describe()}")
+    holding = [r for r in live if r.holds()]
+    if holding and not break_lock:
+        raise LockHeld(holding[0].held_message(workbook.title))
     changes = ChangeSet()
     if LOCK_SHEET not in sheets:
         changes.add_sheet(LOCK_SHEET, rows=50, cols=len(LOCK_HEADERS))
         changes.set_row(LOCK_SHEET, 1, 1, LOCK_HEADERS)
-    for r in live:
-        changes.put(LOCK_SHEET, r.row, LOCK_HEADERS.index("released") + 1,
-                    f"broken by {owner_name(actor)} at {_fmt(utcnow())}")
+    for r in live:  # a killed run's row too: say in the sheet why it stopped counting
+        how = "broken" if r.holds() else "holder process gone; released"
+        _release(changes, r, f"{how} by {owner_name(actor)} at {_fmt(utcnow())}")
     changes.append_rows(LOCK_SHEET, [record.cells()])
     try:
         with workbook.exclusive():
@@ -340,18 +351,28 @@ def _acquire_sheet(workbook: Workbook, sheets: Mapping[str, Sheet], record: Lock
 def break_lock(workbook: Workbook, *, actor: str | None = None) -> LockRecord | None:
     """Release whatever lock is held (the admin's escape); returns the lock that was broken.
 
-    On .xlsx this removes the owner file; a process still running keeps the file lock itself.
+    With a lock file this removes it; a process still running keeps the file lock itself.
     """
-    if workbook.kind == "xlsx":
-        rec = sidecar_record(workbook.backend.path)
-        sidecar_path(workbook.backend.path).unlink(missing_ok=True)
+    path = lock_file(workbook)
+    if path is not None:
+        rec = file_record(path)
+        path.unlink(missing_ok=True)
         return rec
     sheets = workbook.read([LOCK_SHEET]) if LOCK_SHEET in workbook.sheet_titles() else {}
     live = [r for r in sheet_records(sheets) if r.live()]
     if live:
         changes = ChangeSet()
         for r in live:
-            changes.put(LOCK_SHEET, r.row, LOCK_HEADERS.index("released") + 1,
-                        f"broken by {owner_name(actor)} at {_fmt(utcnow())}")
+            _release(changes, r, f"broken by {owner_name(actor)} at {_fmt(utcnow())}")
         workbook.apply(changes)
     return live[0] if live else None
+
+
+def _row(record: LockRecord) -> int:
+    if record.row is None:  # records read from the lock sheet always know it
+        raise TransientBackendError(f"the row of lock {record.token} in {LOCK_SHEET!r} is unknown")
+    return record.row
+
+
+def _release(changes: ChangeSet, record: LockRecord, note: str) -> None:
+    changes.put(LOCK_SHEET, _row(record), LOCK_HEADERS.index("released") + 1, note)

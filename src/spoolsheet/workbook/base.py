@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import SheetNotFound
 from ..values import Cell, is_blank
@@ -180,6 +181,15 @@ class Backend(ABC):
     @abstractmethod
     def exclusive(self) -> AbstractContextManager[None]:
         """A section no other writer of this workbook enters (file lock / in-process lock)."""
+
+    @abstractmethod
+    def sidecar(self, name: str) -> Path | None:
+        """A local file beside the workbook for a note about who holds ``exclusive()``, or None.
+
+        A path only where ``exclusive()`` is a lock across processes that the OS drops when its
+        holder dies (.xlsx): then a long run holds it and notes its owner there. None (Google:
+        ``exclusive()`` is in-process only) means such records must live in the workbook itself.
+        """
 
     def close(self) -> None:
         """Release what the backend holds. Idempotent."""

@@ -336,6 +336,10 @@ class GoogleBackend(Backend):
         with self._lock:
             yield
 
+    def sidecar(self, name: str) -> None:
+        """None: the spreadsheet has no local folder, and ``exclusive()`` is in-process only."""
+        return None
+
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         """One ``spreadsheets.batchUpdate`` (all or nothing).
 

@@ -266,6 +266,10 @@ class XlsxBackend(Backend):
             finally:
                 self._file_lock.release()
 
+    def sidecar(self, name: str) -> Path:
+        """``.<file name>.<name>`` beside the workbook; ``exclusive()`` is an OS file lock."""
+        return self.path.with_name(f".{self.path.name}.{name}")
+
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         """One atomic file replacement under the file lock, whatever the size; only the parts
         the change touches are rewritten (``xlsx_write``), openpyxl only where it must be."""

@@ -1,0 +1,63 @@
+"""Opening the workbook the settings name: the one place that picks a backend and authorises it."""
+
+from __future__ import annotations
+
+import requests
+from requests.adapters import BaseAdapter
+
+from ..errors import ConfigurationError
+from ..settings import Settings
+from .google import SCOPES, GoogleBackend
+from .retry import RetryPolicy
+from .workbook import Workbook
+from .xlsx import XlsxBackend
+
+
+def google_session(info: dict | None, endpoint: str | None,
+                   transport: BaseAdapter | None = None) -> requests.Session:
+    """A requests session for Google: authorised with a service account, or anonymous (fake only).
+
+    With ``transport`` (e.g. the in-process fake's adapter) mounted on the endpoint, nothing
+    touches a socket, the OAuth2 token exchange included.
+    """
+    plain = requests.Session()
+    if transport is not None:
+        if not endpoint:
+            raise ConfigurationError("a transport needs an endpoint to be mounted on")
+        plain.mount(endpoint.rstrip("/") + "/", transport)
+    if info is None:
+        if not endpoint:
+            raise ConfigurationError(
+                "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS (a key file path) or "
+                "GOOGLE_APPLICATION_CREDENTIALS_JSON")
+        return plain
+    from google.auth.transport.requests import AuthorizedSession, Request
+    from google.oauth2 import service_account
+
+    try:
+        creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, KeyError) as exc:
+        raise ConfigurationError(f"the service-account key is incomplete ({type(exc).__name__})") from None
+    session = AuthorizedSession(creds, auth_request=Request(plain))
+    for prefix, adapter in plain.adapters.items():
+        session.mount(prefix, adapter)
+    return session
+
+
+def open_workbook(settings: Settings | None = None, *, transport: BaseAdapter | None = None,
+                  retry: RetryPolicy | None = None) -> Workbook:
+    """The workbook the settings name: ``workbook`` (an .xlsx path) or ``sheet_id`` (Google)."""
+    settings = settings or Settings()
+    if settings.workbook and settings.sheet_id:
+        raise ConfigurationError("both a workbook file and a Google sheet id are set; choose one "
+                                 "(--workbook / SPOOLSHEET_WORKBOOK or --sheet-id / GOOGLE_SHEET_ID)")
+    if settings.workbook:
+        return Workbook(XlsxBackend(settings.workbook))
+    if settings.sheet_id:
+        session = google_session(settings.service_account_info(), settings.google_endpoint, transport)
+        return Workbook(GoogleBackend(settings.sheet_id, session=session,
+                                      endpoint=settings.google_endpoint,
+                                      timeout=settings.google_timeout,
+                                      retry=retry or RetryPolicy()))
+    raise ConfigurationError("no workbook chosen: give --workbook PATH (or SPOOLSHEET_WORKBOOK) "
+                             "or --sheet-id ID (or GOOGLE_SHEET_ID)")

@@ -1,0 +1,92 @@
+"""``Workbook``: what the rest of spoolsheet uses, over whichever backend holds the data.
+
+Thin on purpose: it adds column lookup and conveniences; every I/O rule lives in the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from ..errors import SchemaError, SheetNotFound
+from ..schema import ColumnMap
+from ..values import Cell
+from .base import Backend, Region, RequestStats, Sheet, SheetInfo
+from .changes import ChangeSet
+
+
+class Workbook:
+    """A workbook on some backend. Thin: it adds column lookup and conveniences, never I/O rules."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    @property
+    def id(self) -> str:
+        return self.backend.id
+
+    @property
+    def title(self) -> str:
+        return self.backend.title
+
+    @property
+    def kind(self) -> str:
+        return self.backend.kind
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.backend.stats
+
+    def sheets(self) -> list[SheetInfo]:
+        return self.backend.sheets()
+
+    def sheet_titles(self) -> list[str]:
+        return [s.title for s in self.sheets()]
+
+    def read(self, titles: Sequence[str] | None = None, *,
+             formulas: bool = True) -> dict[str, Sheet]:
+        return self.backend.read(titles, formulas=formulas)
+
+    def read_sheet(self, title: str, *, formulas: bool = True) -> Sheet:
+        try:
+            return self.read([title], formulas=formulas)[title]
+        except KeyError:
+            raise SheetNotFound(f"sheet {title!r} not found in {self.title!r}") from None
+
+    def read_regions(self, regions: Sequence[Region], *,
+                     formulas: bool = False) -> list[list[list[Cell]]]:
+        return self.backend.read_regions(regions, formulas=formulas)
+
+    def revision(self) -> object | None:
+        return self.backend.revision()
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
+
+    def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
+        self.backend.apply(changes, atomic=atomic)
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return self.backend.exclusive()
+
+    def sidecar(self, name: str) -> Path | None:
+        return self.backend.sidecar(name)
+
+
+def columns(sheet: Sheet, header_row: int = 1) -> ColumnMap:
+    """The column map of a sheet as read; an empty header row is a SchemaError."""
+    cmap = ColumnMap.from_row(sheet.title, sheet.row(header_row))
+    if not cmap.headers:
+        raise SchemaError(f"sheet {sheet.title!r} has no header row (row {header_row} is empty)")
+    return cmap
