@@ -7,16 +7,53 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigurationError
 
 
+def looks_secret(value: object) -> bool:
+    """Whether ``value`` could be a credential (a key's JSON, a PEM block, a token)."""
+    text = str(value)
+    return len(text) > 200 or any(mark in text for mark in ("{", "\n", "\\n", "PRIVATE KEY", "ya29."))
+
+
+def shown(value: object) -> str:
+    """``value`` quoted for an error message, unless it could be a credential: then a placeholder.
+
+    A key pasted into the wrong variable is the usual way a secret reaches a message.
+    """
+    return "(a value that looks like a credential, not shown)" if looks_secret(value) else repr(str(value))
+
+
+def variable(name: str) -> str:
+    """The environment variable of a setting (``google_timeout`` → SPOOLSHEET_GOOGLE_TIMEOUT)."""
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return name
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       populate_by_name=True)
+
+    def __init__(self, **values: Any) -> None:
+        """As pydantic-settings, but a bad value is one ConfigurationError naming its variable.
+
+        The value itself is never quoted: it may be a credential put in the wrong place.
+        """
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            problems = "; ".join(f"{variable(str(e['loc'][0]) if e['loc'] else '?')}: {e['msg']}"
+                                 for e in exc.errors(include_url=False, include_input=False))
+            raise ConfigurationError(f"bad setting: {problems}") from None
 
     workbook: Path | None = Field(None, validation_alias=AliasChoices("SPOOLSHEET_WORKBOOK", "workbook"))
     sheet_id: str | None = Field(None, validation_alias=AliasChoices("GOOGLE_SHEET_ID", "sheet_id"))
@@ -26,17 +63,50 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("GOOGLE_APPLICATION_CREDENTIALS_JSON", "credentials_json"))
     google_endpoint: str | None = Field(
         None, validation_alias=AliasChoices("SPOOLSHEET_GOOGLE_ENDPOINT", "google_endpoint"))
-    google_timeout: float = Field(30.0, validation_alias=AliasChoices("SPOOLSHEET_GOOGLE_TIMEOUT", "google_timeout"))
-    backup_folder: str | None = Field(None, validation_alias=AliasChoices("BACKUP_FOLDER_ID", "backup_folder"))
-    migration_dry_run: bool = Field(False, validation_alias=AliasChoices("MIGRATION_DRY_RUN", "migration_dry_run"))
+    google_timeout: float = Field(
+        30.0, validation_alias=AliasChoices("SPOOLSHEET_GOOGLE_TIMEOUT", "google_timeout"))
+    backup_folder: str | None = Field(
+        None, validation_alias=AliasChoices("BACKUP_FOLDER_ID", "backup_folder"))
+    migration_dry_run: bool = Field(
+        False, validation_alias=AliasChoices("MIGRATION_DRY_RUN", "migration_dry_run"))
     actor: str | None = Field(None, validation_alias=AliasChoices("SPOOLSHEET_ACTOR", "actor"))
+
+    @field_validator("workbook", "sheet_id", "credentials_file", "google_endpoint", "google_timeout",
+                     "backup_folder", "migration_dry_run", "actor", mode="before")
+    @classmethod
+    def _no_secret(cls, value: object) -> object:
+        if value is not None and looks_secret(value):
+            raise ValueError("holds what looks like a credential (not shown); a service-account "
+                             "key's JSON belongs in GOOGLE_APPLICATION_CREDENTIALS_JSON")
+        return value
+
+    @field_validator("sheet_id")
+    @classmethod
+    def _spreadsheet_id(cls, value: str | None) -> str | None:
+        if value and not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("a spreadsheet id has only letters, digits, '-' and '_' (the part of "
+                             "the sheet's URL after /d/)")
+        return value
+
+    @field_validator("google_endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parts = urlsplit(value)
+                usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+            except ValueError:
+                usable = False
+            if not usable:
+                raise ValueError("must be an http(s) URL such as http://127.0.0.1:8765")
+        return value
 
     def service_account_info(self) -> dict | None:
         """The service-account key as a dict, from the JSON variable or the file; None if neither."""
         if self.credentials_json is not None:
             raw, source = self.credentials_json.get_secret_value(), "GOOGLE_APPLICATION_CREDENTIALS_JSON"
         elif self.credentials_file is not None:
-            source = f"GOOGLE_APPLICATION_CREDENTIALS ({self.credentials_file})"
+            source = f"GOOGLE_APPLICATION_CREDENTIALS ({shown(self.credentials_file)})"
             try:
                 raw = self.credentials_file.read_text(encoding="utf-8")
             except OSError as exc:
@@ -49,5 +119,6 @@ class Settings(BaseSettings):
         except ValueError:
             raise ConfigurationError(f"{source} does not hold valid JSON") from None
         if not isinstance(info, dict) or info.get("type") != "service_account":
-            raise ConfigurationError(f"{source} is not a service-account key (type must be 'service_account')")
+            raise ConfigurationError(
+                f"{source} is not a service-account key (type must be 'service_account')")
         return info

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..settings import Settings
-from .common import State
+from .common import State, cli_errors
 
 app = typer.Typer(
     name="spoolsheet",
@@ -21,6 +20,7 @@ app = typer.Typer(
 
 
 @app.callback()
+@cli_errors
 def main(
     ctx: typer.Context,
     workbook: Path | None = typer.Option(

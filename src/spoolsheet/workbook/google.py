@@ -3,7 +3,8 @@
 Every request goes through ``GoogleHTTPClient.call``: it points the URL at the configured
 endpoint, always sets a timeout, counts the request, retries what ``retry.py`` says to, and turns
 every failure into one of our exceptions naming what was being done. Nothing above this module
-sees gspread or requests errors.
+sees gspread, requests or google-auth errors (tests/workbook/test_error_edge.py pushes every class
+of theirs through this edge).
 
 Costs: ``sheets()`` 1 read, once; ``read()`` 1 read for any number of sheets (it also refreshes
 the sheet list); ``read_regions()`` 1 read (``values:batchGet``) for any number of ranges;
@@ -18,14 +19,23 @@ import random
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
+import google.auth.exceptions
 import requests
 from gspread.http_client import HTTPClient
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
 
-from ..errors import BackendError, SheetNotFound, UsageError, WorkbookAccessDenied, WorkbookNotFound
+from ..errors import (
+    BackendError,
+    ConfigurationError,
+    SheetNotFound,
+    UsageError,
+    WorkbookAccessDenied,
+    WorkbookNotFound,
+)
 from ..schema import column_letter
+from ..settings import shown
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
@@ -41,6 +51,9 @@ MAX_REQUEST_BYTES = 10 * 2**20 - 64 * 2**10
 ROWS_PER_UPDATE = 1000
 SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 DRIVE_URL = DRIVE_FILES_API_V3_URL
+#: Failures where the request may or may not have reached Google: retried when safe to repeat.
+TRANSIENT_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                      requests.exceptions.ContentDecodingError, requests.exceptions.RetryError)
 
 
 class GoogleHTTPClient(HTTPClient):
@@ -75,11 +88,8 @@ class GoogleHTTPClient(HTTPClient):
                 response = self.session.request(method, self._url(endpoint), params=params,
                                                 data=data, json=json, files=files,
                                                 headers=headers, timeout=self.timeout)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                failure = f"{what}: no answer from Google ({type(exc).__name__})"
-                if safe:
-                    raise RetryableFailure(failure) from exc
-                raise AmbiguousWriteError(f"{failure}; the write may have been applied") from exc
+            except (requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
+                raise self.map_failure(exc, what, safe) from exc
             if response.ok:
                 return response
             raise classify(response, what, safe)
@@ -94,7 +104,47 @@ class GoogleHTTPClient(HTTPClient):
         """``request`` returning the decoded JSON body (None when empty)."""
         response = self.request(method, url, params=params, json=body, what=what,
                                 idempotent=idempotent)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except requests.JSONDecodeError as exc:
+            kind = response.headers.get("Content-Type") or "no content type"
+            raise BackendError(f"{what}: {self._where()} answered HTTP {response.status_code} with a "
+                               f"body that is not JSON ({kind}); is it really the Google API?",
+                               status=response.status_code) from exc
+
+    def _where(self) -> str:
+        """The endpoint for a message: the configured one (named by its variable) or Google."""
+        if not self.endpoint:
+            return "Google"
+        return f"the endpoint {shown(self.endpoint)} (SPOOLSHEET_GOOGLE_ENDPOINT)"
+
+    def map_failure(self, exc: Exception, what: str, safe: bool) -> Exception:
+        """A requests or google-auth exception → ours; transient ones go to the retry loop.
+
+        Unknown kinds map to BackendError, so that a class added by a later release cannot
+        escape. Auth errors never quote their text: it may carry a key or a token.
+        """
+        name = type(exc).__name__
+        if isinstance(exc, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                            requests.exceptions.InvalidURL, requests.exceptions.URLRequired)):
+            return ConfigurationError(f"{what}: {self._where()} is not a usable http(s) URL ({name})")
+        if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+            return BackendError(f"{what}: cannot connect to {self._where()} ({name})")
+        if isinstance(exc, google.auth.exceptions.TransportError):
+            # the token endpoint did not answer; the API request itself was not sent
+            return RetryableFailure(f"{what}: the OAuth token endpoint of the service-account key "
+                                    f"could not be reached ({name})")
+        if isinstance(exc, google.auth.exceptions.GoogleAuthError):
+            return ConfigurationError(f"{what}: Google refused the service-account credentials "
+                                      f"({name}); check GOOGLE_APPLICATION_CREDENTIALS")
+        if isinstance(exc, TRANSIENT_FAILURES):
+            failure = f"{what}: no answer from {self._where()} ({name})"
+            if safe:
+                return RetryableFailure(failure)
+            return AmbiguousWriteError(f"{failure}; the write may have been applied")
+        return BackendError(f"{what}: the request to {self._where()} failed ({name})")
 
 
 def classify(response: requests.Response, what: str, safe: bool) -> Exception:
@@ -180,7 +230,7 @@ def _info(props: Mapping[str, Any]) -> SheetInfo:
 class GoogleBackend(Backend):
     kind = "google"
     max_request_bytes = MAX_REQUEST_BYTES
-    _locks: dict[str, threading.RLock] = {}
+    _locks: ClassVar[dict[str, threading.RLock]] = {}
     _locks_guard = threading.Lock()
 
     def __init__(self, spreadsheet_id: str, *, session: requests.Session,
@@ -290,7 +340,7 @@ class GoogleBackend(Backend):
                     "dateTimeRenderOption": "SERIAL_NUMBER"})
         ranges = body.get("valueRanges", [])
         return {t: Sheet(self._sheet_info(t), trim(vr.get("values", [])))
-                for t, vr in zip(names, ranges)}
+                for t, vr in zip(names, ranges, strict=False)}
 
     # --- reading regions -----------------------------------------------------------------
 

@@ -11,7 +11,10 @@ import contextlib
 import signal
 import sys
 import threading
+import zipfile
+import zlib
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 from .core import FakeGoogle
 from .replay import replay_dir, summary
@@ -23,7 +26,15 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     fake = FakeGoogle()
     for path, spreadsheet_id in zip(args.load, args.id, strict=True):
-        fake.load_xlsx(path, spreadsheet_id)
+        try:
+            fake.load_xlsx(path, spreadsheet_id)
+        except FileNotFoundError:
+            print(f"error: --load {path}: no such file", file=sys.stderr)
+            return 1
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, ParseError) as exc:
+            print(f"error: --load {path}: cannot read it as an .xlsx workbook ({type(exc).__name__})",
+                  file=sys.stderr)
+            return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake.serve(port=args.port, host=args.host) as server:

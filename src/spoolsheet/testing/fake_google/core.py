@@ -88,6 +88,7 @@ class FakeGoogle:
         self._lock = threading.RLock()
         self._tokens: dict[str, str] = {}
         self._token_serial = itertools.count(1)
+        self._refused: set[str] = set()
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -144,12 +145,19 @@ class FakeGoogle:
             user = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
         except (IndexError, ValueError, KeyError, TypeError):
             pass
+        if user in self._refused:  # as Google answers a deleted key or a bad signature
+            return Reply(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
         token = f"fake-access-token-{next(self._token_serial)}"
         with self._lock:
             self._tokens[token] = user
         return Reply(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
 
     # --- knobs -------------------------------------------------------------------------------
+
+    def refuse_key(self, client_email: str) -> None:
+        """From now on the token endpoint refuses this service account's keys (invalid_grant)."""
+        with self._lock:
+            self._refused.add(client_email)
 
     @property
     def drive_storage(self) -> bool:
