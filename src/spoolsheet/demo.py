@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import migrations
-from .migrations import render
+from . import backup, migrations
+from .cli import migrate_views as render
 from .sample import write_sample
 from .workbook import Workbook, XlsxBackend
 
@@ -32,9 +32,9 @@ def run_demo(folder: Path, console: Console, *, spools: int = 2500, seed: int = 
         console.rule("2. Status")
         console.print(render.status_view(migrations.status(wb)))
         console.rule("3. The plan (nothing written yet)")
-        console.print(render.plan_view(migrations.plan(wb)))
+        console.print(render.plan_view(migrations.plan(wb, backups=backup)))
         console.rule("4. Back up, migrate to v3.0, verify, record")
-        report = migrations.up(wb, force=True, actor="demo",
+        report = migrations.up(wb, backups=backup, force=True, actor="demo",
                                progress=lambda step: console.print(f"  · {step}"))
         console.print(render.report_view(report))
         console.rule("5. Verify again, from the workbook as it is now")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 
-from spoolsheet.migrations.ledger import LEDGER_SHEET
+from spoolsheet.ledger import LEDGER_SHEET
 from spoolsheet.migrations.lock import LOCK_SHEET
 from spoolsheet.schema import OPERACIONES, V3_COLUMNS, ColumnMap, normalise_header
 from spoolsheet.values import canonical, is_blank

@@ -15,7 +15,7 @@ from spoolsheet import migrations
 from spoolsheet.cli import app
 from spoolsheet.cli.migrate import migrate_app
 from spoolsheet.demo import run_demo
-from spoolsheet.migrations.ledger import LEDGER_SHEET, read_ledger
+from spoolsheet.ledger import LEDGER_SHEET, read_ledger
 from spoolsheet.schema import OPERACIONES
 from spoolsheet.settings import Settings
 from spoolsheet.workbook import ChangeSet, open_workbook
@@ -49,7 +49,8 @@ def test_every_migrate_command_has_help():
         assert command.callback.__doc__, f"migrate {name} has no help text"
         assert f"`migrate {name}" in docs, f"migrate {name} is not in docs/migrations.md"
         result = runner.invoke(app, ["migrate", name, "--help"])
-        assert result.exit_code == 0 and command.callback.__doc__.split(".")[0][:40] in " ".join(result.output.split())
+        summary = command.callback.__doc__.split(".")[0][:40]
+        assert result.exit_code == 0 and summary in " ".join(result.output.split())
     assert runner.invoke(app, ["demo", "--help"]).exit_code == 0 and "`demo [--dir DIR]`" in docs
 
 

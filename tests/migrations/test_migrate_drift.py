@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from migration_helpers import assert_v3, changed_cells, v3_positions
 
-from spoolsheet import migrations
+from spoolsheet import backup, migrations
 from spoolsheet.errors import DataError, SchemaError
-from spoolsheet.migrations.ledger import LEDGER_SHEET
+from spoolsheet.ledger import LEDGER_SHEET
 from spoolsheet.schema import OPERACIONES
 
 
@@ -26,7 +26,7 @@ def test_a_column_inserted_in_the_middle_shifts_the_new_ones(drifted, sample_tin
     plan = migrations.plan(wb)
     assert "add column 'Ocupado_Por' (text) at BM (65)" in [s.text for s in plan.migrations[0].steps]
 
-    migrations.up(wb, force=True)
+    migrations.up(wb, backups=backup, force=True)
 
     after = wb.read()
     assert_v3(after, first=65)
@@ -36,20 +36,20 @@ def test_a_column_inserted_in_the_middle_shifts_the_new_ones(drifted, sample_tin
 @pytest.mark.parametrize("spelling", ["TAG_SPOOL", "tag spool"])
 def test_the_tag_column_is_found_however_it_is_spelled(drifted, sample_tiny, spelling):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=1, column=6), "value", spelling))
-    migrations.up(wb, force=True)
+    migrations.up(wb, backups=backup, force=True)
     assert_v3(wb.read())
 
 
 def test_a_duplicate_header_is_refused_naming_both_positions(drifted, sample_tiny):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=1, column=18), "value", "Prioridad"))
     with pytest.raises(SchemaError, match=r"'Prioridad' at Q \(17\) and R \(18\)"):
-        migrations.up(wb, force=True)
+        migrations.up(wb, backups=backup, force=True)
     assert LEDGER_SHEET not in wb.sheet_titles()
 
 
 def test_a_grid_wider_than_the_data_is_not_resized(drifted, sample_tiny):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=3, column=70), "value", ""))
-    report = migrations.up(wb, force=True)
+    report = migrations.up(wb, backups=backup, force=True)
     assert report.applied
     after = wb.read()
     assert_v3(after)
@@ -64,7 +64,7 @@ def test_a_half_finished_run_gets_only_what_is_missing(drifted, sample_tiny):
                          "add column 'Fecha_Ocupacion' (date) at BM (65)",
                          "add column 'version' (integer) at BN (66)"]
 
-    migrations.up(wb, force=True)
+    migrations.up(wb, backups=backup, force=True)
     assert_v3(wb.read())
 
 
@@ -80,21 +80,22 @@ def test_a_backfill_that_stopped_halfway_is_completed(drifted, sample_tiny):
     wb = drifted(sample_tiny, half)
     steps = [s.text for s in migrations.plan(wb).migrations[0].steps]
     assert steps[-1].startswith("backfill version = 0 on ")
-    migrations.up(wb, force=True)
+    migrations.up(wb, backups=backup, force=True)
     assert_v3(wb.read())
 
 
 def test_a_new_column_found_elsewhere_is_refused(drifted, sample_tiny):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=1, column=64), "value", "version"))
     with pytest.raises(SchemaError, match=r"'version' stands at BL \(64\), but v3.0 puts it at BN \(66\)"):
-        migrations.up(wb, force=True)
+        migrations.up(wb, backups=backup, force=True)
     assert v3_positions(wb.read())["version"] == [64]
 
 
 def test_data_where_a_column_goes_is_refused(drifted, sample_tiny):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=5, column=65), "value", "stray"))
-    with pytest.raises(SchemaError, match=r"'Fecha_Ocupacion' goes at BM \(65\), but cell BM5 already holds 'stray'"):
-        migrations.up(wb, force=True)
+    with pytest.raises(SchemaError, match=r"'Fecha_Ocupacion' goes at BM \(65\), "
+                                          r"but cell BM5 already holds 'stray'"):
+        migrations.up(wb, backups=backup, force=True)
 
 
 def test_unexpected_data_in_a_present_column_is_refused(drifted, sample_tiny):
@@ -105,10 +106,10 @@ def test_unexpected_data_in_a_present_column_is_refused(drifted, sample_tiny):
 
     wb = drifted(sample_tiny, bad_version)
     with pytest.raises(DataError, match=r"row 7, column 'version'"):
-        migrations.up(wb, force=True)
+        migrations.up(wb, backups=backup, force=True)
 
 
 def test_a_missing_tag_column_is_refused(drifted, sample_tiny):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=1, column=6), "value", "Codigo"))
     with pytest.raises(SchemaError, match="'TAG_SPOOL / CODIGO_BARRA' not found"):
-        migrations.up(wb, force=True)
+        migrations.up(wb, backups=backup, force=True)

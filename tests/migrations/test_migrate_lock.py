@@ -9,9 +9,9 @@ import threading
 import pytest
 from migration_helpers import another_handle, assert_v3
 
-from spoolsheet import migrations
+from spoolsheet import backup, migrations
 from spoolsheet.errors import ConflictError
-from spoolsheet.migrations.ledger import read_ledger
+from spoolsheet.ledger import read_ledger
 from spoolsheet.migrations.lock import LOCK_HEADERS, LOCK_SHEET, LockHeld, LockRecord, lock_file, utcnow
 from spoolsheet.workbook import ChangeSet
 
@@ -37,7 +37,7 @@ def test_a_held_lock_stops_a_second_run_naming_holder_and_expiry(open_copy, samp
     held = plant_lock(wb, owner="ana@office-pc:4242", expires_in=600)
 
     with pytest.raises(LockHeld) as caught:
-        migrations.up(wb, force=True)
+        migrations.up(wb, backups=backup, force=True)
 
     assert caught.value.exit_code == 3
     assert "ana@office-pc:4242" in str(caught.value)
@@ -50,7 +50,7 @@ def test_a_stale_lock_is_taken_over_after_it_expires(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     plant_lock(wb, owner="ana@office-pc:4242", expires_in=-5)
 
-    report = migrations.up(wb, force=True)
+    report = migrations.up(wb, backups=backup, force=True)
 
     assert report.applied == ["v3_0_occupation"]
     assert migrations.status(wb).lock is None
@@ -60,7 +60,7 @@ def test_break_lock_is_the_admins_escape(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     plant_lock(wb, owner="ana@office-pc:4242", expires_in=600)
 
-    report = migrations.up(wb, force=True, break_lock=True)
+    report = migrations.up(wb, backups=backup, force=True, break_lock=True)
 
     assert report.applied == ["v3_0_occupation"]
     if wb.kind == "google":
@@ -77,7 +77,7 @@ def test_two_simultaneous_runs_one_wins(open_copy, sample_tiny, backend_kind, fa
     def run(i, wb):
         start.wait()
         try:
-            outcomes[i] = migrations.up(wb, force=True)
+            outcomes[i] = migrations.up(wb, backups=backup, force=True)
         except ConflictError as exc:
             outcomes[i] = exc
 

@@ -3,7 +3,8 @@
 .xlsx: the real command in a subprocess, SIGKILLed when it reports reaching the step.
 Google: at the step, the fake starts failing every request (the process is as good as dead:
 its lock stays, nothing more lands), then the faults clear and the admin runs it again with
---break-lock (the take-over after expiry is tested in test_migrate_lock). Also: a 429 storm ridden out, and a change that fails without landing.
+--break-lock (the take-over after expiry is tested in test_migrate_lock). Also: a 429 storm
+ridden out, and a change that fails without landing.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import sys
 import pytest
 from migration_helpers import assert_v3, changed_cells
 
-from spoolsheet import migrations
+from spoolsheet import backup, migrations
 from spoolsheet.errors import TransientBackendError
+from spoolsheet.ledger import read_ledger
 from spoolsheet.migrations import LockHeld
-from spoolsheet.migrations.ledger import read_ledger
 
 STEPS = ["lock acquired", "backup done", "write done", "verify done", "record done"]
 
@@ -62,7 +63,7 @@ def test_xlsx_run_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_t
     assert kill_cli_at(path, step) == -signal.SIGKILL
 
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
-        report = migrations.up(wb, force=True)  # the dead run's lock is taken over at once
+        report = migrations.up(wb, backups=backup, force=True)  # the dead run's lock is taken over at once
         after = wb.read()
     assert migrations.current_version(wb) == "v3.0"
     assert_v3(after)
@@ -83,13 +84,13 @@ def test_google_run_dying_at_each_step_is_finished_by_the_next(google_copy, samp
             raise Killed(step)
 
     with pytest.raises(Killed):
-        migrations.up(wb, force=True, progress=die_at)
+        migrations.up(wb, backups=backup, force=True, progress=die_at)
     fake_google.faults.clear()
     if step != "record done":
         with pytest.raises(LockHeld):
-            migrations.up(wb, force=True)
+            migrations.up(wb, backups=backup, force=True)
 
-    report = migrations.up(wb, force=True, break_lock=True)
+    report = migrations.up(wb, backups=backup, force=True, break_lock=True)
 
     after = wb.read()
     assert_v3(after)
@@ -109,12 +110,12 @@ def test_google_change_that_fails_without_landing_leaves_v21(google_copy, sample
             fake_google.inject("write", nth=1, fault="500", times=1)
 
     with pytest.raises(TransientBackendError, match="may have been applied"):
-        migrations.up(wb, force=True, progress=fail_the_change)
+        migrations.up(wb, backups=backup, force=True, progress=fail_the_change)
     assert migrations.current_version(wb) == "v2.1"
     assert changed_cells(before, wb.read()) == []
     assert migrations.status(wb).lock is None  # released on the way out
 
-    assert migrations.up(wb, force=True).applied == ["v3_0_occupation"]
+    assert migrations.up(wb, backups=backup, force=True).applied == ["v3_0_occupation"]
     assert_v3(wb.read())
 
 
@@ -122,7 +123,7 @@ def test_a_429_storm_is_ridden_out(google_copy, sample_tiny, fake_google):
     wb = google_copy(sample_tiny)
     fake_google.inject("any", nth=2, fault="429", times=5)
 
-    report = migrations.up(wb, force=True)
+    report = migrations.up(wb, backups=backup, force=True)
 
     assert report.applied == ["v3_0_occupation"]
     assert report.requests["retries"] + report.backup_requests["retries"] >= 5

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from migration_helpers import assert_v3, changed_cells
 
-from spoolsheet import migrations
+from spoolsheet import backup, migrations
 from spoolsheet.audit import read_events
 from spoolsheet.errors import UsageError
+from spoolsheet.ledger import LEDGER_SHEET, read_ledger
 from spoolsheet.migrations import v3_0_occupation
-from spoolsheet.migrations.ledger import LEDGER_SHEET, read_ledger
 from spoolsheet.schema import METADATA, OPERACIONES
 
 
@@ -21,7 +21,7 @@ def test_up_applies_v3_and_changes_nothing_else(open_copy, sample_small):
     before = wb.read()
     assert migrations.current_version(wb) == "v2.1"
 
-    report = migrations.up(wb, force=True, actor="tester")
+    report = migrations.up(wb, backups=backup, force=True, actor="tester")
 
     after = wb.read()
     assert (report.version_before, report.version_after) == ("v2.1", "v3.0")
@@ -47,11 +47,11 @@ def test_up_applies_v3_and_changes_nothing_else(open_copy, sample_small):
 
 def test_second_up_changes_nothing(open_copy, sample_tiny, backend_kind, fake_google):
     wb = open_copy(sample_tiny)
-    migrations.up(wb, force=True)
+    migrations.up(wb, backups=backup, force=True)
     before = wb.read()
     reads, writes = wb.stats.reads, wb.stats.writes
 
-    report = migrations.up(wb, force=True)
+    report = migrations.up(wb, backups=backup, force=True)
 
     assert not report.changed and report.applied == [] and report.backup_id is None
     after = wb.read()
@@ -65,7 +65,7 @@ def test_google_budget_is_six_requests_besides_the_backup(google_copy, sample_sm
     wb = google_copy(sample_small)
     fake_google.reset_log()
     marks = {}
-    report = migrations.up(wb, force=True,
+    report = migrations.up(wb, backups=backup, force=True,
                            progress=lambda step: marks.setdefault(step.split(":")[0], len(fake_google.log)))
     log = fake_google.log
     ours = log[:marks["lock acquired"]] + log[marks["backup done"]:]
@@ -85,8 +85,8 @@ def test_plan_and_dry_run_write_nothing(open_copy, sample_tiny, backend_kind):
     before = wb.read()
     writes = wb.stats.writes
 
-    plan = migrations.plan(wb)
-    report = migrations.up(wb, dry_run=True, force=True)
+    plan = migrations.plan(wb, backups=backup)
+    report = migrations.up(wb, backups=backup, dry_run=True, force=True)
 
     assert wb.stats.writes == writes
     assert {t: s.rows for t, s in wb.read().items()} == {t: s.rows for t, s in before.items()}
@@ -108,19 +108,19 @@ def test_up_needs_confirmation_unless_forced(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     shown = []
     with pytest.raises(UsageError, match="not confirmed"):
-        migrations.up(wb, confirm=lambda plan: shown.append(plan) or False)
+        migrations.up(wb, backups=backup, confirm=lambda plan: shown.append(plan) or False)
     assert shown and shown[0].target == "v3.0"
     assert migrations.current_version(wb) == "v2.1"
     assert LEDGER_SHEET not in wb.sheet_titles()
 
-    report = migrations.up(wb, confirm=lambda plan: True)
+    report = migrations.up(wb, backups=backup, confirm=lambda plan: True)
     assert report.applied == ["v3_0_occupation"]
 
 
 def test_unknown_target_is_refused(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     with pytest.raises(UsageError, match="--to 'v9'"):
-        migrations.up(wb, to="v9", force=True)
+        migrations.up(wb, backups=backup, to="v9", force=True)
 
 
 def test_a_heartbeat_after_a_long_backup_rides_in_the_change_write(google_copy, sample_tiny):
@@ -134,7 +134,7 @@ def test_a_heartbeat_after_a_long_backup_rides_in_the_change_write(google_copy, 
         if step.startswith("backup done"):
             time.sleep(3.1)  # more than half the TTL
 
-    report = migrations.up(wb, force=True, lock_ttl=6, progress=slow_backup)
+    report = migrations.up(wb, backups=backup, force=True, lock_ttl=6, progress=slow_backup)
 
     assert report.requests == {"reads": 3, "writes": 3, "retries": 0}
     [record] = sheet_records(wb.read())

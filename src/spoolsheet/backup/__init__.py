@@ -26,7 +26,7 @@ from rich.progress import Progress
 from ..audit import Event, log_event, metadata_columns
 from ..errors import CorruptWorkbook, UsageError, VerificationError
 from ..fingerprint import CellDifference, differences, sheet_fingerprint
-from ..migrations.ledger import schema_version
+from ..ledger import schema_version
 from ..schema import METADATA
 from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook
 from ..workbook.base import trim

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
-from .. import migrations
-from ..migrations import render
+from .. import backup, migrations
+from . import migrate_views as render
 from .common import cli_errors, confirm, console, err_console, state, workbook
 
 migrate_app = typer.Typer(help="Schema migrations: status, plan, up, down, verify, baseline.",
@@ -21,10 +21,14 @@ migrate_app = typer.Typer(help="Schema migrations: status, plan, up, down, verif
 TO = typer.Option(None, "--to", help="Stop at this migration id or version (e.g. v3_0_occupation, v2.1).")
 DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan, write nothing (also MIGRATION_DRY_RUN=true).")
 FORCE = typer.Option(False, "--force", help="Do not ask for confirmation.")
-BACKUP_ID = typer.Option(None, "--backup-id", help="Use this existing backup (it must match the workbook now) instead of taking one.")
-FOLDER = typer.Option(None, "--backup-folder", "--folder", help="Where the backup goes (env BACKUP_FOLDER_ID).")
-BREAK = typer.Option(False, "--break-lock", help="Release a lock left by a crashed run first (admin's escape).")
-TTL = typer.Option(migrations.DEFAULT_TTL, "--lock-ttl", help="Seconds before a lock left by a killed run can be taken over.")
+BACKUP_ID = typer.Option(None, "--backup-id", help="Use this existing backup (it must match the "
+                         "workbook now) instead of taking one.")
+FOLDER = typer.Option(None, "--backup-folder", "--folder",
+                      help="Where the backup goes (env BACKUP_FOLDER_ID).")
+BREAK = typer.Option(False, "--break-lock",
+                     help="Release a lock left by a crashed run first (admin's escape).")
+TTL = typer.Option(migrations.DEFAULT_TTL, "--lock-ttl",
+                   help="Seconds before a lock left by a killed run can be taken over.")
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Print each step as it happens.")
 
 
@@ -67,7 +71,7 @@ def plan(ctx: typer.Context, to: str | None = TO,
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
     with workbook(ctx) as wb:
-        result = migrations.plan(wb, to=to)
+        result = migrations.plan(wb, to=to, backups=backup)
     if as_json:
         console.print_json(json.dumps(result.as_dict()))
     else:
@@ -80,7 +84,8 @@ def up(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN, force: 
        backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
        break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
     """Apply pending migrations: lock, verified backup, one atomic write each, verify, record."""
-    _run(ctx, migrations.up, to=to, dry_run=dry_run, force=force, backup_id=backup_id,
+    _run(ctx, migrations.up, backups=backup, to=to, dry_run=dry_run, force=force,
+         backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
          lock_ttl=lock_ttl, verbose=verbose)
 
@@ -88,11 +93,13 @@ def up(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN, force: 
 @migrate_app.command()
 @cli_errors
 def down(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN,
-         force: bool = typer.Option(False, "--force", help="Do not ask; revert even while spools are occupied."),
+         force: bool = typer.Option(False, "--force",
+                                    help="Do not ask; revert even while spools are occupied."),
          backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
          break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
     """Revert the last migration (or down to --to), after a verified backup."""
-    _run(ctx, migrations.down, to=to, dry_run=dry_run, force=force, backup_id=backup_id,
+    _run(ctx, migrations.down, backups=backup, to=to, dry_run=dry_run, force=force,
+         backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
          lock_ttl=lock_ttl, verbose=verbose)
 

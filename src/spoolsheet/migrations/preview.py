@@ -53,8 +53,8 @@ def simulate(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet
         shrinks.append((rs.sheet, rows, cols))
     for b in changes.blocks:
         put(b.sheet, b.row, b.col, b.rows)
-    for title, rows in changes.appends:
-        put(title, len(trim(grids[title])) + 1, 1, rows)
+    for title, appended in changes.appends:
+        put(title, len(trim(grids[title])) + 1, 1, appended)
     for title, rows, cols in shrinks:
         grids[title] = [r[:cols] for r in grids[title][:rows]]
         info = infos[title]
@@ -144,7 +144,7 @@ def describe(changes: ChangeSet, sheets: Mapping[str, Sheet]) -> list[str]:
         by_sheet.setdefault(b.sheet, []).append(sum(len(r) for r in b.rows))
     for title, counts in by_sheet.items():
         out.append(f"update {sum(counts):,} cell(s) of {title!r} in {len(counts)} block(s)")
-    for title, rows in changes.appends:
-        out.append(f"append {len(rows)} row(s) to {title!r}")
+    for title, appended in changes.appends:
+        out.append(f"append {len(appended)} row(s) to {title!r}")
     out += [f"delete sheet {t!r}" for t in changes.deleted_sheets]
     return out

@@ -15,78 +15,41 @@ after it: one load and one save.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .. import ledger
 from ..audit import Event, log_event
 from ..errors import ConflictError, SchemaError, SpoolsheetError, UsageError, VerificationError
+from ..ledger import schema_version as version_of
 from ..schema import METADATA
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from ..workbook.retry import AmbiguousWriteError
-from . import ledger
+from .backups import Backups
 from .lock import DEFAULT_TTL, LOCK_SHEET, RunLock, acquire, default_actor, holder, needs_state_read
 from .preview import describe, fingerprints, overwrites, region_problems, regions, simulate
+from .registry import applied_count, chain, checksum, find, index
 from .steps import Step
 
 Progress = Callable[[str], None]
 
 
-def registry() -> list[ModuleType]:
-    from . import MIGRATIONS
-
-    return list(MIGRATIONS)
-
-
-def checksum(migration: ModuleType) -> str:
-    """sha256 of the migration module's source: the ledger notices when a migration changes."""
-    return hashlib.sha256(Path(migration.__file__).read_bytes()).hexdigest()
-
-
-def _previous() -> dict[str, str]:
-    return {m.version: m.revises for m in registry()}
-
-
-def version_of(sheets: Mapping[str, Sheet]) -> str:
-    return ledger.schema_version(sheets, _previous())
-
-
-def current_version(workbook: Workbook) -> str:
-    """The workbook's schema version (e.g. "v3.0"), read from the ledger sheet alone."""
-    if ledger.LEDGER_SHEET not in workbook.sheet_titles():
-        return ledger.BASE_VERSION
-    return version_of(workbook.read([ledger.LEDGER_SHEET]))
-
-
-def _index(target: str) -> int:
-    """Position in the registry of a migration named by id or by the version it reaches."""
-    for i, m in enumerate(registry()):
-        if target in (m.id, m.version):
-            return i
-    if target in ("base", ledger.BASE_VERSION):
-        return -1
-    known = ", ".join([ledger.BASE_VERSION] + [f"{m.id} ({m.version})" for m in registry()])
-    raise UsageError(f"--to {target!r}: no such migration or version; known: {known}")
-
-
 def _applied_count(sheets: Mapping[str, Sheet]) -> int:
-    """How many registry migrations the workbook's version includes."""
-    version = version_of(sheets)
-    return 0 if version == ledger.BASE_VERSION else _index(version) + 1
+    """How many chain migrations the workbook's version includes."""
+    return applied_count(version_of(sheets))
 
 
 def _pending(sheets: Mapping[str, Sheet], to: str | None) -> list[ModuleType]:
     done = _applied_count(sheets)
-    stop = len(registry()) if to is None else _index(to) + 1
-    return registry()[done:stop]
+    stop = len(chain()) if to is None else index(to) + 1
+    return chain()[done:stop]
 
 
 def _unverified(sheets: Mapping[str, Sheet]) -> list[ledger.LedgerEntry]:
@@ -95,10 +58,6 @@ def _unverified(sheets: Mapping[str, Sheet]) -> list[ledger.LedgerEntry]:
     for entry in ledger.read_ledger(sheets):
         last[entry.migration_id] = entry
     return [e for e in last.values() if e.status == "applied"]
-
-
-def _migration(migration_id: str) -> ModuleType | None:
-    return next((m for m in registry() if m.id == migration_id), None)
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -205,9 +164,12 @@ class Status:
 
 # --- planning --------------------------------------------------------------------------------
 
-def _requests(kind: str, direction: str, migrations: Sequence[PlannedMigration],
+def _requests(file_lock: bool, migrations: Sequence[PlannedMigration],
               resume: Sequence[str], backup: bool) -> list[str]:
-    if kind == "xlsx":
+    """The requests of a run, as an admin reads them: with a run-long file lock (.xlsx) a run
+    is one load and one save per migration; with the lock in the workbook (Google) it reads and
+    writes around each step."""
+    if file_lock:
         out = ["1 load of the file (this plan); the file lock is held for the whole run"]
         out += ["backup: a verified copy of the file"] if backup else []
         out += [f"1 atomic save: {m.id} ({'; '.join(m.writes)})" for m in migrations]
@@ -225,7 +187,8 @@ def _requests(kind: str, direction: str, migrations: Sequence[PlannedMigration],
 
 
 def _plan(workbook: Workbook, sheets: Mapping[str, Sheet], todo: Sequence[ModuleType],
-          direction: str, *, force: bool = False, resume: Sequence[str] = ()) -> Plan:
+          direction: str, *, force: bool = False, resume: Sequence[str] = (),
+          backups: Backups | None = None) -> Plan:
     """Plan ``todo`` on ``sheets`` (each migration on the expected result of the previous)."""
     version = version_of(sheets)
     if METADATA not in sheets:
@@ -253,15 +216,20 @@ def _plan(workbook: Workbook, sheets: Mapping[str, Sheet], todo: Sequence[Module
     target = planned[-1].version_to if planned else version
     held = holder(workbook, sheets)
     return Plan(workbook.title, workbook.kind, direction, version, target, planned, list(resume),
-                _requests(workbook.kind, direction, planned, resume, bool(planned)),
+                _requests(not needs_state_read(workbook), planned, resume,
+                          bool(planned) and backups is not None),
                 held.describe() if held else None)
 
 
-def plan(workbook: Workbook, *, to: str | None = None) -> Plan:
-    """The dry run of ``up``: the exact changes and the requests it will make; writes nothing."""
+def plan(workbook: Workbook, *, to: str | None = None, backups: Backups | None = None) -> Plan:
+    """The dry run of ``up``: the exact changes and the requests it will make; writes nothing.
+
+    ``backups``: the backup feature ``up`` would be given (its requests are then in the plan).
+    """
     sheets = workbook.read()
     return _plan(workbook, sheets, _pending(sheets, to), "up",
-                 resume=[f"verify {e.migration_id} (ledger row {e.row})" for e in _unverified(sheets)])
+                 resume=[f"verify {e.migration_id} (ledger row {e.row})" for e in _unverified(sheets)],
+                 backups=backups)
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -288,11 +256,14 @@ class _Run:
         now = self.workbook.stats.snapshot()
         return {k: now[k] - self.stats0[k] - self.backup_stats[k] for k in now}
 
-    def backup(self, backup_id: str | None, folder: str | None) -> None:
+    def backup(self, backups: Backups | None, backup_id: str | None, folder: str | None) -> None:
         """Take a verified backup, or check that ``backup_id`` is of this workbook and matches
         it as it is now (done before the lock is taken: the lock itself changes the workbook)."""
-        from .. import backup as backups  # the backup feature, used through its public API
-
+        if backups is None:
+            if backup_id:
+                raise UsageError(f"backup {backup_id} given, but no backup feature to check it "
+                                 "with (pass backups=spoolsheet.backup)")
+            return
         before = self.workbook.stats.snapshot()
         try:
             if backup_id:
@@ -304,11 +275,10 @@ class _Run:
                         + "; take a fresh backup (leave out --backup-id)")
                 self.backup_id = backup_id
             else:
-                made = backups.create(self.workbook, folder=folder, label=f"pre-{self.action}",
-                                      verify=True, actor=self.actor)
-                if not made.verified:
-                    raise VerificationError(f"backup {made.id} could not be verified; nothing changed")
-                self.backup_id = made.id
+                # create(verify=True) raises VerificationError unless the copy verified
+                self.backup_id = backups.create(self.workbook, folder=folder,
+                                                label=f"pre-{self.action}", verify=True,
+                                                actor=self.actor).id
         finally:
             after = self.workbook.stats.snapshot()
             self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
@@ -338,7 +308,7 @@ def _verify_resumed(run: _Run, sheets: Mapping[str, Sheet], lock: RunLock) -> li
     """Finish the verification of runs that landed but were never verified."""
     done = []
     for entry in _unverified(sheets):
-        m = _migration(entry.migration_id)
+        m = find(entry.migration_id)
         problems = region_problems(entry.details.get("regions", {}), sheets)
         problems += m.verify(None, sheets) if m is not None else []
         status = "verify_failed" if problems else "verified"
@@ -402,7 +372,7 @@ def _apply_one(run: _Run, lock: RunLock, m: ModuleType, sheets: Mapping[str, She
 def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, force: bool,
          backup_id: str | None, backup_folder: str | None, actor: str | None,
          confirm: Callable[[Plan], bool] | None, lock_ttl: float, break_lock: bool,
-         progress: Progress | None) -> RunReport:
+         progress: Progress | None, backups: Backups | None) -> RunReport:
     run = _Run(workbook, action, actor=actor, progress=progress)
     # A plan to show (or a lock state to check, on Google) needs the whole workbook now; an
     # .xlsx run with --force decides from the ledger alone and reads the rest under its lock.
@@ -415,15 +385,16 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
         if action == "up":
             return _pending(sheets, to)
         done = _applied_count(sheets)
-        stop = done - 1 if to is None else _index(to) + 1
+        stop = done - 1 if to is None else index(to) + 1
         if to is not None and stop > done:
             raise UsageError(f"--to {to!r} is ahead of the workbook's version {version}; use up")
-        return list(reversed(registry()[max(stop, 0):done]))
+        return list(reversed(chain()[max(stop, 0):done]))
 
     def plan_of(sheets: Mapping[str, Sheet]) -> Plan:
         resume = [f"verify {e.migration_id} (ledger row {e.row})"
                   for e in _unverified(sheets)] if action == "up" else []
-        return _plan(workbook, sheets, todo_of(sheets), action, force=force, resume=resume)
+        return _plan(workbook, sheets, todo_of(sheets), action, force=force, resume=resume,
+                     backups=backups)
 
     def nothing(plan: Plan) -> RunReport:
         report = RunReport(action, version, version, plan, dry_run=dry_run)
@@ -435,17 +406,17 @@ def _run(workbook: Workbook, action: str, *, to: str | None, dry_run: bool, forc
     shown = plan_of(sheets) if full_first else None
     if shown is not None and (dry_run or not shown):
         return nothing(shown)
-    if not force and (confirm is None or not confirm(shown)):
+    if not force and (shown is None or confirm is None or not confirm(shown)):
         raise UsageError("not confirmed: nothing was changed (pass force=True / --force to skip "
                          "the question)")
     if backup_id:
-        run.backup(backup_id, backup_folder)
+        run.backup(backups, backup_id, backup_folder)
     lock = acquire(workbook, sheets, actor=actor, purpose=f"migrate {action}", ttl=lock_ttl,
                    break_lock=break_lock)
     with holding(lock):
         run.step("lock acquired")
         if not backup_id:
-            run.backup(None, backup_folder)
+            run.backup(backups, None, backup_folder)
         sheets = workbook.read()
         lock.confirm(sheets)
         fresh = plan_of(sheets)
@@ -491,37 +462,40 @@ def holding(lock):
 def up(workbook: Workbook, *, to: str | None = None, dry_run: bool = False, force: bool = False,
        backup_id: str | None = None, backup_folder: str | None = None, actor: str | None = None,
        confirm: Callable[[Plan], bool] | None = None, lock_ttl: float = DEFAULT_TTL,
-       break_lock: bool = False, progress: Progress | None = None) -> RunReport:
+       break_lock: bool = False, progress: Progress | None = None,
+       backups: Backups | None = None) -> RunReport:
     """Apply every pending migration (up to ``to``): lock, verified backup, write, verify, record.
 
     Without ``force`` the plan is handed to ``confirm`` first (the library never prompts).
-    ``backup_id`` uses an existing backup instead of taking one; it must be of this workbook and
-    match its current content. A run killed at any point is finished by the next one.
+    ``backups`` (e.g. the module ``spoolsheet.backup``) takes the verified backup; without it
+    nothing is backed up. ``backup_id`` uses an existing backup instead of taking one; it must be
+    of this workbook and match its current content. A run killed at any point is finished by the next one.
     """
     return _run(workbook, "up", to=to, dry_run=dry_run, force=force, backup_id=backup_id,
                 backup_folder=backup_folder, actor=actor, confirm=confirm, lock_ttl=lock_ttl,
-                break_lock=break_lock, progress=progress)
+                break_lock=break_lock, progress=progress, backups=backups)
 
 
 def down(workbook: Workbook, *, to: str | None = None, dry_run: bool = False, force: bool = False,
          backup_id: str | None = None, backup_folder: str | None = None, actor: str | None = None,
          confirm: Callable[[Plan], bool] | None = None, lock_ttl: float = DEFAULT_TTL,
-         break_lock: bool = False, progress: Progress | None = None) -> RunReport:
-    """Revert the last migration (or every one after ``to``), always after a verified backup.
+         break_lock: bool = False, progress: Progress | None = None,
+         backups: Backups | None = None) -> RunReport:
+    """Revert the last migration (or every one after ``to``), after a verified backup (``backups``).
 
     A migration may refuse (e.g. v3.0 while spools are occupied); ``force`` overrides that and
     the confirmation.
     """
     return _run(workbook, "down", to=to, dry_run=dry_run, force=force, backup_id=backup_id,
                 backup_folder=backup_folder, actor=actor, confirm=confirm, lock_ttl=lock_ttl,
-                break_lock=break_lock, progress=progress)
+                break_lock=break_lock, progress=progress, backups=backups)
 
 
 def verify(workbook: Workbook) -> VerifyReport:
     """Check that the workbook holds what its schema version promises (1 read, writes nothing)."""
     sheets = workbook.read()
     checked, problems = [], []
-    for m in registry()[:_applied_count(sheets)]:
+    for m in chain()[:_applied_count(sheets)]:
         checked.append(m.id)
         problems += m.verify(None, sheets)
     for entry in _unverified(sheets):
@@ -536,8 +510,8 @@ def baseline(workbook: Workbook, migration_id: str, *, dry_run: bool = False, fo
              progress: Progress | None = None) -> RunReport:
     """Adopt a workbook migrated by hand: check it holds ``migration_id`` (and every one before),
     then record them as baselined, changing no data."""
-    if _migration(migration_id) is None:
-        _index(migration_id)  # raises, listing the known ones
+    if find(migration_id) is None:
+        index(migration_id)  # raises, listing the known ones
     run = _Run(workbook, "baseline", actor=actor, progress=progress)
 
     def planned(sheets: Mapping[str, Sheet]) -> Plan:
@@ -571,8 +545,7 @@ def baseline(workbook: Workbook, migration_id: str, *, dry_run: bool = False, fo
         lock.confirm(sheets)
         fresh = planned(sheets)
         changes = ChangeSet()
-        for pm in fresh.migrations:
-            m = _migration(pm.id)
+        for m in _pending(sheets, migration_id):
             ledger.record(changes, sheets, migration_id=m.id, schema_version=m.version,
                           description=m.description, status="baselined", applied_by=run.actor,
                           backup_id=None, checksum=checksum(m), details={"run": run.token})
@@ -607,7 +580,7 @@ def status(workbook: Workbook) -> Status:
     sheets = workbook.read()
     history = ledger.read_ledger(sheets)
     mismatch = sorted({e.migration_id for e in history if e.checksum
-                       and (m := _migration(e.migration_id)) is not None
+                       and (m := find(e.migration_id)) is not None
                        and e.checksum != checksum(m)})
     held = holder(workbook, sheets)
     return Status(workbook.title, workbook.kind, version_of(sheets),

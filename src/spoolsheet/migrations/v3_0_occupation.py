@@ -12,7 +12,7 @@ added. Pure functions of the sheets as read; no I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..errors import ConflictError, DataError, SchemaError
@@ -103,7 +103,9 @@ def layout(sheets: Mapping[str, Sheet]) -> Layout:
 
 def _check_values(lay: Layout, p: Placement) -> None:
     """A present column must hold its type on every row (DataError names the cell)."""
-    parse = {"text": WorkerRef.parse, "date": parse_date, "integer": parse_int}[p.spec.kind]
+    parsers: dict[str, Callable[..., object]] = {"text": WorkerRef.parse, "date": parse_date,
+                                                 "integer": parse_int}
+    parse = parsers[p.spec.kind]
     for r in range(2, len(lay.sheet.rows) + 1):
         parse(lay.sheet.cell(r, p.col), sheet=OPERACIONES, row=r, column=p.spec.name)
 
@@ -218,7 +220,7 @@ def verify(before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet]) -> li
         return problems
     if prev is not None:
         problems += [f"sheet {OPERACIONES!r}: column {p.spec.name!r} is at {_at(p.col)}, the plan "
-                     f"put it at {_at(q.col)}" for p, q in zip(lay.placements, prev.placements)
+                     f"put it at {_at(q.col)}" for p, q in zip(lay.placements, prev.placements, strict=True)
                      if p.col != q.col]
     col = lay.placement(VERSION).col
     backfilled = set(_missing_versions(prev)) if prev is not None else set()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..audit import metadata_columns
 from ..errors import DataError, SheetNotFound
-from ..migrations.ledger import schema_version
+from ..ledger import schema_version
 from ..schema import METADATA, ROLES, TRABAJADORES, normalise_header
 from ..values import WorkerRef, parse_bool, parse_int
 from ..workbook import Sheet, columns

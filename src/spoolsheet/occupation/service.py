@@ -32,7 +32,7 @@ from dataclasses import replace
 
 from ..audit import metadata_columns, read_events
 from ..errors import DataError, SheetNotFound, SpoolsheetError, TransientBackendError, UsageError
-from ..migrations.ledger import LEDGER_SHEET
+from ..ledger import LEDGER_SHEET
 from ..schema import METADATA, OPERACIONES, ROLES, TRABAJADORES
 from ..values import is_blank, shop_today
 from ..workbook import Region, Sheet, Workbook

@@ -1,8 +1,8 @@
 """The migration ledger: a sheet an admin can read, recording every migration run.
 
 The v2.1 application reads sheets by name and ignores this one. The workbook's schema version is
-derived from it: the version of the last migration recorded as applied (or baselined), and
-``BASE_VERSION`` when nothing was ever recorded.
+derived from it alone (``schema_version``, ``workbook_version``), below every service, so that
+backup, migrations and occupation give one answer.
 
 A run's row is written at an explicit row number (the runner holds the migration lock), so that
 its status can be updated in place: ``applied`` when the change lands, then ``verified`` (or
@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SchemaError
-from ..schema import ColumnMap
-from ..values import is_blank, shop_now
-from ..workbook.base import Sheet
-from ..workbook.changes import ChangeSet
+from .errors import SchemaError
+from .schema import ColumnMap
+from .values import is_blank, shop_now
+from .workbook import Workbook
+from .workbook.base import Sheet
+from .workbook.changes import ChangeSet
 
 LEDGER_SHEET = "spoolsheet_migrations"
 LEDGER_HEADERS = (
@@ -34,19 +35,37 @@ REVERTED = "reverted"
 BASE_VERSION = "v2.1"
 
 
-def schema_version(sheets: Mapping[str, Sheet], previous: Mapping[str, str] | None = None) -> str:
+def schema_version(sheets: Mapping[str, Sheet]) -> str:
     """The schema version the ledger in ``sheets`` says the workbook is at.
 
-    ``previous`` maps a migration's version to the version it upgraded from, so that a
-    ``reverted`` row steps back; without it a revert steps back to ``BASE_VERSION``.
+    The ledger is replayed as a stack: a row that reached a version puts it on top; a
+    ``reverted`` row of version V takes the workbook back to the version it had before V was
+    reached (v3.0 verified, v3.1 verified, v3.1 reverted: v3.0). Needs no list of migrations.
     """
-    version = BASE_VERSION
+    reached = [BASE_VERSION]
     for entry in read_ledger(sheets):
-        if entry.status in AT_VERSION and entry.schema_version:
-            version = entry.schema_version
-        elif entry.status == REVERTED and entry.schema_version:
-            version = (previous or {}).get(entry.schema_version, BASE_VERSION)
-    return version
+        version = entry.schema_version
+        if not version:
+            continue
+        if entry.status in AT_VERSION:
+            if version in reached:  # recorded again (a re-run, a baseline): back to that point
+                del reached[reached.index(version) + 1:]
+            else:
+                reached.append(version)
+        elif entry.status == REVERTED and version in reached[1:]:
+            del reached[reached.index(version):]
+    return reached[-1]
+
+
+def workbook_version(workbook: Workbook) -> str:
+    """Which schema version ``workbook`` is at (e.g. "v3.0"): reads the ledger sheet alone.
+
+    The one answer backup, migrations, occupation and the service share (1 read; none when the
+    workbook has no ledger, which means ``BASE_VERSION``).
+    """
+    if LEDGER_SHEET not in workbook.sheet_titles():
+        return BASE_VERSION
+    return schema_version(workbook.read([LEDGER_SHEET]))
 
 
 @dataclass(frozen=True)
@@ -78,12 +97,13 @@ def read_ledger(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
     idx = _columns(ledger)
     out = []
     for r in range(2, len(ledger.rows) + 1):
-        get = lambda name: ledger.cell(r, idx[name])  # noqa: E731
+        row = {name: ledger.cell(r, col) for name, col in idx.items()}
+        get = row.get
         if is_blank(get("migration_id")):
             continue
         raw = get("details")
         try:
-            details = json.loads(raw) if not is_blank(raw) else {}
+            details = json.loads(str(raw)) if not is_blank(raw) else {}
         except (TypeError, ValueError):
             raise SchemaError(f"sheet {LEDGER_SHEET!r} row {r}: details is not valid JSON") from None
         duration = get("duration_s")
@@ -164,4 +184,5 @@ __all__ = [
     "record",
     "schema_version",
     "update",
+    "workbook_version",
 ]

@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .ledger import LedgerEntry
-from .runner import Plan, RunReport, Status, VerifyReport
+from ..ledger import LedgerEntry
+from ..migrations import Plan, RunReport, Status, VerifyReport
 
 
 def plan_view(plan: Plan) -> RenderableType:
