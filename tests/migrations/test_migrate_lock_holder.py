@@ -15,7 +15,7 @@ from test_migrate_resume import STEPS
 
 from spoolsheet import migrations
 from spoolsheet.fs import this_host
-from spoolsheet.migrations.ledger import read_ledger
+from spoolsheet.ledger import read_ledger
 from spoolsheet.migrations.lock import LOCK_HEADERS, LOCK_SHEET, LockHeld, sheet_records
 from spoolsheet.testing import open_fake
 from spoolsheet.testing.fake_google.server import FakeServer
