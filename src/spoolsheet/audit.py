@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import SchemaError, UsageError
 from .schema import METADATA, METADATA_HEADERS, ColumnMap
-from .values import format_date, is_blank, parse_date, parse_int, shop_now
+from .values import Cell, format_date, is_blank, parse_date, parse_int, parse_json, shop_now
 from .workbook.base import Sheet
 from .workbook.changes import ChangeSet
 
@@ -49,7 +49,7 @@ class Event:
     def metadata_json(self) -> str:
         return json.dumps(dict(self.metadata), ensure_ascii=False, sort_keys=True, default=str)
 
-    def row(self) -> list[object]:
+    def row(self) -> list[Cell]:
         """The event as a Metadata row, in METADATA_HEADERS order. Every text cell stays text."""
         return [
             self.id,
@@ -81,8 +81,8 @@ def log_event(changes: ChangeSet, event: Event, metadata: Sheet | None = None) -
     values = event.row()
     if metadata is not None:
         cmap = metadata_columns(metadata)
-        row: list[object] = [None] * cmap.width
-        for name, value in zip(METADATA_HEADERS, values):
+        row: list[Cell] = [None] * cmap.width
+        for name, value in zip(METADATA_HEADERS, values, strict=True):
             row[cmap.index(name) - 1] = value
         values = row
     return changes.append_rows(METADATA, [values])
@@ -114,8 +114,8 @@ def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
             continue
         raw = get("metadata_json")
         try:
-            meta = json.loads(raw) if not is_blank(raw) else {}
-        except (TypeError, ValueError):
+            meta = parse_json(raw)
+        except ValueError:
             raise SchemaError(f"sheet {sheet.title!r} row {r}: metadata_json is not valid JSON") from None
         worker = get("worker_id")
         yield LoggedEvent(

@@ -39,7 +39,7 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     """Write ``target`` through ``write(tmp_path)``: temp file beside it, fsync, rename, fsync dir.
 
     OS errors propagate unchanged; callers map them once, at their edge, naming the file.

@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import SchemaError
 from .schema import ColumnMap
-from .values import is_blank, shop_now
+from .values import Cell, is_blank, parse_json, shop_now
 from .workbook import Workbook
 from .workbook.base import Sheet
 from .workbook.changes import ChangeSet
@@ -103,8 +103,8 @@ def read_ledger(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
             continue
         raw = get("details")
         try:
-            details = json.loads(str(raw)) if not is_blank(raw) else {}
-        except (TypeError, ValueError):
+            details = parse_json(raw)
+        except ValueError:
             raise SchemaError(f"sheet {LEDGER_SHEET!r} row {r}: details is not valid JSON") from None
         duration = get("duration_s")
         out.append(LedgerEntry(
@@ -153,7 +153,7 @@ def record(changes: ChangeSet, sheets: Mapping[str, Sheet], *, migration_id: str
         "duration_s": round(duration_s, 3) if duration_s is not None else None,
         "backup_id": backup_id or "", "checksum": checksum, "details": _details(details),
     }
-    cells: list[object] = [None] * max(order.values())
+    cells: list[Cell] = [None] * max(order.values())
     for name, value in values.items():
         cells[order[name] - 1] = value
     changes.set_row(LEDGER_SHEET, row, 1, cells)

@@ -9,9 +9,11 @@ real dates shown ``dd-mm-yyyy``; only an explicit ``Formula`` becomes a formula.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from .errors import DataError, UsageError
@@ -22,9 +24,6 @@ SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: How dates the backend writes are displayed (the shop's convention).
 DATE_DISPLAY_FORMAT = "dd-mm-yyyy"
 
-Cell = object  # str | int | float | bool | datetime | date | Formula | None
-
-
 class Formula(str):
     """A cell's formula text (``=SUM(A1:A3)``), kept apart from text that merely starts with ``=``."""
 
@@ -32,8 +31,23 @@ class Formula(str):
         return f"Formula({str.__repr__(self)})"
 
 
+#: A cell as either backend reads it and as a ``ChangeSet`` writes it (times and durations come
+#: from cells formatted as such in a .xlsx; ``bool`` is listed apart from ``int`` for the reader).
+Cell: TypeAlias = (str | Formula | bool | int | float | dt.datetime | dt.date | dt.time
+                   | dt.timedelta | None)
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_json(value: Cell) -> Any:
+    """A cell holding JSON text → its value, ``{}`` when blank; ``ValueError`` when it is not."""
+    if is_blank(value):
+        return {}
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not JSON text")
+    return json.loads(value)
 
 
 # --- dates -----------------------------------------------------------------------------------

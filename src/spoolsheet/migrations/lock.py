@@ -31,7 +31,7 @@ from pathlib import Path
 from ..errors import BackendError, ConflictError, TransientBackendError
 from ..fs import atomic_write_text, process_alive, this_host
 from ..schema import ColumnMap
-from ..values import is_blank
+from ..values import Cell, is_blank
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
@@ -110,7 +110,7 @@ class LockRecord:
     def describe(self) -> str:
         return f"{self.owner} ({self.purpose}), expires {_fmt(self.expires)} UTC"
 
-    def cells(self) -> list[object]:
+    def cells(self) -> list[Cell]:
         return [self.owner, self.token, self.purpose, _fmt(self.acquired), _fmt(self.expires),
                 _fmt(self.heartbeat), self.released]
 

@@ -61,7 +61,7 @@ class GoogleHTTPClient(HTTPClient):
 
     def __init__(self, session: requests.Session, *, endpoint: str | None, timeout: float,
                  retry: RetryPolicy, stats: RequestStats) -> None:
-        super().__init__(auth=None, session=session)
+        super().__init__(auth=None, session=session)  # type: ignore[arg-type]  # the session authorises
         self.set_timeout(timeout)
         self.endpoint = endpoint.rstrip("/") if endpoint else None
         self.retry = retry
@@ -446,19 +446,19 @@ class GoogleBackend(Backend):
         # Target sizes: explicit resizes, then growth for cells written past the edge.
         target = {t: (i.rows, i.cols) for t, i in infos.items()}
         for rs in changes.resizes:
-            cur = target[info(rs.sheet).title]
-            target[rs.sheet] = (rs.rows or cur[0], rs.cols or cur[1])
+            size = target[info(rs.sheet).title]
+            target[rs.sheet] = (rs.rows or size[0], rs.cols or size[1])
         need = {t: list(v) for t, v in target.items()}
         for b in changes.blocks:
             info(b.sheet)
             need[b.sheet][0] = max(need[b.sheet][0], b.last_row)
             need[b.sheet][1] = max(need[b.sheet][1], b.last_col)
-        for title, rows in changes.appends:
+        for title, appended in changes.appends:
             info(title)
-            need[title][1] = max(need[title][1], max(len(r) for r in rows))
-        for title, (rows, cols) in need.items():
+            need[title][1] = max(need[title][1], max(len(r) for r in appended))
+        for title, (want_rows, want_cols) in need.items():
             cur = infos[title]
-            grow_rows, grow_cols = max(rows, cur.rows), max(cols, cur.cols)
+            grow_rows, grow_cols = max(want_rows, cur.rows), max(want_cols, cur.cols)
             if (grow_rows, grow_cols) != (cur.rows, cur.cols):
                 out.append({"updateSheetProperties": {
                     "properties": {"sheetId": cur.sheet_id, "gridProperties": {
@@ -473,28 +473,28 @@ class GoogleBackend(Backend):
         for b in changes.blocks:
             sid = infos[b.sheet].sheet_id
             for first in range(0, len(b.rows), ROWS_PER_UPDATE):
-                rows = b.rows[first:first + ROWS_PER_UPDATE]
+                chunk = b.rows[first:first + ROWS_PER_UPDATE]
                 out.append({"updateCells": {
                     "start": {"sheetId": sid, "rowIndex": b.row - 1 + first,
                               "columnIndex": b.col - 1},
-                    "rows": [{"values": [_user_entered(v) for v in r]} for r in rows],
+                    "rows": [{"values": [_user_entered(v) for v in r]} for r in chunk],
                     "fields": "userEnteredValue"}})
             out.extend(date_formats(sid, b.row, b.col, b.rows))
-        for title, rows in changes.appends:
+        for title, appended in changes.appends:
             out.append({"appendCells": {
                 "sheetId": infos[title].sheet_id,
-                "rows": [{"values": [_user_entered(v) for v in r]} for r in rows],
+                "rows": [{"values": [_user_entered(v) for v in r]} for r in appended],
                 "fields": "userEnteredValue"}})
 
-        for title, (rows, cols) in need.items():
+        for title, (want_rows, want_cols) in need.items():
             cur = infos[title]
-            for dim, keep, have in (("ROWS", rows, cur.rows), ("COLUMNS", cols, cur.cols)):
+            for dim, keep, have in (("ROWS", want_rows, cur.rows), ("COLUMNS", want_cols, cur.cols)):
                 if keep < have:
                     out.append({"deleteDimension": {"range": {
                         "sheetId": cur.sheet_id, "dimension": dim,
                         "startIndex": keep, "endIndex": have}}})
-            infos[title] = SheetInfo(title, cur.sheet_id, cur.index, min(rows, cur.rows),
-                                     min(cols, cur.cols))
+            infos[title] = SheetInfo(title, cur.sheet_id, cur.index, min(want_rows, cur.rows),
+                                     min(want_cols, cur.cols))
         for title in changes.deleted_sheets:
             out.append({"deleteSheet": {"sheetId": info(title).sheet_id}})
             del infos[title]
@@ -504,12 +504,13 @@ class GoogleBackend(Backend):
         self.http.session.close()
 
 
-def date_formats(sheet_id: int, row: int, col: int, rows) -> list[dict]:
+def date_formats(sheet_id: int, row: int, col: int,
+                 rows: Sequence[Sequence[Cell]]) -> list[dict[str, Any]]:
     """Show the dates of a block dd-mm-yyyy: one ``repeatCell`` per vertical run of date cells.
 
     Dates are written as serial numbers; only their format is set here, nothing else.
     """
-    out = []
+    out: list[dict[str, Any]] = []
     width = max((len(r) for r in rows), default=0)
     for c in range(width):
         start = None

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -105,14 +106,13 @@ def _grid_slow(xml: bytes) -> tuple[int, int]:
 
 def normal(value: object) -> Cell:
     """calamine's value → the backend's type: blanks None, whole numbers int, dates datetime."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         return value or None
-    if isinstance(value, float) and kind is float:
+    if type(value) is float:
         return int(value) if value.is_integer() else value
-    if kind is dt.date:
-        return dt.datetime(value.year, value.month, value.day)  # type: ignore[attr-defined]
-    return value
+    if type(value) is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return cast(Cell, value)  # calamine's others: bool, int, datetime, time, timedelta
 
 
 def formulas_of(xml: bytes) -> dict[tuple[int, int], Cell]:
