@@ -109,7 +109,7 @@ def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
     cmap = metadata_columns(sheet)
     idx = {name: cmap.index(name) for name in METADATA_HEADERS}
     for r in range(2, len(sheet.rows) + 1):
-        get = lambda name: sheet.cell(r, idx[name])  # noqa: E731
+        get = lambda name, r=r: sheet.cell(r, idx[name])  # noqa: E731
         if is_blank(get("evento_tipo")):
             continue
         raw = get("metadata_json")

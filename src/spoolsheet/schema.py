@@ -60,7 +60,8 @@ class ColumnSpec:
 V3_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("Ocupado_Por", "text", "Worker holding the spool, INICIALES(ID) e.g. MR(93); empty = free"),
     ColumnSpec("Fecha_Ocupacion", "date", "When the spool was taken"),
-    ColumnSpec("version", "integer", "Optimistic-locking counter: 0 at migration, +1 per TOMAR/PAUSAR/COMPLETAR"),
+    ColumnSpec("version", "integer",
+               "Optimistic-locking counter: 0 at migration, +1 per TOMAR/PAUSAR/COMPLETAR"),
 )
 OCUPADO_POR, FECHA_OCUPACION, VERSION = (spec.name for spec in V3_COLUMNS)
 

@@ -32,7 +32,7 @@ def test_event_row_round_trips_with_real_json():
 
 def test_bad_cells_are_named():
     row = Event("PAUSAR_SPOOL", worker_id=5).row()
-    with pytest.raises(DataError, match="row 2.*worker_id"):
-        list(read_events(metadata(row[:4] + ["cinco"] + row[5:])))
+    with pytest.raises(DataError, match=r"row 2.*worker_id"):
+        list(read_events(metadata([*row[:4], "cinco", *row[5:]])))
     with pytest.raises(SchemaError, match="row 2: metadata_json"):
-        list(read_events(metadata(row[:-1] + ["{not json"])))
+        list(read_events(metadata([*row[:-1], "{not json"])))

@@ -35,7 +35,7 @@ def test_missing_and_blank_headers():
     assert cmap.width == 3 and cmap.blanks() == [2]
     with pytest.raises(SchemaError, match="'Soldador' not found"):
         cmap.index("Soldador")
-    with pytest.raises(SchemaError, match="Soldador.*Armador|Armador.*Soldador"):
+    with pytest.raises(SchemaError, match=r"Soldador.*Armador|Armador.*Soldador"):
         cmap.require(["Soldador", "Armador"])
 
 

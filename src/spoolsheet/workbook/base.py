@@ -191,7 +191,7 @@ class Backend(ABC):
         ``exclusive()`` is in-process only) means such records must live in the workbook itself.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional: most backends hold nothing to release)
         """Release what the backend holds. Idempotent."""
 
     def describe(self) -> str:
