@@ -18,7 +18,7 @@ from pathlib import Path
 
 import openpyxl
 
-from spoolsheet import migrations
+from spoolsheet import backup, migrations
 from spoolsheet.sample import write_sample
 from spoolsheet.settings import Settings
 from spoolsheet.testing import FakeGoogle, open_fake
@@ -35,8 +35,9 @@ def migrate(wb: Workbook) -> tuple[migrations.RunReport, float, float]:
     """Run up; returns the report, its wall time, and the wall time of its backup step."""
     marks: dict[str, float] = {}
     t0 = time.perf_counter()
-    report = migrations.up(wb, force=True,
-                           progress=lambda step: marks.setdefault(step.split(":")[0], time.perf_counter()))
+    report = migrations.up(wb, backups=backup, force=True,
+                           progress=lambda step: marks.setdefault(step.phase.split(":")[0],
+                                                                  time.perf_counter()))
     total = time.perf_counter() - t0
     return report, total, marks["backup done"] - marks["lock acquired"]
 

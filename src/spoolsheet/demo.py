@@ -35,7 +35,7 @@ def run_demo(folder: Path, console: Console, *, spools: int = 2500, seed: int = 
         console.print(render.plan_view(migrations.plan(wb, backups=backup)))
         console.rule("4. Back up, migrate to v3.0, verify, record")
         report = migrations.up(wb, backups=backup, force=True, actor="demo",
-                               progress=lambda step: console.print(f"  · {step}"))
+                               progress=lambda step: console.print(f"  · {step.phase}"))
         console.print(render.report_view(report))
         console.rule("5. Verify again, from the workbook as it is now")
         console.print(render.verify_view(migrations.verify(wb)))

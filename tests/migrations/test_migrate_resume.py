@@ -78,8 +78,8 @@ def test_google_run_dying_at_each_step_is_finished_by_the_next(google_copy, samp
     wb = google_copy(sample_tiny)
     before = wb.read()
 
-    def die_at(reached: str) -> None:
-        if reached.startswith(step):
+    def die_at(reached) -> None:
+        if reached.phase.startswith(step):
             fake_google.inject("any", nth=1, fault="500", times=10_000)
             raise Killed(step)
 
@@ -105,8 +105,8 @@ def test_google_change_that_fails_without_landing_leaves_v21(google_copy, sample
     wb = google_copy(sample_tiny)
     before = wb.read()
 
-    def fail_the_change(reached: str) -> None:
-        if reached.startswith("backup done"):
+    def fail_the_change(reached) -> None:
+        if reached.phase.startswith("backup done"):
             fake_google.inject("write", nth=1, fault="500", times=1)
 
     with pytest.raises(TransientBackendError, match="may have been applied"):

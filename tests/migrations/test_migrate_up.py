@@ -66,7 +66,8 @@ def test_google_budget_is_six_requests_besides_the_backup(google_copy, sample_sm
     fake_google.reset_log()
     marks = {}
     report = migrations.up(wb, backups=backup, force=True,
-                           progress=lambda step: marks.setdefault(step.split(":")[0], len(fake_google.log)))
+                           progress=lambda step: marks.setdefault(step.phase.split(":")[0],
+                                                                  len(fake_google.log)))
     log = fake_google.log
     ours = log[:marks["lock acquired"]] + log[marks["backup done"]:]
     assert [(e.method, e.path) for e in ours] == [
@@ -130,8 +131,8 @@ def test_a_heartbeat_after_a_long_backup_rides_in_the_change_write(google_copy, 
 
     wb = google_copy(sample_tiny)
 
-    def slow_backup(step: str) -> None:
-        if step.startswith("backup done"):
+    def slow_backup(step) -> None:
+        if step.phase.startswith("backup done"):
             time.sleep(3.1)  # more than half the TTL
 
     report = migrations.up(wb, backups=backup, force=True, lock_ttl=6, progress=slow_backup)

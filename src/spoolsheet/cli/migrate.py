@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from .. import backup, migrations
+from ..progress import Step
 from . import migrate_views as render
 from .common import cli_errors, confirm, console, err_console, state, workbook
 
@@ -42,9 +43,9 @@ def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, verbose: bool,
         confirm(f"Apply this {plan.direction} to {plan.workbook}?", force=False)
         return True
 
-    def progress(step: str) -> None:
+    def progress(step: Step) -> None:
         if verbose:
-            err_console.print(f"step: {step}", highlight=False)
+            err_console.print(f"step: {step.phase}", highlight=False)
             err_console.file.flush()
 
     with workbook(ctx) as wb:

@@ -3,8 +3,10 @@
 A migration (e.g. ``v3_0_occupation``) is a module with ``id``, ``version``, ``revises``,
 ``description`` and pure functions of the sheets as read: ``check`` (pre-conditions and steps),
 ``upgrade``/``downgrade`` (a ``ChangeSet``), ``verify``/``verify_downgrade`` (problems). The
-registry lists them; the runner knows nothing of any one of them; the ledger
-(``spoolsheet.ledger``) records them in the workbook.
+machinery is in rooms that know nothing of any one of them: ``registry`` (the chain), ``planning``
+(pre-flight, changes, requests), ``run`` (lock, backup, write, verify, record), ``overview``
+(looking without writing) and ``reports`` (what they return); the ledger (``spoolsheet.ledger``)
+records runs in the workbook.
 
 Public functions, one per ``spoolsheet migrate`` command: ``status``, ``plan``, ``up``, ``down``,
 ``verify``, ``baseline``; and ``current_version``. A run's backup is passed in (``Backups``).
@@ -13,28 +15,26 @@ Public functions, one per ``spoolsheet migrate`` command: ``status``, ``plan``, 
 from ..ledger import workbook_version as current_version
 from .backups import Backups
 from .lock import DEFAULT_TTL, LockHeld, break_lock
+from .migration import Migration, Step
+from .overview import status, verify
+from .planning import plan
 from .registry import MIGRATIONS
-from .runner import (
-    Plan,
-    RunReport,
-    Status,
-    VerifyReport,
-    baseline,
-    down,
-    plan,
-    status,
-    up,
-    verify,
-)
+from .reports import Plan, PlannedMigration, RunReport, Status, VerifyReport
+from .run import ChangeOptions, RunOptions, baseline, down, up
 
 __all__ = [
     "DEFAULT_TTL",
     "MIGRATIONS",
     "Backups",
+    "ChangeOptions",
     "LockHeld",
+    "Migration",
     "Plan",
+    "PlannedMigration",
+    "RunOptions",
     "RunReport",
     "Status",
+    "Step",
     "VerifyReport",
     "baseline",
     "break_lock",

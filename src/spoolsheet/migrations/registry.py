@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from types import ModuleType
 
 from ..errors import UsageError
 from ..ledger import BASE_VERSION
 from . import v3_0_occupation
+from .migration import Migration
 
 #: Every migration, oldest first; each revises the version of the one before.
-MIGRATIONS: list[ModuleType] = [v3_0_occupation]
+MIGRATIONS: list[Migration] = [v3_0_occupation]
 
 
-def chain() -> list[ModuleType]:
+def chain() -> list[Migration]:
     return list(MIGRATIONS)
 
 
-def find(migration_id: str) -> ModuleType | None:
+def find(migration_id: str) -> Migration | None:
     return next((m for m in MIGRATIONS if m.id == migration_id), None)
 
 
@@ -41,6 +41,6 @@ def applied_count(version: str) -> int:
     return 0 if version == BASE_VERSION else index(version) + 1
 
 
-def checksum(migration: ModuleType) -> str:
-    """sha256 of the migration module's source: the ledger notices when a migration changes."""
+def checksum(migration: Migration) -> str:
+    """sha256 of the migration's source file: the ledger notices when a migration changes."""
     return hashlib.sha256(Path(str(migration.__file__)).read_bytes()).hexdigest()

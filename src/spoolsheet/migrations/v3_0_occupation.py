@@ -21,7 +21,7 @@ from ..values import WorkerRef, is_blank, parse_date, parse_int
 from ..workbook import columns
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
-from .steps import Step
+from .migration import Step
 
 id = "v3_0_occupation"
 version = "v3.0"

@@ -1,0 +1,128 @@
+"""Planning: which migrations a run does, each one's change made and checked on the expected
+result of the one before, and the requests the run will make. Reads nothing itself, writes
+nothing: every function takes the sheets as read.
+
+Planning is also the pre-flight: a migration that must not run (duplicate headers, no TAG
+column, no Operaciones, data in the way) raises here, before any lock, backup or write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..errors import SchemaError, UsageError, VerificationError
+from ..ledger import LedgerEntry, read_ledger, schema_version
+from ..schema import METADATA
+from ..workbook import Workbook
+from ..workbook.base import Sheet
+from .backups import Backups
+from .lock import LOCK_SHEET, holder, needs_state_read
+from .migration import Migration, Step
+from .preview import describe, simulate
+from .registry import applied_count, chain, index
+from .reports import Plan, PlannedMigration
+
+#: What a run does: ``up`` and ``down`` change the schema, ``baseline`` records it as it is.
+ACTIONS = ("up", "down", "baseline")
+
+
+def unverified(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
+    """Runs whose change landed but whose verification never finished (a run was killed)."""
+    last: dict[str, LedgerEntry] = {}
+    for entry in read_ledger(sheets):
+        last[entry.migration_id] = entry
+    return [e for e in last.values() if e.status == "applied"]
+
+
+def todo(action: str, sheets: Mapping[str, Sheet], to: str | None) -> list[Migration]:
+    """The migrations ``action`` runs, in the order it runs them."""
+    version = schema_version(sheets)
+    done = applied_count(version)
+    if action == "down":
+        stop = done - 1 if to is None else index(to) + 1
+        if to is not None and stop > done:
+            raise UsageError(f"--to {to!r} is ahead of the workbook's version {version}; use up")
+        return list(reversed(chain()[max(stop, 0):done]))
+    stop = len(chain()) if to is None else index(to) + 1
+    return chain()[done:stop]
+
+
+def requests(file_lock: bool, migrations: Sequence[PlannedMigration], resume: Sequence[str],
+             backup: bool) -> list[str]:
+    """The requests of a run, as an admin reads them: with a run-long file lock (.xlsx) a run
+    is one load and one save per migration; with the lock in the workbook (Google) it reads and
+    writes around each step."""
+    if file_lock:
+        out = ["1 load of the file (this plan); the file lock is held for the whole run"]
+        out += ["backup: a verified copy of the file"] if backup else []
+        out += [f"1 atomic save: {m.id} ({'; '.join(m.writes)})" for m in migrations]
+        out += ["1 atomic save: record the resumed runs as verified"] if resume and not migrations else []
+        return out
+    out = ["1 read: the whole workbook (this plan)",
+           f"1 write: append this run's row to {LOCK_SHEET!r} (take the lock)"]
+    out += ["backup: its own requests (a Drive copy, then reading it back)"] if backup else []
+    out += ["1 read: confirm the lock, plan again on fresh data"]
+    for m in migrations:
+        out += [f"1 write: one atomic batchUpdate for {m.id}: {'; '.join(m.writes)}",
+                "1 read: read it back and verify"]
+    out += ["1 write: record the result in the ledger and release the lock"]
+    return out
+
+
+def _planned(m: Migration, current: Mapping[str, Sheet], action: str,
+             force: bool) -> PlannedMigration:
+    """One migration planned on ``current`` (its change, steps and expected result)."""
+    if action == "baseline":
+        missing = [s.text for s in m.check(current) if s.change]
+        problems = missing + m.verify(None, current)
+        if problems:
+            raise VerificationError(f"{m.id} is not in place, so it cannot be baselined: "
+                                    + "; ".join(problems) + "; use `migrate up` instead")
+        return PlannedMigration(m.id, m.description, m.revises, m.version,
+                                [Step("record as baselined (no data changes)")],
+                                ["1 ledger row", "1 Metadata event"], predicted=dict(current))
+    if action == "up":
+        steps = m.check(current) or [Step("already in place: record it in the ledger only",
+                                          change=False)]
+        changes, frm, to = m.upgrade(current), m.revises, m.version
+    else:
+        changes, frm, to = m.downgrade(current, force), m.version, m.revises
+        steps = [Step(line) for line in describe(changes, current)] or [
+            Step("columns already gone: record the revert only", change=False)]
+    return PlannedMigration(m.id, m.description, frm, to, steps,
+                            describe(changes, current) or ["nothing but the ledger"],
+                            changes, simulate(current, changes))
+
+
+def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migrations: Sequence[Migration],
+         *, force: bool = False, backups: Backups | None = None) -> Plan:
+    """Plan ``migrations`` on ``sheets``, each on the expected result of the one before."""
+    version = schema_version(sheets)
+    if METADATA not in sheets:
+        raise SchemaError(f"sheet {METADATA!r} not found: migrations log to it")
+    planned: list[PlannedMigration] = []
+    current, expect = dict(sheets), version
+    for m in migrations:
+        if action != "down":
+            if m.revises != expect:
+                raise SchemaError(f"{m.id} upgrades from {m.revises}, but the workbook is at {expect}")
+            expect = m.version
+        planned.append(_planned(m, current, action, force))
+        current = planned[-1].predicted
+    resume = [f"verify {e.migration_id} (ledger row {e.row})"
+              for e in unverified(sheets)] if action == "up" else []
+    held = holder(workbook, sheets)
+    backup = bool(planned) and backups is not None and action != "baseline"
+    return Plan(workbook.title, workbook.kind, action, version,
+                planned[-1].version_to if planned else version, planned, resume,
+                requests(not needs_state_read(workbook), planned, resume, backup),
+                held.describe() if held else None)
+
+
+def plan(workbook: Workbook, *, to: str | None = None, backups: Backups | None = None) -> Plan:
+    """The dry run of ``up``: the exact changes and the requests it will make; writes nothing.
+
+    ``backups``: the backup feature ``up`` would be given (its requests are then in the plan).
+    """
+    sheets = workbook.read()
+    return make(workbook, sheets, "up", todo("up", sheets, to), backups=backups)

@@ -1,0 +1,114 @@
+"""What the machinery reports: a plan (nothing written yet), a run, a verification, a status.
+
+Plain data, JSON-ready through ``as_dict``; the CLI renders them (``cli/migrate_views.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..ledger import LedgerEntry
+from ..workbook.base import Sheet
+from ..workbook.changes import ChangeSet
+from .migration import Step
+
+
+@dataclass
+class PlannedMigration:
+    id: str
+    description: str
+    version_from: str
+    version_to: str
+    steps: list[Step]
+    writes: list[str]
+    #: The change and the sheets it is expected to leave (the run writes this plan's change).
+    changes: ChangeSet = field(default_factory=ChangeSet, repr=False)
+    predicted: dict[str, Sheet] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "description": self.description, "from": self.version_from,
+                "to": self.version_to, "steps": [s.text for s in self.steps],
+                "write": self.writes}
+
+
+@dataclass
+class Plan:
+    """What a run would do: nothing here has been written."""
+
+    workbook: str
+    kind: str
+    direction: str
+    version: str
+    target: str
+    migrations: list[PlannedMigration]
+    resume: list[str]
+    requests: list[str]
+    lock: str | None
+
+    def __bool__(self) -> bool:
+        return bool(self.migrations or self.resume)
+
+    def key(self) -> list[tuple[str, list[str]]]:
+        """The structural content an admin confirmed (counts may move with the shop's work)."""
+        return [(m.id, [s.text for s in m.steps if s.structural]) for m in self.migrations]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"workbook": self.workbook, "kind": self.kind, "direction": self.direction,
+                "version": self.version, "target": self.target,
+                "migrations": [m.as_dict() for m in self.migrations], "resume": self.resume,
+                "requests": self.requests, "lock": self.lock}
+
+
+@dataclass
+class RunReport:
+    action: str
+    version_before: str
+    version_after: str
+    plan: Plan
+    dry_run: bool = False
+    applied: list[str] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)
+    backup_id: str | None = None
+    requests: dict[str, int] = field(default_factory=dict)
+    backup_requests: dict[str, int] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied or self.verified)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["plan"] = self.plan.as_dict()
+        return out
+
+
+@dataclass
+class VerifyReport:
+    version: str
+    checked: list[str]
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Status:
+    workbook: str
+    kind: str
+    version: str
+    pending: list[str]
+    history: list[LedgerEntry]
+    unverified: list[str]
+    last_backup: str | None
+    lock: str | None
+    checksum_mismatch: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["history"] = [{k: v for k, v in asdict(e).items() if k != "details"}
+                          for e in self.history]
+        return out

@@ -1,0 +1,322 @@
+"""Running: one locked run that backs up, writes each planned migration atomically, verifies it
+and records it; ``up``, ``down`` and ``baseline`` are the same run with a different action.
+
+Order, on every backend: read and plan (the pre-flight: a refusal writes nothing, no lock, no
+backup) → confirm → take the lock → backup → read again, confirm the lock, plan again on fresh
+data (it must match what was confirmed) → per migration: the change + ledger row + Metadata event
+in one atomic write, read back and verified → ledger "verified" and lock released.
+
+Requests of ``up`` on Google (excluding the backup's own), whatever the number of rows: 6
+(read, lock row, read, the change, read back, ledger + release). On .xlsx the run holds the file
+lock throughout; the change, its ledger row and its event are one atomic save, verified on its
+expected result before the save and from the saved workbook after it: one load and one save.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import Any, TypedDict, Unpack
+
+from .. import ledger
+from ..audit import Event, log_event
+from ..errors import ConflictError, SpoolsheetError, UsageError, VerificationError
+from ..progress import Progress, report
+from ..schema import METADATA
+from ..workbook import Workbook
+from ..workbook.base import Sheet
+from ..workbook.changes import ChangeSet
+from ..workbook.retry import AmbiguousWriteError
+from . import planning
+from .backups import Backups
+from .lock import DEFAULT_TTL, RunLock, acquire, default_actor
+from .migration import Migration
+from .preview import fingerprints, overwrites, region_problems, regions, simulate
+from .registry import checksum, find, index
+from .reports import Plan, PlannedMigration, RunReport
+
+
+class RunOptions(TypedDict, total=False):
+    """What every run takes (``up``, ``down``, ``baseline``).
+
+    ``dry_run``: plan only. ``force``: do not ask ``confirm(plan) -> bool`` (the library never
+    prompts; without either nothing is done); for ``down`` also revert work a migration would
+    otherwise refuse to lose. ``actor`` names who runs it in the ledger. ``lock_ttl``: seconds
+    before a lock left by a killed run can be taken over; ``break_lock`` releases one first.
+    ``progress`` hears each step ("lock acquired", "backup done: ID", "write done: ID", ...).
+    """
+
+    dry_run: bool
+    force: bool
+    actor: str | None
+    confirm: Callable[[Plan], bool] | None
+    lock_ttl: float
+    break_lock: bool
+    progress: Progress | None
+
+
+class ChangeOptions(RunOptions, total=False):
+    """What ``up`` and ``down`` take besides: ``to`` (a migration id or version), ``backups`` (the
+    backup feature, e.g. the module ``spoolsheet.backup``: without it no backup is taken),
+    ``backup_id`` (an existing backup of this workbook that matches it now, instead of a new
+    one) and ``backup_folder``."""
+
+    to: str | None
+    backups: Backups | None
+    backup_id: str | None
+    backup_folder: str | None
+
+
+class _Run:
+    """One run: its options, its token, what it has done so far, its request counts."""
+
+    def __init__(self, workbook: Workbook, action: str, options: ChangeOptions) -> None:
+        self.workbook, self.action, self.options = workbook, action, options
+        self.force = options.get("force", False)
+        self.backups = options.get("backups") if action != "baseline" else None
+        self.actor = options.get("actor") or default_actor()
+        self.token = str(uuid.uuid4())
+        self.started = time.monotonic()
+        self.stats0 = workbook.stats.snapshot()
+        self.backup_stats: dict[str, int] = {"reads": 0, "writes": 0, "retries": 0}
+        self.backup_id: str | None = None
+        self.final = ChangeSet()
+
+    def step(self, phase: str) -> None:
+        report(self.options.get("progress"), phase)
+
+    def todo(self, sheets: Mapping[str, Sheet]) -> list[Migration]:
+        return planning.todo(self.action, sheets, self.options.get("to"))
+
+    def plan(self, sheets: Mapping[str, Sheet], todo: list[Migration] | None = None) -> Plan:
+        return planning.make(self.workbook, sheets, self.action,
+                             self.todo(sheets) if todo is None else todo,
+                             force=self.force, backups=self.backups)
+
+    def finish(self, result: RunReport) -> RunReport:
+        now = self.workbook.stats.snapshot()
+        result.requests = {k: now[k] - self.stats0[k] - self.backup_stats[k] for k in now}
+        result.backup_requests, result.backup_id = self.backup_stats, self.backup_id
+        result.duration_s = time.monotonic() - self.started
+        return result
+
+    def backup(self, backup_id: str | None) -> None:
+        """Take a verified backup, or check that ``backup_id`` is of this workbook and matches
+        it as it is now (done before the lock is taken: the lock itself changes the workbook)."""
+        if self.backups is None:
+            if backup_id:
+                raise UsageError(f"backup {backup_id} given, but no backup feature to check it "
+                                 "with (pass backups=spoolsheet.backup)")
+            return
+        folder = self.options.get("backup_folder")
+        before = self.workbook.stats.snapshot()
+        try:
+            if backup_id:
+                check = self.backups.verify(self.workbook, backup_id, against_source=True,
+                                            folder=folder)
+                if not check.ok:
+                    raise VerificationError(
+                        f"backup {backup_id} does not match the workbook as it is now: "
+                        + "; ".join(list(check.problems)[:3])
+                        + "; take a fresh backup (leave out --backup-id)")
+                self.backup_id = backup_id
+            else:  # create(verify=True) raises VerificationError unless the copy verified
+                self.backup_id = self.backups.create(self.workbook, folder=folder,
+                                                     label=f"pre-{self.action}", verify=True,
+                                                     actor=self.actor).id
+        finally:
+            after = self.workbook.stats.snapshot()
+            self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
+
+    def write(self, changes: ChangeSet) -> dict[str, Sheet] | None:
+        """Apply ``changes``; after an ambiguous failure, re-read and tell whether it landed."""
+        try:
+            self.workbook.apply(changes)
+            return None
+        except AmbiguousWriteError:
+            sheets = self.workbook.read()
+            if any(e.details.get("run") == self.token for e in ledger.read_ledger(sheets)):
+                return sheets
+            raise
+
+    def record(self, changes: ChangeSet, sheets: Mapping[str, Sheet], m: Migration, *,
+               status: str, version: str, event: str, **details: Any) -> int:
+        """This run's ledger row and Metadata event for ``m``, added to ``changes``."""
+        row = ledger.record(changes, sheets, migration_id=m.id, schema_version=version,
+                            description=m.description, status=status, applied_by=self.actor,
+                            backup_id=self.backup_id, checksum=checksum(m),
+                            details={"run": self.token, **details},
+                            duration_s=time.monotonic() - self.started)
+        meta = {k: v for k, v in details.items() if k in ("version_from", "version_to", "steps")}
+        log_event(changes, Event(event, worker_nombre=self.actor, operacion="MIGRATION",
+                                 accion=m.id,
+                                 metadata={"migration_id": m.id, "run": self.token,
+                                           "backup_id": self.backup_id, **meta}),
+                  sheets[METADATA])
+        return row
+
+    def fail(self, lock: RunLock, sheets: Mapping[str, Sheet], row: int, status: str,
+             details: Mapping[str, Any], problems: list[str], message: str) -> VerificationError:
+        """Record a verification failure in the ledger, release the lock, and the error to raise."""
+        ledger.update(self.final, sheets, row, status=status,
+                      details={**details, "problems": problems})
+        lock.release_into(self.final)
+        self.workbook.apply(self.final)
+        return VerificationError(message + "; ".join(problems))
+
+    def verify_resumed(self, sheets: Mapping[str, Sheet], lock: RunLock) -> list[str]:
+        """Finish the verification of runs that landed but were never verified."""
+        done = []
+        for entry in planning.unverified(sheets):
+            m = find(entry.migration_id)
+            problems = region_problems(entry.details.get("regions", {}), sheets)
+            problems += m.verify(None, sheets) if m is not None else []
+            if problems:
+                raise self.fail(lock, sheets, entry.row, "verify_failed", entry.details, problems,
+                                f"{entry.migration_id} (ledger row {entry.row}) landed but does "
+                                "not verify: ")
+            ledger.update(self.final, sheets, entry.row, status="verified")
+            done.append(entry.migration_id)
+        return done
+
+    def apply(self, lock: RunLock, m: Migration, sheets: Mapping[str, Sheet],
+              planned: PlannedMigration) -> dict[str, Sheet]:
+        """Write one planned migration (change + ledger row + event, atomically), read it back,
+        verify. ``planned`` was made on ``sheets``."""
+        if self.action == "baseline":  # no data changes: the record rides in the final write
+            changes = ChangeSet()
+            self.record(changes, sheets, m, status="baselined", version=m.version,
+                        event="MIGRATION_BASELINED")
+            self.final.extend(changes)
+            return simulate(sheets, changes)
+        changes, predicted, steps = planned.changes, planned.predicted, [s.text for s in planned.steps]
+        up = self.action == "up"
+        check: Callable[[Mapping[str, Sheet]], list[str]] = (
+            (lambda after: m.verify(sheets, after)) if up else m.verify_downgrade)
+        protected = regions(sheets, changes)
+        expected = fingerprints(predicted, protected)
+        problems = overwrites(sheets, changes, protected) + check(predicted)
+        if problems:
+            raise VerificationError(f"{m.id}: the planned change would not verify, nothing was "
+                                    "written: " + "; ".join(problems))
+        status = "reverted" if not up else "applied" if lock.final_write else "verified"
+        details = {"direction": self.action, "steps": steps, "regions": expected}
+        row = self.record(changes, sheets, m, status=status, version=m.version,
+                          event="MIGRATION_APPLIED" if up else "MIGRATION_REVERTED",
+                          version_from=planned.version_from, version_to=planned.version_to,
+                          **details)
+        lock.heartbeat(changes)  # a long backup may have used half the TTL: renew in this write
+        after = self.write(changes)
+        self.step(f"write done: {m.id}")
+        after = after or self.workbook.read()
+        problems = region_problems(expected, after, predicted) + check(after)
+        self.step(f"verify done: {m.id}")
+        if problems:
+            raise self.fail(lock, after, row, "verify_failed" if up else status,
+                            {"run": self.token, **details}, problems,
+                            f"{m.id} was written but does not verify: ")
+        if status == "applied":
+            ledger.update(self.final, after, row, status="verified",
+                          duration_s=time.monotonic() - self.started)
+        return after
+
+
+@contextmanager
+def holding(lock: RunLock) -> Iterator[RunLock]:
+    """Close ``lock`` however the block ends; a failure to close never hides the block's own error."""
+    try:
+        yield lock
+    except BaseException:
+        with suppress(SpoolsheetError):
+            lock.close()
+        raise
+    lock.close()
+
+
+def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
+    run = _Run(workbook, action, options)
+    first = workbook.read()
+    shown = run.plan(first)  # the pre-flight: a refusal here has written nothing
+    result = RunReport(action, shown.version, shown.version, shown,
+                       dry_run=options.get("dry_run", False))
+    if result.dry_run or not shown:
+        return run.finish(result)
+    confirm = options.get("confirm")
+    if not run.force and (confirm is None or not confirm(shown)):
+        raise UsageError("not confirmed: nothing was changed (pass force=True / --force to skip "
+                         "the question)")
+    given = options.get("backup_id")
+    if given:
+        run.backup(given)
+        run.step(f"backup done: {run.backup_id or 'none (no backups given)'}")
+    lock = acquire(workbook, first, actor=options.get("actor"),
+                   purpose=f"migrate {action}", ttl=options.get("lock_ttl", DEFAULT_TTL),
+                   break_lock=options.get("break_lock", False))
+    with holding(lock):
+        run.step("lock acquired")
+        if not given:
+            run.backup(None)
+        try:
+            if not given:
+                run.step(f"backup done: {run.backup_id or 'none (no backups given)'}")
+            after = _locked(run, lock, shown, result)
+        except SpoolsheetError as exc:
+            if run.backup_id and not given:  # say which backup this run made
+                exc.args = (f"{exc} (this run's backup, taken before the failure: "
+                            f"{run.backup_id})", *exc.args[1:])
+            raise
+    result.version_after = ledger.schema_version(after)
+    return run.finish(result)
+
+
+def _locked(run: _Run, lock: RunLock, shown: Plan, result: RunReport) -> dict[str, Sheet]:
+    """The run under its lock: plan on fresh data, resume, apply each migration, record.
+    Returns the sheets as the run left them."""
+    sheets = run.workbook.read()
+    lock.confirm(sheets)
+    todo = run.todo(sheets)
+    fresh = run.plan(sheets, todo)
+    if fresh.key() != shown.key():
+        raise ConflictError("the workbook changed between the plan you confirmed and now "
+                            f"({fresh.key()} instead of {shown.key()}); nothing was changed, "
+                            "look at the plan again")
+    result.plan = fresh
+    if run.action == "up":
+        result.verified = run.verify_resumed(sheets, lock)
+    for i, m in enumerate(todo):
+        # the first runs the plan just made; later ones are planned on the sheets read back
+        planned = fresh.migrations[0] if i == 0 else run.plan(sheets, [m]).migrations[0]
+        sheets = run.apply(lock, m, sheets, planned)
+        result.applied.append(m.id)
+    lock.release_into(run.final)
+    if run.final:
+        run.workbook.apply(run.final)
+    run.step("record done")
+    return simulate(sheets, run.final)
+
+
+def up(workbook: Workbook, **options: Unpack[ChangeOptions]) -> RunReport:
+    """Apply every pending migration (up to ``to``): lock, verified backup, write, verify, record.
+
+    A run killed at any point is finished by the next one. Options: ``ChangeOptions``.
+    """
+    return _run(workbook, "up", options)
+
+
+def down(workbook: Workbook, **options: Unpack[ChangeOptions]) -> RunReport:
+    """Revert the last migration (or every one after ``to``), after a verified backup.
+
+    A migration may refuse (e.g. v3.0 while spools are occupied); ``force`` overrides that and
+    the confirmation. Options: ``ChangeOptions``.
+    """
+    return _run(workbook, "down", options)
+
+
+def baseline(workbook: Workbook, migration_id: str, **options: Unpack[RunOptions]) -> RunReport:
+    """Adopt a workbook migrated by hand: check it holds ``migration_id`` (and every one before),
+    then record them as baselined, changing no data (no backup: nothing to undo)."""
+    if find(migration_id) is None:
+        index(migration_id)  # raises, listing the known ones
+    return _run(workbook, "baseline", ChangeOptions(**options, to=migration_id))
