@@ -2,8 +2,8 @@
 
 Run on demand:  python bench/bench_backup.py [--spools 2500 50000] [--latency 0.05]
                                             [--backends xlsx google]
-Both backends: .xlsx is a real file on disk; Google is the in-process fake reached through the
-real gspread client, with an injected latency per request. For .xlsx it also prints restore's
+Both backends: .xlsx is a real file on disk; Google is the in-process fake reached through
+gspread's HTTP client, with an injected latency per request. For .xlsx it also prints restore's
 cost against one plain openpyxl load-and-save of the same file, measured in the same run
 (the goal: at most 1.5 times, the safety backup excluded).
 """

@@ -1,7 +1,7 @@
 """Requests and wall time of `migrate up` (v2.1 → v3.0) on both backends, its backup apart.
 
 Run on demand:  python bench/bench_migrate.py [--spools 2500 50000] [--latency 0.05]
-.xlsx is a real file on disk; Google is the in-process fake reached through the real gspread
+.xlsx is a real file on disk; Google is the in-process fake reached through gspread's HTTP
 client, with an injected latency per request. The backup's share is measured from the run's
 own progress steps (from "lock acquired" to "backup done") and from its request counts. For
 .xlsx it also prints up's cost (backup excluded) against one plain openpyxl load-and-save of

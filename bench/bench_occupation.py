@@ -8,7 +8,7 @@ sequence on the migrated sample: per spool, TOMAR ARM, PAUSAR, TOMAR ARM by anot
 COMPLETAR, then the same for SOLD. It prints requests per operation (Google: the fake's request
 log; the goal is at most 2), operations per second, and on .xlsx the ratio of one operation's
 time to one plain openpyxl save of the same file (goal: at most 1.2). Google is the in-process
-fake through the real gspread client, so its wall time is mostly the fake's own; the request
+fake through gspread's HTTP client, so its wall time is mostly the fake's own; the request
 counts are what matters there.
 """
 

@@ -1,7 +1,7 @@
 """Requests and wall time to open a workbook, read Operaciones and apply a one-row change.
 
 Run on demand:  python bench/bench_workbook.py [--spools 2500] [--latency 0.05]
-Google is the in-process fake reached through the real gspread client, with an injected latency
+Google is the in-process fake reached through gspread's HTTP client, with an injected latency
 per request; .xlsx is a real file on disk.
 """
 

@@ -1,8 +1,10 @@
 """Shared fixtures: fresh workbooks on both backends, built from real files and the real fake.
 
 Every test gets its own copy; nothing leaks between tests. Google workbooks are served by the
-in-process fake through the real gspread client (no sockets); wire-level tests start the
-loopback server themselves.
+in-process fake (no sockets) to spoolsheet's Google backend, whose HTTP client is gspread's;
+wire-level tests start the loopback server themselves. ``fake_google`` (a fresh fake per test),
+``fake_workbook`` and ``fake_google_server`` come from spoolsheet's own pytest plugin, named
+here too so that the suite runs even where the package's entry points are not installed.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from spoolsheet.settings import Settings
-from spoolsheet.testing import FakeGoogle, open_fake
+from spoolsheet.testing import open_fake
 from spoolsheet.workbook import Workbook, open_workbook
+
+pytest_plugins = ["spoolsheet.testing.plugin", "pytester"]
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +40,6 @@ def sample_small(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sample") / "Kronos_small.xlsx"
     write_sample(path, spools=200, seed=3)
     return path
-
-
-@pytest.fixture
-def fake_google() -> FakeGoogle:
-    return FakeGoogle()
 
 
 @pytest.fixture(params=["xlsx", "google"])

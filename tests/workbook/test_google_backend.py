@@ -1,4 +1,4 @@
-"""The Google backend through the real gspread client against the fake: costs, semantics, faults."""
+"""The Google backend (gspread's HTTP client, requests, google-auth) against the fake: costs, faults."""
 
 import json
 

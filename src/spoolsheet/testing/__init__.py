@@ -1,10 +1,13 @@
 """Test doubles for spoolsheet and for code that embeds it.
 
 ``fake_google`` is a local Google Sheets v4 / Drive v3; ``open_fake`` opens a ``Workbook`` on it
-through the real gspread client, in-process (no sockets), with millisecond retries.
+through spoolsheet's Google backend (gspread's HTTP client), in-process (no sockets), with
+millisecond retries. ``plugin`` gives pytest fixtures for them (installed as a pytest11 entry point).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ..settings import Settings
 from ..workbook import Workbook, open_workbook
@@ -20,7 +23,7 @@ def fake_settings(sheet_id: str, *, endpoint: str = IN_PROCESS_BASE, **extra: ob
 
 
 def open_fake(
-    fake: FakeGoogle, sheet_id: str, *, retry: RetryPolicy = FAST_RETRY, **extra: object
+    fake: FakeGoogle, sheet_id: str, *, retry: RetryPolicy = FAST_RETRY, **extra: Any
 ) -> Workbook:
     """A Workbook on ``fake``'s spreadsheet ``sheet_id``, through the in-process adapter."""
     return open_workbook(fake_settings(sheet_id, **extra), transport=fake.adapter(), retry=retry)
