@@ -180,6 +180,38 @@ def _sheet_properties_given(given: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
+#: The colour fields of a CellFormat (also inside textFormat and borders) and the ``*Style``
+#: twin Google stores and answers beside each, whichever of the two was written.
+COLOR_TWINS = {"backgroundColor": "backgroundColorStyle", "foregroundColor": "foregroundColorStyle",
+               "color": "colorStyle"}
+_TWIN_OF = {**COLOR_TWINS, **{style: color for color, style in COLOR_TWINS.items()}}
+
+
+def _format_with_twins(fmt: dict[str, Any]) -> dict[str, Any]:
+    """A CellFormat as Google keeps it: each RGB colour beside its ColorStyle twin, 8 bits a
+    channel. The style wins when both are given, as the API reference says."""
+    out = {key: _format_with_twins(value) if isinstance(value, dict) and key not in _TWIN_OF else value
+           for key, value in fmt.items()}
+    for color, style in COLOR_TWINS.items():
+        if isinstance(out.get(style), dict) and "rgbColor" in out[style]:
+            out[color] = _color(out[style]["rgbColor"])
+            out[style] = {**out[style], "rgbColor": out[color]}
+        elif isinstance(out.get(color), dict):
+            out[color] = _color(out[color])
+            out[style] = {"rgbColor": out[color]}
+    return out
+
+
+def _mask_with_twins(mask: fieldmask.Mask) -> fieldmask.Mask:
+    """An update mask that names a colour names its twin too (both are one thing to Google)."""
+    out: fieldmask.Mask = {}
+    for key, sub in mask.items():
+        out[key] = _mask_with_twins(sub) if sub is not None else None
+        if key in _TWIN_OF and _TWIN_OF[key] not in mask:
+            out[_TWIN_OF[key]] = None
+    return out
+
+
 def _normalise_cell(cell: dict[str, Any]) -> Cell:
     """Store typed values as the API does: integral numbers as ints, empty strings, notes and
     nulls as none. A new dict; the request's nested values are kept as they are (cells are
@@ -187,6 +219,8 @@ def _normalise_cell(cell: dict[str, Any]) -> Cell:
     cell = {key: value for key, value in cell.items() if value is not None}
     if cell.get("note") == "":
         del cell["note"]
+    if isinstance(cell.get("userEnteredFormat"), dict):
+        cell["userEnteredFormat"] = _format_with_twins(cell["userEnteredFormat"])
     entered = cell.get("userEnteredValue")
     if entered is not None:
         if "numberValue" in entered:
@@ -226,7 +260,7 @@ def _write_cells(
 ) -> None:
     """Masked update of cells at a corner; inside ``box`` (whose corner it is) the cells the
     rows do not cover are cleared per mask."""
-    update = _cell_update(mask)
+    update = _cell_update(_mask_with_twins(mask))
     grid = sheet.grid
     for r in range(row0, box[2] if box else row0 + len(rows)):
         given = rows[r - row0] if r - row0 < len(rows) else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from . import fieldmask
@@ -50,17 +51,45 @@ def _parents(body: dict[str, Any], store: Store, default: list[str]) -> list[str
     return parents
 
 
-def _apply_metadata(drive_file: DriveFile, body: dict[str, Any]) -> None:
-    """properties/appProperties merge key by key (null deletes a key); description replaces."""
-    for key, attribute in (("properties", "properties"), ("appProperties", "app_properties")):
-        for name, value in (body.get(key) or {}).items():
-            target = getattr(drive_file, attribute)
-            if value is None:
-                target.pop(name, None)
-            else:
-                target[name] = str(value)
-    if "description" in body:
-        drive_file.description = body["description"]
+#: Drive's limits on custom properties (files resource reference): key + value at most 124
+#: bytes of UTF-8, at most 30 properties (public, all apps) and 30 appProperties (one app) a file.
+PROPERTY_BYTES = 124
+PROPERTIES_PER_KIND = 30
+
+
+def _merged_properties(current: dict[str, str], given: dict[str, Any] | None) -> dict[str, str]:
+    """properties/appProperties merge key by key (null deletes a key), within Drive's limits."""
+    merged = dict(current)
+    for name, value in (given or {}).items():
+        if value is None:
+            merged.pop(name, None)
+            continue
+        if len(name.encode()) + len(str(value).encode()) > PROPERTY_BYTES:
+            raise ApiError(403, "Properties and app properties are limited to 124 bytes in UTF-8 "
+                           "encoding, counting both the key and the value.",
+                           reason="propertyLengthLimitExceeded")
+        merged[name] = str(value)
+    if len(merged) > PROPERTIES_PER_KIND:
+        raise ApiError(403, f"A file can have at most {PROPERTIES_PER_KIND} properties and "
+                       f"{PROPERTIES_PER_KIND} app properties per application.",
+                       reason="propertyCountLimitExceeded")
+    return merged
+
+
+def _metadata(drive_file: DriveFile | None, body: dict[str, Any]) -> Callable[[DriveFile], None]:
+    """Check a body's properties/appProperties/description against ``drive_file`` (None: a new
+    file) before anything changes; returns what applies them, so a refused request changes
+    nothing."""
+    properties = _merged_properties(drive_file.properties if drive_file else {}, body.get("properties"))
+    app_properties = _merged_properties(drive_file.app_properties if drive_file else {},
+                                        body.get("appProperties"))
+
+    def apply(target: DriveFile) -> None:
+        target.properties, target.app_properties = properties, app_properties
+        if "description" in body:
+            target.description = body["description"]
+
+    return apply
 
 
 def files_create(store: Store, req: ApiRequest) -> dict[str, Any]:
@@ -68,6 +97,7 @@ def files_create(store: Store, req: ApiRequest) -> dict[str, Any]:
     mime_type = body.get("mimeType") or "application/octet-stream"
     name = body.get("name") or "Untitled"
     parents = _parents(body, store, [])
+    apply_metadata = _metadata(None, body)
     if mime_type == FOLDER_MIME:
         drive_file = store.add_file(name, FOLDER_MIME, parents)
     else:
@@ -76,7 +106,7 @@ def files_create(store: Store, req: ApiRequest) -> dict[str, Any]:
             drive_file = store.files[store.add_spreadsheet(name, parents).id]
         else:
             drive_file = store.add_file(name, mime_type, parents)
-    _apply_metadata(drive_file, body)
+    apply_metadata(drive_file)
     return _file_reply(drive_file, req)
 
 
@@ -110,13 +140,14 @@ def files_copy(store: Store, req: ApiRequest, file_id: str) -> dict[str, Any]:
     parents = _parents(body, store, source.parents)
     store.require_storage(parents)
     name = body.get("name") or f"Copy of {source.name}"
+    apply_metadata = _metadata(None, body)
     if file_id in store.spreadsheets:
         clone = store.spreadsheets[file_id].clone()
         copy_ = store.files[store.add_spreadsheet(name, parents, sheets=clone.sheets).id]
         store.spreadsheets[copy_.id].properties = {**clone.properties, "title": name}
     else:
         copy_ = store.add_file(name, source.mime_type, parents)
-    _apply_metadata(copy_, body)
+    apply_metadata(copy_)
     return _file_reply(copy_, req)
 
 
@@ -126,11 +157,12 @@ def files_update(store: Store, req: ApiRequest, file_id: str) -> dict[str, Any]:
     add = [p for p in (req.param("addParents") or "").split(",") if p]
     remove = [p for p in (req.param("removeParents") or "").split(",") if p]
     store.check_parents(add)
+    apply_metadata = _metadata(drive_file, body)
     if body.get("name"):
         store.rename(drive_file, body["name"])
     if "trashed" in body:
         drive_file.trashed = bool(body["trashed"])
-    _apply_metadata(drive_file, body)
+    apply_metadata(drive_file)
     drive_file.parents = [p for p in drive_file.parents if p not in remove] + [
         p for p in add if p not in drive_file.parents
     ]

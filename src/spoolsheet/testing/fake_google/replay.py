@@ -45,7 +45,6 @@ UNSUPPORTED_FIELDS = {
     "protectedRanges": "protected ranges",
     "basicFilter": "basic filters",
     "columnMetadata": "column metadata (auto-resize)",
-    "userEnteredFormat": "cell formatting (userEnteredFormat read back)",
     "dataValidation": "data validation",
     "rowGroups": "row groups",
     "columnGroups": "column groups",
