@@ -139,7 +139,8 @@ def test_workers_roles_and_who_may_work(default):
     trab, roles = default[TRABAJADORES], default[ROLES]
     assert trab.rows[0] == ["Id", "Nombre", "Apellido", "Activo"] and roles.rows[0] == ["Id", "Rol", "Activo"]
     assert 20 <= len(trab.rows) - 1 <= 25
-    assert all(isinstance(r[3], bool) for r in trab.rows[1:]) and all(isinstance(r[2], bool) for r in roles.rows[1:])
+    assert all(isinstance(r[3], bool) for r in trab.rows[1:])
+    assert all(isinstance(r[2], bool) for r in roles.rows[1:])
     ids = {int(r[0]) for r in trab.rows[1:]}
     assert {int(r[0]) for r in roles.rows[1:]} <= ids
     assert {r[1] for r in roles.rows[1:]} == {"Armador", "Soldador", "Ayudante", "Metrologia",
@@ -158,7 +159,8 @@ def test_progress_is_consistent_and_mixed(default):
     states = Counter()
     for r, row in spool_rows(default[OPERACIONES]):
         arm, sold = row["Armador"], row["Soldador"]
-        for value, rol, done in ((arm, "Armador", row["Fecha_Armado"]), (sold, "Soldador", row["Fecha_Soldadura"])):
+        for value, rol, done in ((arm, "Armador", row["Fecha_Armado"]),
+                                 (sold, "Soldador", row["Fecha_Soldadura"])):
             if value is not None:
                 ref = WorkerRef.parse(value, sheet=OPERACIONES, row=r, column=rol)
                 assert refs[ref.id] == ref, f"row {r}: {value} is not a real worker"
@@ -277,7 +279,7 @@ def test_grid_corner_when_the_data_reaches_the_last_row(tmp_path):
 def test_refuses_to_overwrite_unless_asked(tmp_path):
     path = tmp_path / "Kronos.xlsx"
     path.write_bytes(b"precious")
-    with pytest.raises(UsageError, match="already exists.*--force"):
+    with pytest.raises(UsageError, match=r"already exists.*--force"):
         write_sample(path, spools=10)
     assert path.read_bytes() == b"precious"
     write_sample(path, spools=10, overwrite=True)
@@ -325,9 +327,9 @@ def test_fill_refuses_a_spreadsheet_with_data(fake_google):
             fill_workbook(wb, generate(5, seed=2))
     other = fake_google.create_spreadsheet("Otra")
     fake_google.add_sheet(other, OPERACIONES)
-    with open_fake(fake_google, other) as wb:
-        with pytest.raises(UsageError, match="already has sheet.*Operaciones"):
-            fill_workbook(wb, generate(5, seed=2))
+    refused = pytest.raises(UsageError, match=r"already has sheet.*Operaciones")
+    with open_fake(fake_google, other) as wb, refused:
+        fill_workbook(wb, generate(5, seed=2))
     assert fake_google.count(kind="write") == 0
 
 
@@ -358,7 +360,55 @@ def test_cli_fills_a_google_spreadsheet(fake_google):
         result = CliRunner().invoke(app, ["--sheet-id", sid, "sample", "--spools", "30"],
                                     env={"SPOOLSHEET_GOOGLE_ENDPOINT": server.base_url})
     assert result.exit_code == 0, result.output
-    assert f"Google spreadsheet {sid}" in result.output and "30 spools" in result.output
+    assert f"spreadsheet {sid}" in result.output and "30 spools" in result.output
     assert fake_google.count(kind="write") == 1
     tags = [r[5] for r in fake_google.values(sid, OPERACIONES)[1:] if len(r) > 5 and r[5]]
     assert len(tags) == 30
+
+
+# --- the one library call --------------------------------------------------------------------
+
+def test_sample_writes_a_file_and_reports_what_it_made(tmp_path):
+    from spoolsheet.sample import sample
+
+    report = sample(tmp_path / "Kronos.xlsx", spools=25, seed=4)
+    assert report.where == str(tmp_path / "Kronos.xlsx")
+    assert (report.sheets, report.spools, report.workers) == (10, 25, 22)
+    assert report.events == len(read_events_of(tmp_path / "Kronos.xlsx"))
+    assert (tmp_path / "Kronos.xlsx").read_bytes() == write_sample(tmp_path / "b.xlsx", 25, 4).read_bytes()
+
+
+def test_sample_fills_an_empty_workbook(fake_google):
+    from spoolsheet.sample import sample
+
+    sid = fake_google.create_spreadsheet("Kronos")
+    with open_fake(fake_google, sid) as wb:
+        report = sample(workbook=wb, spools=12, seed=1)
+    assert report.where == f"spreadsheet {sid}" and report.spools == 12
+    assert fake_google.count(kind="write") == 1
+
+
+def test_sample_needs_exactly_one_target(tmp_path, fake_google):
+    from spoolsheet.sample import sample
+
+    with pytest.raises(UsageError, match=r"give PATH\.xlsx"):
+        sample()
+    sid = fake_google.create_spreadsheet("Kronos")
+    with open_fake(fake_google, sid) as wb, pytest.raises(UsageError, match=r"give PATH\.xlsx"):
+        sample(tmp_path / "k.xlsx", workbook=wb)
+    assert not (tmp_path / "k.xlsx").exists() and fake_google.count(kind="write") == 0
+
+
+def test_the_writer_types_values_by_the_one_rule_of_every_xlsx_writer(tmp_path):
+    """workbook.xlsx_cells.cell_xml decides: a value no .xlsx cell can hold is refused by name."""
+    from spoolsheet.errors import DataError
+
+    bad = SampleSheet("Param", [["Parametro", "Valor"], ["Tolerancia", float("nan")]], 2, 2)
+    with pytest.raises(DataError, match="sheet 'Param', row 2, column 'B'"):
+        write_xlsx(tmp_path / "bad.xlsx", [bad])
+    assert list(tmp_path.iterdir()) == []
+
+
+def read_events_of(path: Path) -> list:
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        return list(read_events(wb.read_sheet(METADATA)))

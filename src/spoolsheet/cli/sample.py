@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
 
-from ..errors import UsageError
-from ..sample import check_target, fill_workbook, generate, summary, write_xlsx
+from ..sample import SampleReport, sample
 from .common import cli_errors, console, state, workbook
 
 
@@ -17,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sample")
     @cli_errors
-    def sample(
+    def sample_command(
         ctx: typer.Context,
         path: Path | None = typer.Argument(
             None, help="The .xlsx file to write. Without it, --sheet-id names an empty Google "
@@ -27,19 +25,12 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Overwrite PATH if it already exists."),
     ) -> None:
         """Write a realistic, deterministic v2.1 workbook: 10 sheets, spools, workers, audit log."""
-        if path is None and not state(ctx).settings.sheet_id:
-            raise UsageError("give PATH.xlsx to write, or --sheet-id ID to fill an empty Google spreadsheet")
-        started = time.perf_counter()
-        if path is not None:
-            check_target(path, force)
-        sheets = generate(spools, seed)
-        if path is not None:
-            where = str(write_xlsx(path, sheets, overwrite=force))
-        else:
+        report: SampleReport
+        if path is None and state(ctx).settings.sheet_id:
             with workbook(ctx) as wb:
-                fill_workbook(wb, sheets)
-                where = f"Google spreadsheet {wb.id}"
-        n = summary(sheets)
-        console.print(f"wrote {where}: {n['sheets']} sheets, {n['spools']:,} spools, "
-                      f"{n['workers']} workers, {n['events']:,} audit events "
-                      f"in {time.perf_counter() - started:.1f} s", soft_wrap=True)
+                report = sample(workbook=wb, spools=spools, seed=seed)
+        else:
+            report = sample(path, spools=spools, seed=seed, overwrite=force)
+        console.print(f"wrote {report.where}: {report.sheets} sheets, {report.spools:,} spools, "
+                      f"{report.workers} workers, {report.events:,} audit events "
+                      f"in {report.seconds:.1f} s", soft_wrap=True)

@@ -58,7 +58,8 @@ class FakeAdapter(BaseAdapter):
             split.path,
             parse_qs(split.query, keep_blank_values=True),
             body.encode() if isinstance(body, str) else bytes(body),  # type: ignore[arg-type]
-            {name.lower(): value for name, value in request.headers.items()},
+            {name.lower(): value if isinstance(value, str) else value.decode("latin-1")
+             for name, value in request.headers.items()},
         )
         exchange = self.fake.begin(api_request)
         if exchange.fault == "reset":
@@ -84,7 +85,7 @@ class FakeAdapter(BaseAdapter):
         response.encoding = "utf-8"
         response.url = request.url or ""
         response.request = request
-        response.connection = self
+        response.connection = self  # type: ignore[assignment]  # requests types it as HTTPAdapter
         return response
 
     def close(self) -> None:

@@ -232,7 +232,7 @@ def comments_create(store: Store, req: ApiRequest, file_id: str) -> dict[str, An
     if not body.get("content"):
         raise bad_request("A comment needs content.")
     stamp = now()
-    comment = {
+    comment: dict[str, Any] = {
         "kind": "drive#comment",
         "id": f"AAAA{next(store.serials)}",
         "content": body["content"],
@@ -268,7 +268,7 @@ def permissions_create(store: Store, req: ApiRequest, file_id: str) -> dict[str,
     body = req.json()
     if body.get("type") not in ("user", "group", "domain", "anyone") or not body.get("role"):
         raise bad_request("A permission needs a valid type and role.")
-    permission = {
+    permission: dict[str, Any] = {
         "kind": "drive#permission",
         "id": str(next(store.serials)),
         **{k: body[k] for k in ("type", "role", "emailAddress", "domain") if k in body},

@@ -68,6 +68,14 @@ def word_prefix_match(name: str, term: str) -> bool:
     return any(name.startswith(term, i) for i in starts)
 
 
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda f: a(f) or b(f)
+
+
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda f: a(f) and b(f)
+
+
 class _Parser:
     def __init__(self, text: str):
         self.tokens = _tokens(text)
@@ -96,7 +104,7 @@ class _Parser:
         while self.peek("or"):
             self.take()
             right, first = self.conjunction(), left
-            left = lambda f, a=first, b=right: a(f) or b(f)  # noqa: E731
+            left = _either(first, right)
         return left
 
     def conjunction(self) -> Predicate:
@@ -104,7 +112,7 @@ class _Parser:
         while self.peek("and"):
             self.take()
             right, first = self.negation(), left
-            left = lambda f, a=first, b=right: a(f) and b(f)  # noqa: E731
+            left = _both(first, right)
         return left
 
     def negation(self) -> Predicate:

@@ -37,7 +37,7 @@ class ApiRequest:
     def int_param(self, name: str, default: int) -> int:
         value = self.param(name)
         try:
-            return default if value in (None, "") else int(value)  # type: ignore[arg-type]
+            return default if value in (None, "") else int(value)
         except ValueError:
             raise ApiError(400, f"Invalid value at '{name}' (TYPE_INT32), \"{value}\"") from None
 

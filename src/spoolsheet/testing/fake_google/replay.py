@@ -152,8 +152,9 @@ class _Replayer:
             and (split.path in ("/drive/v3/files", "/v4/spreadsheets") or split.path.endswith("/copy"))
         ):
             new_id = recorded.get("id") or recorded.get("spreadsheetId")
-            store.expect_ids("file", [new_id])
-            self.created.add(new_id)
+            if isinstance(new_id, str):
+                store.expect_ids("file", [new_id])
+                self.created.add(new_id)
         if status == 200 and split.path.endswith(":batchUpdate") and "/values" not in split.path:
             self._expect_sheet_ids(_body_json(request["body"]) or {}, recorded)
         if status == 403 and file_id and file_id not in store.files:

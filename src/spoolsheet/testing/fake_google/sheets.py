@@ -312,6 +312,7 @@ Projection = Callable[[Cell], Cell]
 def cell_projection(mask: fieldmask.Mask | None, evaluate: Evaluate) -> Projection:
     """CellData of a stored cell cut to ``mask`` (the mask below ``values``), as a function
     worked out once per sheet of a read: a read calls it for every cell of the grid."""
+    fields: list[tuple[str, fieldmask.Mask | None]]
     if mask is None or "*" in mask:
         fields = [(key, None) for key in CELL_FIELDS]
     else:
@@ -330,6 +331,7 @@ def cell_projection(mask: fieldmask.Mask | None, evaluate: Evaluate) -> Projecti
         if not cell:
             return data
         effective = effective_value(cell, evaluate)
+        value: Any
         for key, sub in fields:
             if key == "effectiveValue":
                 value = effective

@@ -138,7 +138,8 @@ class Spreadsheet:
 
     def sheet_properties(self, sheet: Sheet) -> dict[str, Any]:
         """SheetProperties as the API prints them (with ``index``, without false/zero defaults)."""
-        props = {"sheetId": sheet.sheet_id, "title": sheet.title, "index": self.sheets.index(sheet)}
+        props: dict[str, Any] = {"sheetId": sheet.sheet_id, "title": sheet.title,
+                                 "index": self.sheets.index(sheet)}
         for key, value in sheet.properties.items():
             if key not in props and value not in (False, None, {}):
                 props[key] = (

@@ -66,18 +66,17 @@ def parse_user_entered(text: str, locale: str) -> tuple[dict[str, Any], dict[str
     if _NUMBER.match(stripped):
         return number(float(stripped)), None
     if _GROUPED.match(stripped):
-        decimals = "." + "0" * len(stripped.partition(".")[2]) if "." in stripped else ""
-        value = float(stripped.replace(",", ""))
-        return number(value), _number_format("NUMBER", "#,##0" + decimals)
+        places = "." + "0" * len(stripped.partition(".")[2]) if "." in stripped else ""
+        return number(float(stripped.replace(",", ""))), _number_format("NUMBER", "#,##0" + places)
     if match := _PERCENT.match(stripped):
         decimals = len(match[1].partition(".")[2])
         pattern = "0" + ("." + "0" * decimals if decimals else "") + "%"
         return number(float(match[1]) / 100), _number_format("PERCENT", pattern)
     date = _parse_date(stripped, locale)
     if date is not None:
-        value, pattern = date
+        moment, pattern = date
         kind = "DATE_TIME" if "h" in pattern else "DATE"
-        return number(to_serial(value)), _number_format(kind, pattern)
+        return number(to_serial(moment)), _number_format(kind, pattern)
     return {"stringValue": text}, None
 
 

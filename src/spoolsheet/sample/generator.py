@@ -1,35 +1,24 @@
-"""A realistic, deterministic v2.1 workbook: the shop's spreadsheet as it is, for tests and demos.
+"""The sample's content: the shop's v2.1 spreadsheet as plain sheets, from a seed.
 
-Generating the content is kept apart from writing it. ``generate`` builds plain sheets (typed
-values, grid sizes) from ``random.Random(seed)`` and fixed dates, never the wall clock, so one seed
-always gives the same cells. ``write_sample`` writes them to a new .xlsx; ``fill_workbook`` puts
-them into any empty ``Workbook`` (e.g. a new Google spreadsheet) in one ``ChangeSet``.
-
-What makes it realistic is what production taught: 63 messy headers, a grid larger than the data,
-rows without TAG, dates in every legacy form, workers as ``INICIALES(ID)``, text that starts with
-``=`` or ``+``, and an audit log consistent with each spool's progress.
+``generate`` builds plain sheets (typed values, grid sizes) from ``random.Random(seed)`` and fixed
+dates, never the wall clock, so one seed always gives the same cells. What makes it realistic is
+what production taught: 63 messy headers, a grid larger than the data, rows without TAG, dates in
+every legacy form, workers as ``INICIALES(ID)``, text that starts with ``=`` or ``+``, and an
+audit log consistent with each spool's progress.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import threading
 import uuid
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
-from xml.sax.saxutils import quoteattr as xml_quote
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-from .audit import Event
-from .errors import DataError, UsageError, WorkbookError
-from .schema import (
+from ..audit import Event
+from ..errors import UsageError
+from ..schema import (
     METADATA,
     OPERACIONES,
     ROLES,
@@ -40,21 +29,7 @@ from .schema import (
     V2_1_HEADERS,
     column_letter,
 )
-from .values import DATE_DISPLAY_FORMAT, Cell, Formula, WorkerRef, datetime_to_serial, is_blank
-from .workbook import Workbook
-from .workbook.changes import ChangeSet
-
-__all__ = [
-    "METADATA_SAMPLE_HEADERS",
-    "REFERENCE_DAY",
-    "SampleSheet",
-    "check_target",
-    "fill_workbook",
-    "generate",
-    "summary",
-    "write_sample",
-    "write_xlsx",
-]
+from ..values import Cell, Formula, WorkerRef, datetime_to_serial, is_blank
 
 #: The sample's "today": the last day anything happened. Fixed, so the content never drifts.
 REFERENCE_DAY = dt.date(2026, 3, 13)
@@ -138,7 +113,8 @@ def _workers(rng: random.Random) -> list[Worker]:
     nombres = rng.sample(_NOMBRES, len(_ROSTER))
     apellidos = rng.sample(_APELLIDOS, len(_ROSTER))
     out = []
-    for i, ((roles, activo), wid, nombre, apellido) in enumerate(zip(_ROSTER, ids, nombres, apellidos)):
+    for i, ((roles, activo), wid, nombre, apellido) in enumerate(
+            zip(_ROSTER, ids, nombres, apellidos, strict=True)):
         role_rows = {r: not (i == _INACTIVE_ROLE[1] and r == _INACTIVE_ROLE[0]) for r in roles}
         out.append(Worker(wid, nombre, apellido, activo, role_rows))
     return sorted(out, key=lambda w: w.id)
@@ -424,7 +400,8 @@ def _sheet(title: str, rows: list[list[Cell]], cols: int | None = None, margin: 
 
 
 def _trabajadores(workers: list[Worker]) -> SampleSheet:
-    rows = [list(TRABAJADORES_HEADERS)] + [[w.id, w.nombre, w.apellido, w.activo] for w in workers]
+    rows: list[list[Cell]] = [list(TRABAJADORES_HEADERS)]
+    rows += [[w.id, w.nombre, w.apellido, w.activo] for w in workers]
     return _sheet(TRABAJADORES, rows)
 
 
@@ -436,7 +413,8 @@ def _roles(workers: list[Worker]) -> SampleSheet:
 
 def _metadata(log: _Log) -> SampleSheet:
     log.rows.sort(key=lambda entry: entry[0])
-    rows = [list(METADATA_SAMPLE_HEADERS)] + [row for _, row in log.rows]
+    rows: list[list[Cell]] = [list(METADATA_SAMPLE_HEADERS)]
+    rows += [row for _, row in log.rows]
     return _sheet(METADATA, rows, cols=len(METADATA_SAMPLE_HEADERS))
 
 
@@ -451,27 +429,30 @@ def _others(rng: random.Random, ops: SampleSheet) -> list[SampleSheet]:
         letter = column_letter(_COL[name] + 1)
         return Formula(f"={function}(Operaciones!{letter}2:{letter}{ops.grid_rows})")
 
-    param = [["Parametro", "Valor"], ["Proyecto", "Kronos Registro Piping"], ["Revisión", "R04"],
+    param: list[list[Cell]] = [["Parametro", "Valor"], ["Proyecto", "Kronos Registro Piping"],
+             ["Revisión", "R04"],
              ["Fecha corte", REFERENCE_DAY], ["Zona horaria", "America/Santiago"],
-             ["Tolerancia biselado (mm)", 1.6], ["Versión app", "2.1.4"], ["Correo avisos", "=oficina.tecnica"]]
+             ["Tolerancia biselado (mm)", 1.6], ["Versión app", "2.1.4"],
+             ["Correo avisos", "=oficina.tecnica"]]
     weights = [("ARM", 0.25), ("SOLD", 0.35), ("METROLOGIA", 0.05), ("NDT", 0.05), ("PH", 0.05),
                ("REVESTIMIENTO", 0.1), ("PINTURA", 0.1), ("DESPACHO", 0.05)]
-    ponderaciones = [["Etapa", "Ponderación", "Orden"]]
+    ponderaciones: list[list[Cell]] = [["Etapa", "Ponderación", "Orden"]]
     ponderaciones += [[etapa, peso, i] for i, (etapa, peso) in enumerate(weights, start=1)]
     ponderaciones.append(["Total", Formula(f"=SUM(B2:B{len(weights) + 1})"), None])
-    fluor = [["Fecha", "TAG_SPOOL", "Inspector", "Resultado", "Observación"]]
+    fluor: list[list[Cell]] = [["Fecha", "TAG_SPOOL", "Inspector", "Resultado", "Observación"]]
     for tag in rng.sample(inspected, min(len(inspected), max(3, len(tags) // 50))):
         day = REFERENCE_DAY - dt.timedelta(days=rng.randrange(90))
         fluor.append([day, tag, rng.choice(("CV", "PM", "RS")), rng.choice(("OK", "OK", "OBS")),
                       rng.choice((None, None, "repintar zona soldadura"))])
-    nc = [["N° NC", "Fecha", "TAG_SPOOL", "Descripción", "Responsable", "Estado"]]
+    nc: list[list[Cell]] = [["N° NC", "Fecha", "TAG_SPOOL", "Descripción", "Responsable", "Estado"]]
     for i, tag in enumerate(rng.sample(tags, min(len(tags), 3 + len(tags) // 100)), start=1):
         day = REFERENCE_DAY - dt.timedelta(days=rng.randrange(120))
         nc.append([f"NC-{i:03d}", _date_cell(rng, day), tag,
-                   rng.choice(("Desalineamiento de brida", "Poro en soldadura", "Longitud fuera de tolerancia")),
+                   rng.choice(("Desalineamiento de brida", "Poro en soldadura",
+                               "Longitud fuera de tolerancia")),
                    rng.choice(("Producción", "Calidad", "Oficina técnica")),
                    rng.choice(("Abierta", "Cerrada", "Cerrada"))])
-    resumen = [["Indicador", "Valor"], ["Spools", over("COUNTA", TAG_COLUMN)],
+    resumen: list[list[Cell]] = [["Indicador", "Valor"], ["Spools", over("COUNTA", TAG_COLUMN)],
                ["Con materiales", over("COUNTA", "Fecha_Materiales")],
                ["Armados", over("COUNTA", "Fecha_Armado")],
                ["Soldados", over("COUNTA", "Fecha_Soldadura")],
@@ -479,10 +460,10 @@ def _others(rng: random.Random, ops: SampleSheet) -> list[SampleSheet]:
                ["Peso total (kg)", over("SUM", "Peso_Kg")],
                ["Avance soldadura", Formula("=IF(B2=0,0,B5/B2)")],
                ["Fecha corte", REFERENCE_DAY]]
-    lists = [list(_CLIENTES), list(_UBICACIONES), list(_TIPO_ARMADO[1:]), list(_TIPO_NDT),
+    lists: list[list[str]] = [list(_CLIENTES), list(_UBICACIONES), list(_TIPO_ARMADO[1:]), list(_TIPO_NDT),
              ["Armador", "Soldador", "Ayudante", "Metrologia", "Revestimiento", "Pintura", "Despacho"]]
     depth = max(len(column) for column in lists)
-    listas = [["Clientes", "Ubicaciones", "Tipo Armado", "Tipo_NDT", "Roles"]]
+    listas: list[list[Cell]] = [["Clientes", "Ubicaciones", "Tipo Armado", "Tipo_NDT", "Roles"]]
     listas += [[column[i] if i < len(column) else None for column in lists] for i in range(depth)]
     return [_sheet("Param", param), _sheet("Ponderaciones", ponderaciones),
             _sheet("FluorReporte", fluor), _sheet("NoConformidad", nc),
@@ -500,181 +481,6 @@ def generate(spools: int = 2500, seed: int = 0) -> list[SampleSheet]:
     sheets = {s.title: s for s in [ops, _trabajadores(workers), _roles(workers), _metadata(log),
                                    *_others(rng, ops)]}
     return [sheets[title] for title in SHEET_ORDER]
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-# An .xlsx is a zip of a few XML parts. Written directly (not through openpyxl, which without lxml
-# manages ~30,000 cells a second) it takes a few seconds at 50,000 spools, and with fixed zip
-# timestamps the same seed gives the same bytes.
-
-_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-_ZIP_TIME = (2026, 3, 13, 0, 0, 0)
-_DATE_STYLE = 1  # cellXfs index of the dd-mm-yyyy format
-_STYLES = (
-    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {_NS}>'
-    f'<numFmts count="1"><numFmt numFmtId="164" formatCode="{DATE_DISPLAY_FORMAT}"/></numFmts>'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>'
-)
-
-
-def _cell_xml(ref: str, value: Cell, sheet: str, row: int) -> str:
-    """One ``<c>`` element, by the rules the backends write with: ``str`` is always text (even
-    ``=...``), only ``Formula`` is a formula, dates are serial numbers shown dd-mm-yyyy."""
-    if isinstance(value, Formula):
-        return f"<c r=\"{ref}\"><f>{xml_escape(value[1:])}</f></c>"
-    if isinstance(value, str):
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            raise DataError(f"value {value!r} has characters an .xlsx cell cannot hold",
-                            sheet=sheet, row=row, column=ref.rstrip("0123456789"))
-        return f"<c r=\"{ref}\" t=\"inlineStr\"><is><t xml:space=\"preserve\">{xml_escape(value)}</t></is></c>"
-    if isinstance(value, bool):
-        return f"<c r=\"{ref}\" t=\"b\"><v>{int(value)}</v></c>"
-    if isinstance(value, (int, float)):
-        return f"<c r=\"{ref}\"><v>{value!r}</v></c>"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return f"<c r=\"{ref}\" s=\"{_DATE_STYLE}\"><v>{datetime_to_serial(value)!r}</v></c>"
-    raise UsageError(f"sheet {sheet!r} row {row}: cannot write a {type(value).__name__} to a cell")
-
-
-def _sheet_xml(sheet: SampleSheet) -> Iterator[str]:
-    """The worksheet part, streamed a batch of rows at a time. Its extent (``dimension`` and an
-    empty cell in the bottom-right corner, as ``mark_grid_corner`` does) is the sheet's grid."""
-    height, width = sheet.grid_rows, sheet.grid_cols
-    letters = [column_letter(c) for c in range(1, width + 1)]
-    corner = f'<c r="{letters[-1]}{height}"/>'
-    yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS}>'
-           f'<dimension ref="A1:{letters[-1]}{height}"/><sheetData>')
-    batch: list[str] = []
-    for r, values in enumerate(sheet.rows, start=1):
-        cells = "".join(_cell_xml(f"{letters[c]}{r}", v, sheet.title, r)
-                        for c, v in enumerate(values) if v is not None and v != "")
-        if r == height and (len(values) < width or values[-1] is None or values[-1] == ""):
-            cells += corner
-        batch.append(f'<row r="{r}">{cells}</row>')
-        if len(batch) == 1000:
-            yield "".join(batch)
-            batch.clear()
-    yield "".join(batch)
-    if height > len(sheet.rows):
-        yield f'<row r="{height}">{corner}</row>'
-    yield "</sheetData></worksheet>"
-
-
-def _package_parts(titles: Sequence[str]) -> dict[str, str]:
-    """Every part but the worksheets: content types, relationships, workbook, styles."""
-    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    n = len(titles)
-    sheets = "".join(f'<sheet name={xml_quote(t)} sheetId="{i}" r:id="rId{i}"/>'
-                     for i, t in enumerate(titles, start=1))
-    rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" '
-                   f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                        f'ContentType="{_CT}.worksheet+xml"/>' for i in range(1, n + 1))
-    return {
-        "[Content_Types].xml": (
-            f'{head}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
-            f'{overrides}</Types>'),
-        "_rels/.rels": (
-            f'{head}<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
-            f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": (
-            f'{head}<workbook {_NS} xmlns:r="{_REL_NS}"><sheets>{sheets}</sheets>'
-            '<calcPr calcId="191029" fullCalcOnLoad="1"/></workbook>'),
-        "xl/_rels/workbook.xml.rels": (
-            f'{head}<Relationships xmlns="{_PKG_REL_NS}">{rels}<Relationship Id="rId{n + 1}" '
-            f'Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'),
-        "xl/styles.xml": _STYLES,
-    }
-
-
-def check_target(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
-    """The path to write the sample to, refused before any work if it cannot or should not be."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"{path}: the sample is an .xlsx workbook; give a path ending in .xlsx")
-    if path.exists() and not overwrite:
-        raise UsageError(f"{path} already exists; refusing to overwrite it (use --force)")
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
-    return path
-
-
-def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[SampleSheet], *,
-               overwrite: bool = False) -> Path:
-    """Write ``sheets`` to a new .xlsx, atomically: a temp file beside it, fsynced, renamed."""
-    path = check_target(path, overwrite)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-
-    def part(name: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        return info
-
-    try:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            for name, text in _package_parts([s.title for s in sheets]).items():
-                zf.writestr(part(name), text)
-            for i, sheet in enumerate(sheets, start=1):
-                with zf.open(part(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as fh:
-                    for chunk in _sheet_xml(sheet):
-                        fh.write(chunk.encode("utf-8"))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise WorkbookError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def write_sample(path: str | os.PathLike[str], spools: int = 2500, seed: int = 0, *,
-                 overwrite: bool = False) -> Path:
-    """Write the sample workbook to ``path`` (.xlsx); refuses an existing file unless ``overwrite``."""
-    path = check_target(path, overwrite)  # before spending time generating
-    return write_xlsx(path, generate(spools, seed), overwrite=overwrite)
-
-
-def fill_workbook(workbook: Workbook, sheets: Sequence[SampleSheet]) -> None:
-    """Put ``sheets`` into an empty workbook (1 read + 1 write on Google while it fits).
-
-    The workbook must hold only blank sheets (a new spreadsheet's ``Sheet1``); they are deleted
-    after the sample's sheets are added. Past Google's 10 MB per request (the default 2,500-spool
-    sample is about 14 MB) the write goes as several batchUpdates in order; a fill that stops
-    half-way leaves a spreadsheet that is refused as not empty: delete it and fill a new one.
-    """
-    existing = workbook.read()
-    used = [t for t, s in existing.items() if s.rows]
-    if used:
-        raise UsageError(f"{workbook.title!r} is not empty (sheets with data: {', '.join(used)}); "
-                         "the sample only fills an empty spreadsheet")
-    clash = [s.title for s in sheets if s.title in existing]
-    if clash:
-        raise UsageError(f"{workbook.title!r} already has sheet(s) {', '.join(clash)}; the sample "
-                         "only fills an empty spreadsheet")
-    changes = ChangeSet()
-    for sheet in sheets:
-        changes.add_sheet(sheet.title, sheet.grid_rows, sheet.grid_cols)
-        changes.set_block(sheet.title, 1, 1, sheet.rows)
-    for title in existing:
-        changes.delete_sheet(title)
-    workbook.apply(changes, atomic=False)
 
 
 def summary(sheets: Sequence[SampleSheet]) -> dict[str, int]:
