@@ -6,14 +6,17 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Column, Table
+from rich.text import Text
 
-from .. import backup as lib
-from .common import cli_errors, confirm, console, err_console, fail, state, workbook
+from .common import cli_errors, confirm, console, err_console, fail, read_only, state, workbook
+
+if TYPE_CHECKING:
+    from .. import backup as lib
 
 app = typer.Typer(name="backup", no_args_is_help=True,
                   help="Back up the workbook, check backups, list and prune them, roll back to one.")
@@ -53,10 +56,12 @@ def _age(created: dt.datetime) -> str:
     return f"{max(seconds, 0)}s"
 
 
-def _status(backup: lib.Backup) -> str:
+def _status(backup: lib.Backup) -> Text:
     if not backup.complete:
-        return f"[red]{escape(backup.problem or 'incomplete')}[/red]"
-    return {True: "[green]verified[/green]", False: "[red]FAILED[/red]"}.get(backup.verified, "not checked")
+        return Text(backup.problem or "incomplete", style="red")
+    if backup.verified is None:
+        return Text("not checked")
+    return Text("verified", style="green") if backup.verified else Text("FAILED", style="red")
 
 
 @app.command("create")
@@ -66,9 +71,12 @@ def create(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be created; write nothing."),
     verify: bool = typer.Option(False, "--verify", help="Read the copy back and check it cell by cell."),
     folder: str | None = FolderOption,
-    label: str | None = typer.Option(None, "--label", help="Label in the name (default: the schema version)."),
+    label: str | None = typer.Option(None, "--label",
+                                     help="Label in the name (default: the schema version)."),
 ) -> None:
     """Copy the whole workbook into a new backup, with a manifest, and log it in Metadata."""
+    from .. import backup as lib
+
     with workbook(ctx) as wb, progress_bar() as bar:
         b = lib.create(wb, folder=_folder(ctx, folder), label=label, verify=verify,
                        dry_run=dry_run, actor=state(ctx).settings.actor, progress=bar)
@@ -83,14 +91,18 @@ def create(
 
 
 @app.command("verify")
+@read_only
 @cli_errors
 def verify(
     ctx: typer.Context,
     backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id (see `backup list`)."),
-    against_source: bool = typer.Option(False, "--against-source", help="Also compare with the live workbook."),
+    against_source: bool = typer.Option(False, "--against-source",
+                                        help="Also compare with the live workbook."),
     folder: str | None = FolderOption,
 ) -> None:
     """Check a backup against its manifest (and the live workbook); exit 4 on any mismatch."""
+    from .. import backup as lib
+
     with workbook(ctx) as wb, progress_bar() as bar:
         report = lib.verify(wb, backup_id, against_source=against_source,
                             folder=_folder(ctx, folder), progress=bar)
@@ -106,6 +118,7 @@ def verify(
 
 
 @app.command("list")
+@read_only
 @cli_errors
 def list_(
     ctx: typer.Context,
@@ -113,6 +126,8 @@ def list_(
     folder: str | None = FolderOption,
 ) -> None:
     """This workbook's backups, newest first, with age, label, schema version, size and status."""
+    from .. import backup as lib
+
     with workbook(ctx) as wb:
         backups = lib.list_backups(wb, folder=_folder(ctx, folder))
     if as_json:
@@ -120,7 +135,7 @@ def list_(
         return
     table = Table(Column("id", overflow="fold"), "age", "label", "schema", "size", "status")
     for b in backups:
-        table.add_row(escape(b.id), _age(b.created), escape(b.label), escape(b.schema_version),
+        table.add_row(b.id, _age(b.created), b.label, b.schema_version,
                       f"{b.size:,}" if b.size is not None else "", _status(b))
     if backups:
         console.print(table)
@@ -138,6 +153,8 @@ def prune(
     folder: str | None = FolderOption,
 ) -> None:
     """Remove old backups (Google: to the trash); the newest verified one always stays."""
+    from .. import backup as lib
+
     with workbook(ctx) as wb:
         removed = lib.prune(wb, keep_last=keep_last, max_age_days=max_age, dry_run=dry_run,
                             folder=_folder(ctx, folder))
@@ -153,10 +170,13 @@ def restore(
     ctx: typer.Context,
     backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id (see `backup list`)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; write nothing."),
-    force: bool = typer.Option(False, "--force", help="Do not ask; restore even a backup that fails verification."),
+    force: bool = typer.Option(False, "--force",
+                               help="Do not ask; restore even a backup that fails verification."),
     folder: str | None = FolderOption,
 ) -> None:
     """Roll the live workbook back to a backup, in place, after taking a safety backup."""
+    from .. import backup as lib
+
     if not dry_run:
         confirm(f"Roll the workbook back to backup {backup_id}? Every sheet is overwritten "
                 "(a safety backup of the current state is taken first).", force=force)

@@ -1,6 +1,13 @@
-"""What every command shares: settings from options, opening the workbook, errors → exit codes.
+"""What every command shares: the global options, opening the workbook, errors → exit codes.
 
 Commands stay thin (sqlite-utils' habit): parse options, call one library function, print.
+Each ``cli/`` module has a ``register(app)`` that adds its commands; the root group then gives
+every command the global options (``--workbook``, ``--sheet-id``, ``-v``, ``--dry-run``), so they
+work before and after the subcommand with one meaning. Library modules are imported inside the
+commands, never at the top of a ``cli/`` module: ``--help`` stays fast.
+
+Data is printed literally: both consoles have Rich markup off, so a TAG like ``[/x]`` or a cell
+like ``[bold]X`` is shown as typed. Style comes from ``rich.text.Text`` objects, never from markup.
 """
 
 from __future__ import annotations
@@ -10,39 +17,196 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+import typer.main
 from rich.console import Console
+from rich.text import Text
+from typer._click import Command, Parameter
+from typer.core import TyperGroup
 
 from ..errors import SpoolsheetError
-from ..settings import Settings
-from ..workbook import Workbook, open_workbook
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from ..workbook import Workbook
+
+console = Console(highlight=False, markup=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 F = TypeVar("F", bound=Callable[..., object])
+
+GLOBAL_PANEL = "Global options (before or after the command)"
 
 
 @dataclass
 class State:
-    """What the root callback parsed, handed to every command through ``ctx.obj``."""
+    """What the global options said, handed to every command through the root context's ``obj``.
 
-    settings: Settings
+    Settings are read from the environment only when a command first needs them (``--help``
+    never pays for pydantic), then the options override them.
+    """
+
+    workbook: Path | None = None
+    sheet_id: str | None = None
     verbose: bool = False
+    dry_run: bool = False
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from ..settings import Settings
+
+            settings = Settings()
+            if self.workbook is not None:
+                settings = settings.model_copy(update={"workbook": self.workbook, "sheet_id": None})
+            elif self.sheet_id is not None:
+                settings = settings.model_copy(update={"sheet_id": self.sheet_id, "workbook": None})
+            self._settings = settings
+        return self._settings
 
 
 def state(ctx: typer.Context) -> State:
+    """The State of this invocation (kept on the root context)."""
     root = ctx.find_root()
     if not isinstance(root.obj, State):
-        root.obj = State(Settings())
+        root.obj = State()
     return root.obj
+
+
+def _set_workbook(ctx: typer.Context, value: Path | None) -> None:
+    if value is not None:
+        st = state(ctx)
+        if st.sheet_id is not None:
+            raise typer.BadParameter("give --workbook or --sheet-id, not both")
+        st.workbook = value
+
+
+def _set_sheet_id(ctx: typer.Context, value: str | None) -> None:
+    if value is not None:
+        st = state(ctx)
+        if st.workbook is not None:
+            raise typer.BadParameter("give --workbook or --sheet-id, not both")
+        st.sheet_id = value
+
+
+def _set_verbose(ctx: typer.Context, value: bool) -> None:
+    if value:
+        state(ctx).verbose = True
+
+
+def _set_dry_run(ctx: typer.Context, value: bool) -> None:
+    if value:
+        state(ctx).dry_run = True
+
+
+def _refuse_dry_run(ctx: typer.Context, value: bool) -> None:
+    if value or state(ctx).dry_run:
+        raise typer.BadParameter(f"`{ctx.command_path}` has no dry run: it writes to the workbook")
+
+
+def _params(func: Callable[..., None]) -> list[Parameter]:
+    """Fresh option objects built by Typer from ``func``'s signature (one set per command)."""
+    holder = typer.Typer(add_completion=False)
+    holder.command()(func)
+    return list(typer.main.get_command(holder).params)
+
+
+def _global_signature(
+    workbook: Path | None = typer.Option(
+        None, "--workbook", "-w", metavar="PATH", expose_value=False, callback=_set_workbook,
+        rich_help_panel=GLOBAL_PANEL, help="Local .xlsx workbook (env SPOOLSHEET_WORKBOOK)."),
+    sheet_id: str | None = typer.Option(
+        None, "--sheet-id", metavar="ID", expose_value=False, callback=_set_sheet_id,
+        rich_help_panel=GLOBAL_PANEL, help="Google spreadsheet id (env GOOGLE_SHEET_ID)."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", expose_value=False, callback=_set_verbose,
+        rich_help_panel=GLOBAL_PANEL, help="Say more: each step as it happens, and the requests made."),
+) -> None:
+    """The options every command accepts, before or after its name, with the same meaning."""
+
+
+def _root_dry_run(dry_run: bool = typer.Option(
+        False, "--dry-run", expose_value=False, callback=_set_dry_run, rich_help_panel=GLOBAL_PANEL,
+        help="Make the command a dry run, as its own --dry-run (a command that has none refuses; "
+             "migrations also: MIGRATION_DRY_RUN=true).")) -> None:
+    """``spoolsheet --dry-run COMMAND``."""
+
+
+def _read_only_dry_run(dry_run: bool = typer.Option(
+        False, "--dry-run", expose_value=False, callback=_set_dry_run, rich_help_panel=GLOBAL_PANEL,
+        help="Accepted: this command writes nothing anyway.")) -> None:
+    """A read-only command's --dry-run."""
+
+
+def _refused_dry_run(dry_run: bool = typer.Option(
+        False, "--dry-run", expose_value=False, callback=_refuse_dry_run, rich_help_panel=GLOBAL_PANEL,
+        help="Refused (exit 2): this command writes and has no dry run.")) -> None:
+    """A writing command without a dry run refuses ``--dry-run`` rather than write."""
+
+
+def _merge_root_dry_run(param: Parameter) -> None:
+    """A command's own --dry-run is also set by ``spoolsheet --dry-run COMMAND``."""
+    own = param.callback
+
+    def merged(ctx: Any, p: Parameter, value: Any) -> Any:
+        value = bool(value) or state(ctx).dry_run
+        return own(ctx, p, value) if own is not None else value
+
+    param.callback = merged
+
+
+def read_only(func: F) -> F:
+    """Mark a command that never writes: ``--dry-run`` is accepted and changes nothing.
+
+    A command without its own ``--dry-run`` and without this mark refuses ``--dry-run`` (exit 2)
+    rather than write when the admin asked for a dry run.
+    """
+    func.__dict__["spoolsheet_read_only"] = True
+    return func
+
+
+GLOBAL_NAMES = {"--workbook", "-w", "--sheet-id", "--verbose", "-v"}
+
+
+def _equip(command: Command) -> None:
+    """Give ``command`` (and everything under it) the global options."""
+    for param in command.params:
+        if GLOBAL_NAMES & set(param.opts + param.secondary_opts):
+            raise RuntimeError(f"`{command.name}` declares a global option ({', '.join(param.opts)}): "
+                               "cli.common gives it to every command; read it with state(ctx)")
+    command.params.extend(_params(_global_signature))
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _equip(sub)
+        return
+    own = next((p for p in command.params if p.name == "dry_run"), None)
+    if own is not None:
+        _merge_root_dry_run(own)
+    elif getattr(command.callback, "spoolsheet_read_only", False):
+        command.params.extend(_params(_read_only_dry_run))
+    else:
+        command.params.extend(_params(_refused_dry_run))
+
+
+class RootGroup(TyperGroup):
+    """The ``spoolsheet`` group: hands the global options to every command it holds."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_params(_global_signature) + _params(_root_dry_run))
+        for command in self.commands.values():
+            _equip(command)
 
 
 @contextmanager
 def workbook(ctx: typer.Context) -> Iterator[Workbook]:
-    """The workbook the options/environment name, closed afterwards; prints request counts with -v."""
+    """The workbook the options/environment name, closed afterwards; request counts with -v."""
+    from ..workbook import open_workbook
+
     st = state(ctx)
     wb = open_workbook(st.settings)
     try:
@@ -50,14 +214,14 @@ def workbook(ctx: typer.Context) -> Iterator[Workbook]:
     finally:
         if st.verbose:
             s = wb.stats
-            err_console.print(f"[dim]{wb.kind} requests: {s.reads} reads, {s.writes} writes, "
-                              f"{s.retries} retries[/dim]")
+            err_console.print(Text(f"{wb.kind} requests: {s.reads} reads, {s.writes} writes, "
+                                   f"{s.retries} retries", style="dim"))
         wb.close()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one line on stderr and give the Exit to raise."""
-    err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
+    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -65,7 +229,7 @@ def cli_errors(func: F) -> F:
     """Turn any SpoolsheetError into one line on stderr and its class's exit code."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SpoolsheetError as exc:

@@ -1,4 +1,4 @@
-"""``spoolsheet migrate ...`` (thin over ``spoolsheet.migrations``) and ``spoolsheet demo``.
+"""``spoolsheet migrate ...``: thin over ``spoolsheet.migrations``.
 
 ``MIGRATION_DRY_RUN=true`` turns every migration command into a dry run; ``BACKUP_FOLDER_ID``
 is the default backup folder; ``SPOOLSHEET_ACTOR`` names who runs it in the ledger.
@@ -7,14 +7,11 @@ is the default backup folder; ``SPOOLSHEET_ACTOR`` names who runs it in the ledg
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 
-from .. import backup, migrations
 from ..progress import Step
-from . import migrate_views as render
-from .common import cli_errors, confirm, console, err_console, state, workbook
+from .common import cli_errors, confirm, console, err_console, read_only, state, workbook
 
 migrate_app = typer.Typer(help="Schema migrations: status, plan, up, down, verify, baseline.",
                           no_args_is_help=True)
@@ -23,20 +20,24 @@ TO = typer.Option(None, "--to", help="Stop at this migration id or version (e.g.
 DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan, write nothing (also MIGRATION_DRY_RUN=true).")
 FORCE = typer.Option(False, "--force", help="Do not ask for confirmation.")
 BACKUP_ID = typer.Option(None, "--backup-id", help="Use this existing backup (it must match the "
-                         "workbook now) instead of taking one.")
+                                                   "workbook now) instead of taking one.")
 FOLDER = typer.Option(None, "--backup-folder", "--folder",
                       help="Where the backup goes (env BACKUP_FOLDER_ID).")
 BREAK = typer.Option(False, "--break-lock",
                      help="Release a lock left by a crashed run first (admin's escape).")
-TTL = typer.Option(migrations.DEFAULT_TTL, "--lock-ttl",
-                   help="Seconds before a lock left by a killed run can be taken over.")
-VERBOSE = typer.Option(False, "--verbose", "-v", help="Print each step as it happens.")
+TTL = typer.Option(None, "--lock-ttl", help="Seconds before a lock left by a killed run can be taken "
+                                            "over (default 15 minutes).")
 
 
-def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, verbose: bool, **options) -> None:
+def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, **options) -> None:
     """The shared shape of up/down: options from the environment, plan, confirm, run, report."""
+    from .. import migrations
+    from . import migrate_views as render
+
     st = state(ctx)
-    verbose = verbose or st.verbose
+    verbose = st.verbose
+    if options.get("lock_ttl", 0) is None:
+        del options["lock_ttl"]
 
     def ask(plan: migrations.Plan) -> bool:
         console.print(render.plan_view(plan))
@@ -55,9 +56,13 @@ def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, verbose: bool,
 
 
 @migrate_app.command()
+@read_only
 @cli_errors
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Schema version, pending migrations, ledger, last backup and lock (1 read)."""
+    from .. import migrations
+    from . import migrate_views as render
+
     with workbook(ctx) as wb:
         result = migrations.status(wb)
     if as_json:
@@ -67,10 +72,14 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 
 
 @migrate_app.command()
+@read_only
 @cli_errors
 def plan(ctx: typer.Context, to: str | None = TO,
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
+    from .. import backup, migrations
+    from . import migrate_views as render
+
     with workbook(ctx) as wb:
         result = migrations.plan(wb, to=to, backups=backup)
     if as_json:
@@ -83,12 +92,14 @@ def plan(ctx: typer.Context, to: str | None = TO,
 @cli_errors
 def up(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN, force: bool = FORCE,
        backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
-       break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
+       break_lock: bool = BREAK, lock_ttl: float | None = TTL) -> None:
     """Apply pending migrations: lock, verified backup, one atomic write each, verify, record."""
+    from .. import backup, migrations
+
     _run(ctx, migrations.up, backups=backup, to=to, dry_run=dry_run, force=force,
          backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
-         lock_ttl=lock_ttl, verbose=verbose)
+         lock_ttl=lock_ttl)
 
 
 @migrate_app.command()
@@ -97,18 +108,24 @@ def down(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN,
          force: bool = typer.Option(False, "--force",
                                     help="Do not ask; revert even while spools are occupied."),
          backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
-         break_lock: bool = BREAK, lock_ttl: float = TTL, verbose: bool = VERBOSE) -> None:
+         break_lock: bool = BREAK, lock_ttl: float | None = TTL) -> None:
     """Revert the last migration (or down to --to), after a verified backup."""
+    from .. import backup, migrations
+
     _run(ctx, migrations.down, backups=backup, to=to, dry_run=dry_run, force=force,
          backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
-         lock_ttl=lock_ttl, verbose=verbose)
+         lock_ttl=lock_ttl)
 
 
 @migrate_app.command()
+@read_only
 @cli_errors
 def verify(ctx: typer.Context) -> None:
     """Check the workbook holds what its schema version promises; exit 4 if not."""
+    from .. import migrations
+    from . import migrate_views as render
+
     with workbook(ctx) as wb:
         result = migrations.verify(wb)
     console.print(render.verify_view(result))
@@ -120,23 +137,14 @@ def verify(ctx: typer.Context) -> None:
 @cli_errors
 def baseline(ctx: typer.Context,
              migration_id: str = typer.Argument(..., help="The migration already applied by hand."),
-             dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK,
-             verbose: bool = VERBOSE) -> None:
+             dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK) -> None:
     """Adopt a workbook migrated by hand: check it, then record it without changing data."""
+    from .. import migrations
+
     _run(ctx, lambda wb, **kw: migrations.baseline(wb, migration_id, **kw), force=force,
-         dry_run=dry_run, break_lock=break_lock, verbose=verbose)
-
-
-@cli_errors
-def demo(dir: Path = typer.Option(Path("spoolsheet-demo"), "--dir",
-                                  help="Folder for the demo workbook and its backups.")) -> None:
-    """Create the 2,500-spool sample, show status and plan, back up, migrate to v3.0, verify."""
-    from ..demo import run_demo
-
-    run_demo(dir, console)
+         dry_run=dry_run, break_lock=break_lock)
 
 
 def register(app: typer.Typer) -> None:
-    """Add `migrate` and `demo` to the root app."""
+    """Add `migrate` to the root app."""
     app.add_typer(migrate_app, name="migrate")
-    app.command(name="demo")(demo)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from rich.table import Table
 
-from .. import occupation
-from ..occupation import Holding, Operation
 from ..values import format_date, shop_now
-from .common import cli_errors, console, err_console, workbook
+from .common import cli_errors, console, err_console, read_only, workbook
+
+if TYPE_CHECKING:
+    from .. import occupation
+    from ..occupation import Holding
 
 WORKER = typer.Option(..., "--worker", help="The worker: its Id in Trabajadores (93) or its "
                                             "INICIALES(ID) form (MR(93)); see `spoolsheet workers`.")
@@ -21,6 +24,7 @@ TAG = typer.Argument(..., help="The spool's TAG_SPOOL (barcode).")
 
 
 def say(outcome: occupation.Outcome) -> None:
+    """The outcome's sentence, printed as is."""
     console.print(str(outcome), markup=False, soft_wrap=True)
 
 
@@ -46,18 +50,23 @@ def register(app: typer.Typer) -> None:
     @app.command("tomar")
     @cli_errors
     def tomar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
-              op: Operation = typer.Option(..., "--op", case_sensitive=False,
-                                           help="The operation to take it for."),
+              op: Literal["ARM", "SOLD"] = typer.Option(..., "--op", case_sensitive=False,
+                                                        help="The operation to take it for."),
               expect_version: int | None = EXPECT) -> None:
         """Take a free spool for ARM or SOLD (exit 3 if someone else holds or changed it)."""
+        from .. import occupation
+
         with workbook(ctx) as wb:
-            say(occupation.tomar(wb, tag, worker=worker, op=op, expect_version=expect_version))
+            say(occupation.tomar(wb, tag, worker=worker, op=occupation.Operation(op.upper()),
+                                 expect_version=expect_version))
 
     @app.command("pausar")
     @cli_errors
     def pausar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
                expect_version: int | None = EXPECT) -> None:
         """Release a spool you hold, keeping its progress (exit 3 if you do not hold it)."""
+        from .. import occupation
+
         with workbook(ctx) as wb:
             say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version))
 
@@ -66,10 +75,13 @@ def register(app: typer.Typer) -> None:
     def completar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
                   expect_version: int | None = EXPECT) -> None:
         """Finish the operation you took the spool for, and release it."""
+        from .. import occupation
+
         with workbook(ctx) as wb:
             say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version))
 
     @app.command("spools")
+    @read_only
     @cli_errors
     def spools(ctx: typer.Context,
                free: bool = typer.Option(False, "--free", help="Only spools nobody holds."),
@@ -77,6 +89,8 @@ def register(app: typer.Typer) -> None:
                as_json: bool = typer.Option(False, "--json", help="JSON records, with version and "
                                                                   "row_hash.")) -> None:
         """Who has what: every spool with its holder, ARM and SOLD stages and version."""
+        from .. import occupation
+
         with workbook(ctx) as wb:
             survey = occupation.OccupationService(wb).survey(free=free, occupied=occupied)
         found = [s for s in survey if isinstance(s, occupation.Spool)]
@@ -88,17 +102,20 @@ def register(app: typer.Typer) -> None:
             return
         table = Table("TAG", "Ocupado_Por", "since", "ARM", "SOLD", "version", box=None)
         for s in found:
-            table.add_row(s.tag, str(s.holder or ""), when(s.since), s.stage(Operation.ARM),
-                          s.stage(Operation.SOLD), str(s.version))
+            table.add_row(s.tag, str(s.holder or ""), when(s.since), s.stage(occupation.Operation.ARM),
+                          s.stage(occupation.Operation.SOLD), str(s.version))
         console.print(table)
         console.print(f"{len(found)} spools, {sum(not s.free for s in found)} occupied")
 
     @app.command("workers")
+    @read_only
     @cli_errors
     def workers(ctx: typer.Context,
                 as_json: bool = typer.Option(False, "--json", help="JSON records: id, ref, nombre, "
                                                                    "apellido, activo, roles.")) -> None:
         """Every worker: Id, INICIALES(ID), name, active or not, active roles."""
+        from .. import occupation
+
         with workbook(ctx) as wb:
             found = occupation.workers(wb)
         if as_json:
@@ -111,9 +128,12 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
     @app.command("history")
+    @read_only
     @cli_errors
     def history(ctx: typer.Context, tag: str = TAG) -> None:
         """Who held a spool, for which operation, from when to when, for how long."""
+        from .. import occupation
+
         with workbook(ctx) as wb:
             held = occupation.history(wb, tag)
         now = shop_now()

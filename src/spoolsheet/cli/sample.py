@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..sample import SampleReport, sample
 from .common import cli_errors, console, state, workbook
 
 
@@ -25,7 +24,8 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Overwrite PATH if it already exists."),
     ) -> None:
         """Write a realistic, deterministic v2.1 workbook: 10 sheets, spools, workers, audit log."""
-        report: SampleReport
+        from ..sample import sample
+
         if path is None and state(ctx).settings.sheet_id:
             with workbook(ctx) as wb:
                 report = sample(workbook=wb, spools=spools, seed=seed)

@@ -1,0 +1,123 @@
+"""The command line's shape: global options anywhere, one --dry-run rule, data printed literally,
+and ``--help`` without the heavy libraries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+import typer.main
+from typer.testing import CliRunner
+
+from spoolsheet.cli import app
+from spoolsheet.cli.common import RootGroup
+from spoolsheet.sample import write_sample
+from spoolsheet.schema import TAG_COLUMN
+from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend, columns
+
+CLEAN_ENV = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "MIGRATION_DRY_RUN": None,
+             "BACKUP_FOLDER_ID": None}
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args), env=CLEAN_ENV)
+
+
+def leaves(command, path=()):
+    subs = getattr(command, "commands", None)
+    if subs is None:
+        yield path, command
+        return
+    for name, sub in subs.items():
+        yield from leaves(sub, (*path, name))
+
+
+@pytest.fixture
+def migrated(tmp_path) -> Path:
+    path = tmp_path / "Kronos.xlsx"
+    write_sample(path, spools=30, seed=5)
+    assert run("--workbook", str(path), "migrate", "up", "--force").exit_code == 0
+    return path
+
+
+def test_every_command_takes_the_global_options_and_says_so():
+    root = typer.main.get_command(app)
+    found = list(leaves(root))
+    assert len(found) >= 15
+    for path, command in found:
+        opts = {o for p in command.params for o in p.opts}
+        assert {"--workbook", "-w", "--sheet-id", "--verbose", "-v", "--dry-run"} <= opts, path
+        text = run(*path, "--help").stdout
+        assert "--workbook" in text and "--dry-run" in text, path
+
+
+def test_global_options_before_and_after_the_command_mean_the_same(migrated):
+    before = run("--workbook", str(migrated), "-v", "spools", "--occupied")
+    after = run("spools", "--occupied", "--workbook", str(migrated), "-v")
+    nested = run("migrate", "status", "-w", str(migrated))
+    assert before.exit_code == after.exit_code == nested.exit_code == 0
+    assert before.stdout == after.stdout and "0 occupied" in before.stdout
+    assert "xlsx requests:" in before.stderr and "xlsx requests:" in after.stderr
+    assert "v3.0" in nested.stdout
+
+
+def test_workbook_and_sheet_id_together_is_a_usage_error(migrated):
+    result = run("--workbook", str(migrated), "spools", "--sheet-id", "x")
+    assert result.exit_code == 2 and "give --workbook or --sheet-id, not both" in result.stderr
+
+
+def test_dry_run_before_or_after_writes_nothing_and_a_writer_without_one_refuses(migrated):
+    before = migrated.read_bytes()
+    tag = "MK-1"  # any tag: the refusal comes before the workbook is opened
+    for args in (["--dry-run", "tomar", tag, "--worker", "1", "--op", "arm"],
+                 ["tomar", tag, "--worker", "1", "--op", "arm", "--dry-run"]):
+        result = run("--workbook", str(migrated), *args)
+        assert result.exit_code == 2, result.output
+        assert "`spoolsheet tomar` has no dry run" in result.stderr
+    for args in (["--dry-run", "backup", "create"], ["backup", "create", "--dry-run"]):
+        result = run("--workbook", str(migrated), *args)
+        assert result.exit_code == 0 and result.stdout.startswith("[dry run] would create backup")
+    assert run("--dry-run", "--workbook", str(migrated), "migrate", "status").exit_code == 0
+    assert migrated.read_bytes() == before
+    assert [p.name for p in (migrated.parent / "backups").iterdir()
+            if "pre-up" not in p.name] == []
+
+
+def test_a_command_cannot_redeclare_a_global_option():
+    rogue = typer.Typer(cls=RootGroup)
+
+    @rogue.callback()
+    def main() -> None:
+        """Root."""
+
+    @rogue.command()
+    def thing(verbose: bool = typer.Option(False, "-v")) -> None:
+        """Declares -v itself."""
+
+    with pytest.raises(RuntimeError, match="declares a global option"):
+        typer.main.get_command(rogue)
+
+
+@pytest.mark.parametrize("text", ["[/x]", "[bold]X", "[ver nota]"])
+def test_data_with_markup_is_printed_literally(migrated, text):
+    with Workbook(XlsxBackend(migrated)) as wb:
+        ops = wb.read(["Operaciones"])["Operaciones"]
+        wb.apply(ChangeSet().put("Operaciones", 2, columns(ops).index(TAG_COLUMN), text))
+    listing = run("--workbook", str(migrated), "spools")
+    assert listing.exit_code == 0, listing.output
+    assert text in listing.stdout
+    refused = run("--workbook", str(migrated), "history", f"{text}-missing")
+    assert f"{text}-missing" in refused.stdout + refused.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["migrate", "--help"], ["backup", "list", "--help"]])
+def test_help_does_not_import_the_heavy_libraries(args):
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "spoolsheet", *args],
+                         capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    # pydantic itself is not on the list: Typer uses it to convert option values
+    heavy = {"openpyxl", "gspread", "requests", "pydantic_settings", "fastapi", "python_calamine"}
+    assert imported and not heavy & imported
