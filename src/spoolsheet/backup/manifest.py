@@ -2,8 +2,8 @@
 
 The manifest names the source (id, title, kind), the schema version and label, the time (UTC),
 and for every sheet its grid size and content fingerprint, plus one fingerprint for the whole
-workbook. It is stored WITH the backup (a sidecar file on .xlsx, Drive ``appProperties`` on
-Google), never inside it: a backup must equal its source sheet for sheet.
+workbook. It is stored WITH the backup as JSON text (its store keeps it: a sidecar file on .xlsx,
+Drive ``appProperties`` on Google), never inside it: a backup must equal its source sheet for sheet.
 
 Fingerprints are ``spoolsheet.fingerprint.sheet_fingerprint`` cut to 32 hex characters (128 bits:
 plenty to detect any change, small enough for Drive's 124-byte properties).
@@ -25,11 +25,6 @@ from ..workbook.base import Sheet
 
 FORMAT = "spoolsheet-backup/1"
 FINGERPRINT_CHARS = 32
-#: Drive's limit for one property, key and value together, in UTF-8 bytes.
-DRIVE_PROPERTY_BYTES = 124
-#: Drive keeps at most 30 private properties per app and file; the manifest may use this many.
-DRIVE_MANIFEST_KEYS = 24
-MANIFEST_KEY_PREFIX = "m"
 
 
 class ManifestError(UsageError):
@@ -145,7 +140,7 @@ class Manifest:
         return manifest
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -156,29 +151,3 @@ class Manifest:
         if not isinstance(data, dict):
             raise ManifestError("the backup manifest is not a JSON object")
         return cls.from_dict(data)
-
-    def to_properties(self) -> dict[str, str]:
-        """The manifest as Drive properties ``m0``, ``m1``…, each within Drive's byte limit."""
-        text = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        chunks: list[str] = []
-        current = ""
-        for ch in text:
-            key = f"{MANIFEST_KEY_PREFIX}{len(chunks)}"
-            if len((key + current + ch).encode()) > DRIVE_PROPERTY_BYTES:
-                chunks.append(current)
-                current = ""
-            current += ch
-        chunks.append(current)
-        if len(chunks) > DRIVE_MANIFEST_KEYS:
-            raise ManifestError(
-                f"the manifest of {len(self.sheets)} sheets needs {len(chunks)} Drive properties; "
-                f"a Drive file holds at most {DRIVE_MANIFEST_KEYS} for it")
-        return {f"{MANIFEST_KEY_PREFIX}{i}": c for i, c in enumerate(chunks)}
-
-    @classmethod
-    def from_properties(cls, props: Mapping[str, str]) -> Manifest | None:
-        """The manifest stored by ``to_properties``; None when there is none."""
-        parts = []
-        while (key := f"{MANIFEST_KEY_PREFIX}{len(parts)}") in props:
-            parts.append(props[key])
-        return cls.from_json("".join(parts)) if parts else None

@@ -7,14 +7,16 @@ knows about spools, backups or migrations lives above it, in ``Workbook`` and it
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from ..errors import SheetNotFound
+from ..errors import SheetNotFound, UsageError
 from ..values import Cell, is_blank
 from .changes import ChangeSet
 
@@ -191,11 +193,91 @@ class Backend(ABC):
         ``exclusive()`` is in-process only) means such records must live in the workbook itself.
         """
 
+    @abstractmethod
+    def backup_store(self, folder: str | None) -> BackupStore:
+        """Where this workbook's backups live in ``folder`` (None: the backend's default)."""
+
     def close(self) -> None:  # noqa: B027  (optional: most backends hold nothing to release)
         """Release what the backend holds. Idempotent."""
 
     def describe(self) -> str:
         return f"{self.kind}:{self.id}"
+
+
+# --- backups: the store a backend gives for them ------------------------------------------------
+
+class BackupNotFound(UsageError):
+    """No backup answers to that id or name (or it is in the trash, or not a spoolsheet backup)."""
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """A copy of a workbook as its store keeps it, with the text stored beside it.
+
+    ``manifest`` is that text (None: there is none, ``problem`` says why); ``tags`` are the short
+    properties given to ``copy`` where the store keeps them apart (Drive); ``path`` is a local file.
+    """
+
+    id: str
+    name: str
+    created: dt.datetime  # aware
+    manifest: str | None
+    problem: str | None = None
+    verified: bool | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    size: int | None = None
+    path: str | None = None
+
+
+@dataclass
+class RolledBack:
+    """What ``BackupStore.roll_back`` left: the live sheets afterwards, and what else it checked
+    (formats, ...) that did not come out as the backup has it."""
+
+    sheets: dict[str, Sheet]
+    problems: list[str] = field(default_factory=list)
+
+
+class BackupStore(Protocol):
+    """The backups of one live workbook in one folder: copies, not what a backup must prove.
+
+    Every method does what it says or raises one of our errors having changed nothing.
+    """
+
+    folder: str  # where new backups go, for people
+    removal: str  # what ``remove`` does, for people ("deleted", "moved to the trash")
+    restores: str  # what ``roll_back`` puts back, for people
+
+    def check_folder(self) -> None:
+        """A clear error when the folder is missing (dry runs: nothing is written)."""
+
+    def copy(self, name: str, manifest: str, tags: Mapping[str, str]) -> StoredCopy:
+        """Copy the live workbook, as last read inside ``exclusive()``, into a new backup."""
+
+    def record_verification(self, copy: StoredCopy, ok: bool) -> StoredCopy:
+        """Keep a verification's result with the backup."""
+
+    def get(self, copy_id: str) -> StoredCopy:
+        """The backup with this id, or ``BackupNotFound``."""
+
+    def list(self) -> list[StoredCopy]:
+        """The backups in the folder that may be this workbook's, in any order."""
+
+    def remove(self, copy: StoredCopy) -> None:
+        """Remove a backup (Drive: to the trash)."""
+
+    def open(self, copy: StoredCopy, *, for_restore: bool = False) -> AbstractContextManager[Backend]:
+        """The backup as a backend to read; with ``for_restore`` the one ``roll_back`` takes."""
+
+    def roll_back(self, staged: Backend, live_changes: ChangeSet, backup_changes: ChangeSet,
+                  target: Mapping[str, Sheet], kept: Sequence[str] = ()) -> RolledBack:
+        """Make the live workbook read as ``target`` (sheets in order), and check it.
+
+        ``staged`` is ``open(copy, for_restore=True)``; ``live_changes`` turn the live workbook as
+        last read into ``target``, ``backup_changes`` turn the backup into it: a store applies
+        whichever it starts from. ``kept`` sheets keep their live content and formats. Puts back
+        all that ``restores`` says.
+        """
 
 
 def row_is_blank(row: Sequence[Cell]) -> bool:

@@ -17,14 +17,14 @@ import datetime as dt
 import json
 import random
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import google.auth.exceptions
 import requests
 from gspread.http_client import HTTPClient
-from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
 from ..errors import (
     BackendError,
@@ -39,6 +39,7 @@ from ..settings import shown
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
+from .google_store import GoogleStore
 from .retry import AmbiguousWriteError, RetryableFailure, RetryPolicy, is_transient_status
 
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
@@ -50,7 +51,6 @@ MAX_REQUEST_BYTES = 10 * 2**20 - 64 * 2**10
 #: Rows per updateCells, so that a large block can be split across batches when allowed.
 ROWS_PER_UPDATE = 1000
 SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
-DRIVE_URL = DRIVE_FILES_API_V3_URL
 #: Failures where the request may or may not have reached Google: retried when safe to repeat.
 TRANSIENT_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError, requests.exceptions.RetryError)
@@ -390,16 +390,32 @@ class GoogleBackend(Backend):
         """None: the spreadsheet has no local folder, and ``exclusive()`` is in-process only."""
         return None
 
-    def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
+    def backup_store(self, folder: str | None) -> GoogleStore:
+        return GoogleStore(self, folder)
+
+    def sibling(self, spreadsheet_id: str) -> GoogleBackend:
+        """Another spreadsheet (a backup) over this one's session; its requests count here."""
+        other = GoogleBackend(spreadsheet_id, session=self.http.session,
+                              endpoint=self.http.endpoint, timeout=self.http.timeout,
+                              retry=self.http.retry)
+        other.stats = other.http.stats = self.stats
+        return other
+
+    def apply(self, changes: ChangeSet, *, atomic: bool = True,
+              then: Callable[[dict[str, SheetInfo]], list[dict]] | None = None) -> None:
         """One ``spreadsheets.batchUpdate`` (all or nothing).
 
         Google refuses a request over 10 MB. Past that, ``atomic=True`` refuses before sending;
         ``atomic=False`` (for work that is safe to resume, like a restore) sends several
         batchUpdates in order, each whole, and the change as a whole is no longer atomic.
+        ``then`` adds raw requests after the change's, given the sheet list it leaves (the
+        backup store's cell formats and sheet order).
         """
-        if not changes:
+        if not changes and then is None:
             return
         requests_, new_infos = self._translate(changes)
+        if then is not None:
+            requests_ += then(dict(new_infos))
         touched = ", ".join(sorted(changes.sheets_touched()))
         what = f"writing {changes.cell_count()} cells to {touched} of {self.spreadsheet_id}"
         batches = pack_requests(requests_, self.max_request_bytes)

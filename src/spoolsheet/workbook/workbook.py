@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import SchemaError, SheetNotFound
 from ..schema import ColumnMap
 from ..values import Cell
-from .base import Backend, Region, RequestStats, Sheet, SheetInfo
+from .base import Backend, BackupStore, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
 
 
@@ -82,6 +82,9 @@ class Workbook:
 
     def sidecar(self, name: str) -> Path | None:
         return self.backend.sidecar(name)
+
+    def backup_store(self, folder: str | None = None) -> BackupStore:
+        return self.backend.backup_store(folder)
 
 
 def columns(sheet: Sheet, header_row: int = 1) -> ColumnMap:

@@ -35,6 +35,7 @@ from ..fs import atomic_write, atomic_write_bytes, sweep_temps
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
+from .xlsx_store import XlsxStore
 from .xlsx_package import Package, SheetEntry, Stamp, stamp_of
 from .xlsx_read import SheetData, grid_of, read_sheet, read_top
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
@@ -269,6 +270,9 @@ class XlsxBackend(Backend):
     def sidecar(self, name: str) -> Path:
         """``.<file name>.<name>`` beside the workbook; ``exclusive()`` is an OS file lock."""
         return self.path.with_name(f".{self.path.name}.{name}")
+
+    def backup_store(self, folder: str | None) -> XlsxStore:
+        return XlsxStore(self, self.path, folder, XlsxBackend)
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         """One atomic file replacement under the file lock, whatever the size; only the parts

@@ -1,0 +1,128 @@
+"""``create``: read the workbook once, copy it, optionally check the copy, log BACKUP_CREATED."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ..audit import Event, log_event, metadata_columns
+from ..errors import VerificationError
+from ..fingerprint import sheet_fingerprint
+from ..migrations.ledger import schema_version
+from ..progress import Progress
+from ..schema import METADATA
+from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook
+from ..workbook.base import BackupStore, StoredCopy, trim
+from . import reporting
+from .catalog import store_for
+from .manifest import Fingerprinter, Manifest
+from .model import Backup, backup_name, check_label
+
+
+def utc(now: dt.datetime | None) -> dt.datetime:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now
+
+
+def with_row(sheet: Sheet, row: list[Any], at: int) -> Sheet:
+    """``sheet`` as it reads once ``row`` is written at row ``at`` (the grid grown to fit)."""
+    while row and row[-1] is None:
+        row = row[:-1]
+    rows = [list(r) for r in sheet.rows] + [[] for _ in range(at - 1 - len(sheet.rows))]
+    rows[at - 1:at] = [row]
+    info = sheet.info
+    return Sheet(SheetInfo(info.title, info.sheet_id, info.index, max(info.rows, at),
+                           max(info.cols, len(row))), trim(rows))
+
+
+def log(workbook: Workbook, sheets: dict[str, Sheet], event: Event) -> None:
+    """Append ``event`` to Metadata (one write) and to ``sheets`` as it now reads."""
+    meta = sheets[METADATA]
+    changes = log_event(ChangeSet(), event, meta)
+    workbook.apply(changes)
+    sheets[METADATA] = with_row(meta, list(changes.appends[0][1][0]), len(meta.rows) + 1)
+
+
+def create(workbook: Workbook, *, folder: str | None = None, label: str | None = None,
+           verify: bool = False, dry_run: bool = False, now: dt.datetime | None = None,
+           actor: str | None = None, progress: Progress | None = None) -> Backup:
+    """A complete copy of ``workbook`` with its manifest, logged as BACKUP_CREATED.
+
+    ``label`` defaults to the schema version. With ``verify`` the copy is read back and must
+    equal the manifest (``VerificationError`` otherwise; the backup stays, marked failed).
+    ``dry_run`` reads the workbook and checks the folder, and returns the backup it would make.
+    """
+    backup, _ = create_reading(workbook, store_for(workbook, folder), label=label, verify=verify,
+                               dry_run=dry_run, now=now, actor=actor, progress=progress)
+    return backup
+
+
+def create_reading(workbook: Workbook, store: BackupStore, *, label: str | None, verify: bool,
+                   dry_run: bool, now: dt.datetime | None, actor: str | None,
+                   progress: Progress | None, full: Fingerprinter = sheet_fingerprint,
+                   logged: Mapping[str, Any] | None = None,
+                   sheets: dict[str, Sheet] | None = None) -> tuple[Backup, dict[str, Sheet]]:
+    """``create``, also handing back the sheets as they read afterwards (its event included):
+    a restore writes over them. ``logged`` adds to the BACKUP_CREATED event's metadata;
+    ``sheets`` is the workbook as just read inside ``exclusive()`` by the caller."""
+    created = utc(now)
+    if label is not None:
+        check_label(label)
+    with workbook.exclusive():
+        if sheets is None:
+            with reporting.phase(progress, "reading the workbook"):
+                sheets = workbook.read()
+        sheets = dict(sheets)
+        if METADATA in sheets:
+            metadata_columns(sheets[METADATA])  # a broken audit header fails before any copy
+        version = schema_version(sheets)
+        label = label or version
+        manifest = Manifest.of(source_id=workbook.id, source_title=workbook.title,
+                               source_kind=workbook.kind, schema_version=version, label=label,
+                               created=created, sheets=sheets,
+                               progress=reporting.rows(progress, "fingerprinting", sheets), full=full)
+        name = backup_name(workbook.title, label, created)
+        if dry_run:
+            store.check_folder()
+            return Backup(id=name, name=name, created=created, label=label, schema_version=version,
+                          source_id=workbook.id, source_title=workbook.title, verified=None,
+                          manifest=manifest), sheets
+        with reporting.phase(progress, f"copying to {store.folder}"):
+            backup = Backup.of(store.copy(name, manifest.to_json(),
+                                          {"label": label, "schema": version}))
+        problems: list[str] = []
+        if verify:
+            problems = manifest_problems(backup, read(store, backup, progress), progress)
+            backup = Backup.of(store.record_verification(stored(backup), not problems))
+        if METADATA in sheets:
+            log(workbook, sheets, Event(
+                "BACKUP_CREATED", worker_nombre=actor or "spoolsheet", operacion="BACKUP",
+                accion="CREATE", metadata={
+                    "backup_id": backup.id, "backup_name": backup.name, "label": label,
+                    "schema_version": version, "fingerprint": manifest.fingerprint,
+                    "sheets": len(manifest.sheets), "verified": backup.verified,
+                    "folder": store.folder, **(logged or {})}))
+    if problems:
+        raise VerificationError(f"backup {backup.id} was made but does not match what was read "
+                                f"({problems[0]}); did someone write during the copy? Create another")
+    return backup, sheets
+
+
+def stored(backup: Backup) -> StoredCopy:
+    """The store's copy a found backup came from."""
+    assert backup.stored is not None
+    return backup.stored
+
+
+def read(store: BackupStore, backup: Backup, progress: Progress | None) -> dict[str, Sheet]:
+    """A backup's content: 1 read."""
+    with reporting.phase(progress, f"reading backup {backup.name}"), \
+            store.open(stored(backup)) as opened:
+        return opened.read()
+
+
+def manifest_problems(backup: Backup, content: Mapping[str, Sheet], progress: Progress | None,
+                      full: Fingerprinter = sheet_fingerprint) -> list[str]:
+    assert backup.manifest is not None
+    return backup.manifest.check(content, reporting.rows(progress, "checking", content), full)

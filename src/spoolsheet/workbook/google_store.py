@@ -1,0 +1,291 @@
+"""Backups of a Google spreadsheet: Drive copies carrying their manifest in ``appProperties``.
+
+Requests (each through the live backend's HTTP client, so retries, counting and error mapping
+are the workbook layer's): copy = 1 write (``files.copy`` with name, folder and properties in
+one request); find = 1 read (``files.get``); list = 1 read of the live metadata and 1 per 1,000
+backups (``files.list`` queried by property); reading a backup = 1 read; recording a
+verification or trashing = 1 write each (``files.update``).
+
+A restore writes values and formulas, grid sizes, every cell's format (``userEnteredFormat``:
+number formats, fonts, colours, alignment) and the sheet order: 1 read of the backup's formats,
+the write (one ``batchUpdate`` while it fits in 10 MB), then 2 reads to check values and formats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
+
+from ..errors import BackendError, UsageError, WorkbookAccessDenied, WorkbookNotFound
+from .base import Backend, BackupNotFound, RequestStats, RolledBack, Sheet, SheetInfo, StoredCopy
+from .changes import ChangeSet
+
+DRIVE_URL = DRIVE_FILES_API_V3_URL
+FOLDER_MIME = "application/vnd.google-apps.folder"
+FILE_FIELDS = "id,name,createdTime,size,trashed,parents,appProperties"
+SOURCE_KEY = "spoolsheet_source"
+VERIFIED_KEY = "spoolsheet_verified"
+TAG_PREFIX = "spoolsheet_"
+ALL_DRIVES = {"supportsAllDrives": "true"}
+#: Drive's limit for one property, key and value together, in UTF-8 bytes.
+DRIVE_PROPERTY_BYTES = 124
+#: Drive keeps at most 30 private properties per app and file; the manifest may use this many.
+DRIVE_MANIFEST_KEYS = 24
+MANIFEST_KEY_PREFIX = "m"
+FORMAT_FIELDS = "sheets(properties(title),data(startRow,rowData(values(userEnteredFormat))))"
+#: Rows per updateCells of formats, so that a large restore can be split across batches.
+FORMAT_ROWS_PER_UPDATE = 1000
+
+STORAGE_HINT = (
+    "A service account has no Drive storage of its own: copy into a shared drive, or into a "
+    "folder owned by a person and shared with the service account as editor, named with "
+    "--folder FOLDER_ID or BACKUP_FOLDER_ID")
+
+Formats = dict[str, list[dict[str, Any]]]  # title -> rowData rows of userEnteredFormat cells
+
+
+class JsonClient(Protocol):
+    def call(self, method: str, url: str, *, what: str, params: Mapping[str, Any] | None = None,
+             body: Any = None, idempotent: bool | None = None) -> Any: ...
+
+
+class LiveSpreadsheet(Protocol):
+    """What the store needs of the live ``GoogleBackend`` (kept apart to avoid an import circle)."""
+
+    stats: RequestStats
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def http(self) -> JsonClient: ...
+
+    def sheets(self) -> list[SheetInfo]: ...
+
+    def read(self, titles: Sequence[str] | None = None, *,
+             formulas: bool = True) -> dict[str, Sheet]: ...
+
+    def sibling(self, spreadsheet_id: str) -> Backend: ...
+
+    def apply(self, changes: ChangeSet, *, atomic: bool = True,
+              then: Callable[[dict[str, SheetInfo]], list[dict]] | None = None) -> None: ...
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pack_text(text: str) -> dict[str, str]:
+    """Text as Drive properties ``m0``, ``m1``…, each within Drive's byte limit."""
+    chunks: list[str] = []
+    current = ""
+    for ch in text:
+        key = f"{MANIFEST_KEY_PREFIX}{len(chunks)}"
+        if len((key + current + ch).encode()) > DRIVE_PROPERTY_BYTES:
+            chunks.append(current)
+            current = ""
+        current += ch
+    chunks.append(current)
+    if len(chunks) > DRIVE_MANIFEST_KEYS:
+        raise UsageError(f"the backup manifest needs {len(chunks)} Drive properties; a Drive file "
+                         f"holds at most {DRIVE_MANIFEST_KEYS} for it (fewer or shorter sheet names)")
+    return {f"{MANIFEST_KEY_PREFIX}{i}": c for i, c in enumerate(chunks)}
+
+
+def unpack_text(props: Mapping[str, str]) -> str | None:
+    """The text stored by ``pack_text``; None when there is none."""
+    parts = []
+    while (key := f"{MANIFEST_KEY_PREFIX}{len(parts)}") in props:
+        parts.append(props[key])
+    return "".join(parts) if parts else None
+
+
+def _trimmed(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    """Format rows without trailing empty cells and rows, to compare two reads."""
+    out = []
+    for r in rows:
+        cells = [c.get("userEnteredFormat") for c in r.get("values", [])]
+        while cells and not cells[-1]:
+            cells.pop()
+        out.append(cells)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+class GoogleStore:
+    removal = "moved to the trash"
+    restores = ("values and formulas, every cell's format (number formats, fonts, colours, "
+                "alignment), grid sizes and sheet order; the audit log is kept. Not restored: "
+                "column widths, merges, conditional formats, validation, notes, charts, "
+                "protection (the Drive copy still has them)")
+
+    def __init__(self, live: LiveSpreadsheet, folder: str | None) -> None:
+        self.live = live
+        self.given = folder
+        self.http = live.http
+        self.folder = f"Drive folder {folder}" if folder else "the source spreadsheet's Drive folder"
+
+    def check_folder(self) -> None:
+        if not self.given:
+            return
+        try:
+            found = self.http.call("GET", f"{DRIVE_URL}/{self.given}", what=f"finding folder {self.given}",
+                                   params={"fields": "id,mimeType,trashed", **ALL_DRIVES})
+        except WorkbookNotFound:
+            raise UsageError(f"backup folder {self.given} not found, or not shared with the service "
+                             "account (--folder / BACKUP_FOLDER_ID)") from None
+        if found.get("mimeType") != FOLDER_MIME or found.get("trashed"):
+            raise UsageError(f"backup folder {self.given} is not a folder (or is in the trash)")
+
+    # --- creating --------------------------------------------------------------------------
+
+    def copy(self, name: str, manifest: str, tags: Mapping[str, str]) -> StoredCopy:
+        props = {SOURCE_KEY: self.live.id, **{TAG_PREFIX + k: v for k, v in tags.items()},
+                 **pack_text(manifest)}
+        body: dict[str, Any] = {"name": name, "appProperties": props}
+        if self.given:
+            body["parents"] = [self.given]
+        what = f"copying spreadsheet {self.live.id} to a backup"
+        try:
+            found = self.http.call("POST", f"{DRIVE_URL}/{self.live.id}/copy", what=what,
+                                   params={"fields": FILE_FIELDS, **ALL_DRIVES}, body=body)
+        except WorkbookAccessDenied as exc:
+            raise WorkbookAccessDenied(f"Google Drive refused the backup copy ({exc}). {STORAGE_HINT}.") from exc
+        except WorkbookNotFound as exc:
+            if not self.given:
+                raise
+            raise UsageError(f"backup folder {self.given} not found, or not shared with the service "
+                             f"account (--folder / BACKUP_FOLDER_ID); nothing was copied ({exc})") from exc
+        except BackendError as exc:
+            if exc.status == 400 and self.given:
+                raise UsageError(f"backup folder {self.given} is not a folder ({exc})") from exc
+            raise
+        return self._copy(found)
+
+    def record_verification(self, copy: StoredCopy, ok: bool) -> StoredCopy:
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        self.http.call("PATCH", f"{DRIVE_URL}/{copy.id}", what=f"recording the check of backup {copy.id}",
+                       params={"fields": "id", **ALL_DRIVES}, idempotent=True,
+                       body={"appProperties": {VERIFIED_KEY: "yes" if ok else "no",
+                                               "spoolsheet_checked": stamp}})
+        return replace(copy, verified=ok)
+
+    # --- finding ---------------------------------------------------------------------------
+
+    def _copy(self, found: Mapping[str, Any]) -> StoredCopy:
+        props = found.get("appProperties") or {}
+        manifest = unpack_text(props)
+        tags = {k.removeprefix(TAG_PREFIX): v for k, v in props.items() if k.startswith(TAG_PREFIX)}
+        return StoredCopy(
+            id=found["id"], name=found.get("name", ""),
+            created=dt.datetime.fromisoformat(found["createdTime"].replace("Z", "+00:00")),
+            manifest=manifest, problem=None if manifest else "it carries no manifest",
+            verified={"yes": True, "no": False}.get(props.get(VERIFIED_KEY, "")), tags=tags,
+            size=int(found["size"]) if found.get("size") else None)
+
+    def get(self, copy_id: str) -> StoredCopy:
+        try:
+            found = self.http.call("GET", f"{DRIVE_URL}/{copy_id}", what=f"finding backup {copy_id}",
+                                   params={"fields": FILE_FIELDS, **ALL_DRIVES})
+        except (WorkbookNotFound, WorkbookAccessDenied):
+            raise BackupNotFound(f"no backup {copy_id!r} on Drive that this account can read "
+                                 "(see `spoolsheet backup list`)") from None
+        if found.get("trashed"):
+            raise BackupNotFound(f"backup {copy_id!r} is in the Drive trash; take it out first")
+        if SOURCE_KEY not in (found.get("appProperties") or {}):
+            raise BackupNotFound(f"{copy_id!r} ({found.get('name')}) is not a spoolsheet backup")
+        return self._copy(found)
+
+    def list(self) -> list[StoredCopy]:
+        self.live.sheets()  # 1 read: an unknown spreadsheet is an error, not "no backups"
+        query = (f"appProperties has {{ key='{SOURCE_KEY}' and value={_quote(self.live.id)} }} "
+                 "and trashed = false")
+        params = {"q": query, "fields": f"nextPageToken,files({FILE_FIELDS})", "pageSize": 1000,
+                  "includeItemsFromAllDrives": "true", **ALL_DRIVES}
+        found: list[StoredCopy] = []
+        while True:
+            page = self.http.call("GET", DRIVE_URL, what="listing backups", params=params)
+            found += [self._copy(f) for f in page.get("files", [])]
+            if not page.get("nextPageToken"):
+                return found
+            params["pageToken"] = page["nextPageToken"]
+
+    def remove(self, copy: StoredCopy) -> None:
+        self.http.call("PATCH", f"{DRIVE_URL}/{copy.id}", what=f"moving backup {copy.id} to the trash",
+                       params={"fields": "id", **ALL_DRIVES}, body={"trashed": True}, idempotent=True)
+
+    # --- reading and restoring ---------------------------------------------------------------
+
+    @contextmanager
+    def open(self, copy: StoredCopy, *, for_restore: bool = False) -> Iterator[Backend]:
+        """The backup spreadsheet over the live session; its requests count with the live's."""
+        yield self.live.sibling(copy.id)  # not closed: it shares the live workbook's session
+
+    def _formats(self, spreadsheet_id: str, titles: Sequence[str]) -> Formats:
+        """Every cell's ``userEnteredFormat`` of these sheets: 1 read."""
+        if not titles:
+            return {}
+        body = self.http.call(
+            "GET", f"{SPREADSHEETS_API_V4_BASE_URL}/{spreadsheet_id}",
+            what=f"reading the cell formats of {spreadsheet_id}",
+            params={"includeGridData": "true", "fields": FORMAT_FIELDS,
+                    "ranges": ["'" + t.replace("'", "''") + "'" for t in titles]})
+        out: Formats = {}
+        for sheet in body.get("sheets", []):
+            rows: list[dict[str, Any]] = []
+            for data in sheet.get("data", []):
+                rows.extend({} for _ in range(data.get("startRow", 0) - len(rows)))
+                rows.extend(data.get("rowData", []))
+            out[sheet["properties"]["title"]] = rows
+        return out
+
+    def roll_back(self, staged: Backend, live_changes: ChangeSet, backup_changes: ChangeSet,
+                  target: Mapping[str, Sheet], kept: Sequence[str] = ()) -> RolledBack:
+        """One ``batchUpdate``: ``live_changes``, then each restored sheet's formats
+        (cleared, then set from the backup) and the sheet order; then values and formats are
+        read back and compared.
+
+        Past Google's 10 MB per request the write goes as several batchUpdates in order: no longer
+        atomic, but a restore stopped between them is finished by running it again.
+        """
+        have = {i.title for i in staged.sheets()}
+        titles = [t for t in target if t not in kept and t in have]
+        formats = self._formats(staged.id, titles)
+        order = list(target)
+
+        def then(infos: dict[str, SheetInfo]) -> list[dict]:
+            out: list[dict] = []
+            for title, rows in formats.items():
+                sid = infos[title].sheet_id
+                out.append({"repeatCell": {"range": {"sheetId": sid}, "cell": {},
+                                           "fields": "userEnteredFormat"}})
+                rows = rows[:infos[title].rows]
+                for first in range(0, len(rows), FORMAT_ROWS_PER_UPDATE):
+                    part = rows[first:first + FORMAT_ROWS_PER_UPDATE]
+                    if any(r.get("values") for r in part):
+                        out.append({"updateCells": {
+                            "start": {"sheetId": sid, "rowIndex": first, "columnIndex": 0},
+                            "rows": [{"values": r.get("values", [])} for r in part],
+                            "fields": "userEnteredFormat"}})
+            now = [i.title for i in sorted(infos.values(), key=lambda i: i.index)]
+            if now != order:
+                out += [{"updateSheetProperties": {
+                    "properties": {"sheetId": infos[t].sheet_id, "index": i}, "fields": "index"}}
+                    for i, t in enumerate(order) if t in infos]
+            return out
+
+        self.live.apply(live_changes, atomic=False, then=then)
+        after = self.live.read()
+        found = self._formats(self.live.id, titles)
+        problems = [f"sheet {t!r}: cell formats differ in the restored workbook"
+                    for t in titles if _trimmed(found.get(t, [])) != _trimmed(formats.get(t, []))]
+        got_order = [t for t in after if t in target]
+        if got_order != [t for t in order if t in after]:
+            problems.append(f"sheet order is {got_order} in the restored workbook, {order} expected")
+        return RolledBack(after, problems)
