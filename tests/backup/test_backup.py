@@ -32,16 +32,23 @@ def fingerprints(sheets: dict[str, Sheet]) -> dict[str, str]:
     return {t: sheet_fingerprint(s) for t, s in sheets.items()}
 
 
-def assert_equals_backup(after: dict[str, Sheet], content: dict[str, Sheet]) -> None:
-    """``after`` is the backup cell for cell, plus one BACKUP_RESTORED row in Metadata."""
+def assert_equals_backup(after: dict[str, Sheet], content: dict[str, Sheet],
+                         log_before: Sheet | None = None) -> None:
+    """``after`` is the backup cell for cell, except the audit log: that is the log as it was
+    before the restore (``log_before``; it starts with the backup's), then the safety backup's
+    BACKUP_CREATED and the BACKUP_RESTORED."""
     assert set(after) == set(content)
     for title, want in content.items():
         got = after[title]
         if title == METADATA:
-            head = Sheet(want.info, got.rows[:len(want.rows)])
-            assert differences(want, head) == []
-            assert len(got.rows) == len(want.rows) + 1
-            assert list(read_events(got))[-1].evento_tipo == "BACKUP_RESTORED"
+            kept = log_before or want
+            head = Sheet(kept.info, got.rows[:len(kept.rows)])
+            assert differences(kept, head) == []
+            assert differences(want, Sheet(want.info, got.rows[:len(want.rows)])) == []
+            events = list(read_events(got))
+            assert events[-1].evento_tipo == "BACKUP_RESTORED"
+            assert events[-2].evento_tipo == "BACKUP_CREATED"
+            assert events[-2].metadata["backup_id"] == events[-1].metadata["safety_backup_id"]
         else:
             assert differences(want, got) == [], title
             assert (got.info.rows, got.info.cols) == (want.info.rows, want.info.cols), title
@@ -72,10 +79,12 @@ def test_create_change_restore_gives_the_backup_back_cell_for_cell(live, folder)
     assert {d.sheet for d in report.differences} >= {OPERACIONES}
     assert any("Listas" in p for p in report.problems) and any("Extra" in p for p in report.problems)
 
+    log_before = live.read_sheet(METADATA)
     result = B.restore(live, backup.id, folder=folder)
     assert result.sheets_removed == ["Extra"] and result.sheets_added == ["Listas"]
-    assert {OPERACIONES, "Roles", METADATA} <= set(result.sheets_restored)
-    assert_equals_backup(live.read(), content)
+    assert {OPERACIONES, "Roles"} <= set(result.sheets_restored)
+    assert result.sheets_kept == [METADATA] and METADATA not in result.sheets_restored
+    assert_equals_backup(live.read(), content, log_before)
 
     event = list(read_events(live.read_sheet(METADATA)))[-1]
     assert event.metadata["backup_id"] == backup.id
@@ -143,14 +152,21 @@ def test_google_restore_failing_mid_write_can_run_again(live, folder, fake_googl
     change_everything(live)
     changed = fingerprints(live.read())
     fake_google.reset_log()
-    # Writes of a restore: the safety copy, then the batchUpdate. The second fails every retry.
-    fake_google.inject(kind="write", nth=2, fault="500", times=8)
-    with pytest.raises(TransientBackendError):
+    # Writes of a restore: the safety copy, its log line, then the batchUpdate, which fails
+    # every retry.
+    fake_google.inject(kind="write", nth=3, fault="500", times=8)
+    with pytest.raises(TransientBackendError) as failed:
         B.restore(live, backup.id, folder=folder)
     assert fake_google.count(kind="write", status=500) == 8
-    assert fingerprints(live.read()) == changed  # one batchUpdate: all or nothing
+    now = live.read()
+    safety = list(read_events(now[METADATA]))[-1]
+    assert safety.metadata["restoring"] == backup.id
+    assert f"safety backup {safety.metadata['backup_id']}" in str(failed.value)
+    assert {t: f for t, f in fingerprints(now).items() if t != METADATA} == {
+        t: f for t, f in changed.items() if t != METADATA}  # one batchUpdate: all or nothing
 
-    B.restore(live, backup.id, folder=folder)
+    again = B.restore(live, backup.id, folder=folder)
+    assert again.resumed and again.safety_backup.id == safety.metadata["backup_id"]
     assert_equals_backup(live.read(), content)
 
 
@@ -163,7 +179,7 @@ def test_google_restore_too_large_for_one_request_is_split_and_can_be_finished(l
     change_everything(live)
     monkeypatch.setattr(live.backend, "max_request_bytes", 20_000)  # Google's is 10 MB
     fake_google.reset_log()
-    fake_google.inject(kind="write", nth=3, fault="500", times=8)  # copy, part 1, then part 2
+    fake_google.inject(kind="write", nth=4, fault="500", times=8)  # copy, log, part 1, part 2
     with pytest.raises(TransientBackendError, match="part 2 of"):
         B.restore(live, backup.id, folder=folder)
     half = live.read()

@@ -98,10 +98,12 @@ def test_xlsx_prune_dry_run_then_prune(path):
     for label in ("one", "two", "three"):
         assert run(*w, "backup", "create", "--label", label).exit_code == 0
     dry = run(*w, "backup", "prune", "--keep-last", "1", "--max-age", "0", "--dry-run")
-    assert dry.exit_code == 0 and dry.stdout.count("would remove:") == 2
+    assert dry.exit_code == 0 and dry.stdout.count("would be deleted:") == 2
+    assert "2 backups would be deleted" in dry.stdout
     assert len(json.loads(run(*w, "backup", "list", "--json").stdout)) == 3
     done = run(*w, "backup", "prune", "--keep-last", "1", "--max-age", "0")
     assert done.exit_code == 0 and done.stdout.count("deleted:") == 2
+    assert "2 backups deleted" in done.stdout
     [kept] = json.loads(run(*w, "backup", "list", "--json").stdout)
     assert kept["label"] == "three"
 

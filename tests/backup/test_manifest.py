@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from spoolsheet.backup.manifest import DRIVE_PROPERTY_BYTES, Manifest, ManifestError, fingerprint
+from spoolsheet.backup.manifest import Manifest, ManifestError, fingerprint
+from spoolsheet.errors import UsageError
+from spoolsheet.workbook.google_store import DRIVE_PROPERTY_BYTES, pack_text, unpack_text
 from spoolsheet.values import Formula
 from spoolsheet.workbook import Sheet, SheetInfo
 
@@ -27,11 +29,11 @@ def test_properties_fit_drive_and_round_trip():
     titles = ["Operaciones", "Trabajadores", "Ubicación ñandú", "Métricas – 2026", "Param",
               "Ponderaciones", "FluorReporte", "NoConformidad", "Metadata", "Listas"]
     m = manifest([sheet(t, [["x", 1, Formula("=A1")]]) for t in titles])
-    props = m.to_properties()
+    props = pack_text(m.to_json())
     assert all(len((k + v).encode()) <= DRIVE_PROPERTY_BYTES for k, v in props.items())
-    assert Manifest.from_properties(props) == m
+    assert Manifest.from_json(unpack_text(props)) == m
     assert Manifest.from_json(m.to_json()) == m
-    assert Manifest.from_properties({}) is None
+    assert unpack_text({}) is None
 
 
 def test_check_names_each_sheet_that_differs():
@@ -52,14 +54,14 @@ def test_check_names_each_sheet_that_differs():
 
 def test_a_damaged_manifest_is_an_error():
     m = manifest([sheet("Operaciones", [["TAG"]])])
-    props = {k: v.replace('"Operaciones"', '"Operacionez"') for k, v in m.to_properties().items()}
+    props = {k: v.replace('"Operaciones"', '"Operacionez"') for k, v in pack_text(m.to_json()).items()}
     with pytest.raises(ManifestError, match="damaged"):
-        Manifest.from_properties(props)
+        Manifest.from_json(unpack_text(props))
     with pytest.raises(ManifestError, match="not valid JSON"):
         Manifest.from_json("{")
 
 
 def test_a_manifest_too_large_for_drive_is_refused_before_anything_is_written():
     m = manifest([sheet(f"Hoja con un nombre largo {i:03}", []) for i in range(60)])
-    with pytest.raises(ManifestError, match="60 sheets"):
-        m.to_properties()
+    with pytest.raises(UsageError, match="Drive properties"):
+        pack_text(m.to_json())

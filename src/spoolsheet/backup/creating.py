@@ -9,7 +9,7 @@ from typing import Any
 from ..audit import Event, log_event, metadata_columns
 from ..errors import VerificationError
 from ..fingerprint import sheet_fingerprint
-from ..migrations.ledger import schema_version
+from ..ledger import schema_version
 from ..progress import Progress
 from ..schema import METADATA
 from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook

@@ -21,14 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import ledger
 from ..audit import Event, LoggedEvent, log_event, metadata_columns, read_events
 from ..errors import CorruptWorkbook, SpoolsheetError, UsageError, VerificationError
 from ..fingerprint import sheet_fingerprint
-from ..migrations import ledger
 from ..migrations.lock import LOCK_SHEET
 from ..progress import Progress
 from ..schema import METADATA
-from ..values import canonical
+from ..values import Cell, canonical
 from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook
 from ..workbook.base import Backend, BackupNotFound, BackupStore
 from . import reporting
@@ -153,7 +153,7 @@ def _ledger_row(target: dict[str, Sheet], live: Mapping[str, Sheet], content: Ma
     values = list(changes.blocks[-1].rows[0])
     sheet = target.get(ledger.LEDGER_SHEET)
     if sheet is None:
-        header = list(ledger.LEDGER_HEADERS)
+        header: list[Cell] = list(ledger.LEDGER_HEADERS)
         sheet = Sheet(SheetInfo(ledger.LEDGER_SHEET, 0, len(target), 100, len(header)), [header])
     target[ledger.LEDGER_SHEET] = with_row(sheet, values, row)
     return changes, undone

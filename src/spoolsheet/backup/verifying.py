@@ -23,21 +23,26 @@ from .model import Backup
 
 @dataclass
 class VerifyReport:
-    """What ``verify`` found: ``problems`` with the backup itself (against its manifest),
+    """What ``verify`` found: ``backup_problems`` with the backup itself (against its manifest),
     ``source_changes``: how the live workbook differs from it (with ``against_source``)."""
 
     backup: Backup
     sheets_checked: int = 0
-    problems: list[str] = field(default_factory=list)
+    backup_problems: list[str] = field(default_factory=list)
     source_changes: list[str] = field(default_factory=list)
     differences: list[CellDifference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     against_source: bool = False
 
     @property
+    def problems(self) -> list[str]:
+        """Everything that does not match: the backup's problems, then the source's changes."""
+        return self.backup_problems + self.source_changes
+
+    @property
     def intact(self) -> bool:
         """The backup matches its manifest."""
-        return not self.problems
+        return not self.backup_problems
 
     @property
     def ok(self) -> bool:
@@ -47,7 +52,7 @@ class VerifyReport:
     def raise_for_mismatch(self) -> VerifyReport:
         if not self.intact:
             raise VerificationError(f"backup {self.backup.id} failed verification: "
-                                    + "; ".join(self.problems[:3]))
+                                    + "; ".join(self.backup_problems[:3]))
         if self.source_changes:
             raise VerificationError(f"backup {self.backup.id} is intact, but the workbook has "
                                     "changed since it was taken: " + "; ".join(self.source_changes[:3]))
@@ -56,7 +61,7 @@ class VerifyReport:
     def to_json(self) -> dict[str, Any]:
         """The shape ``backup verify --json`` prints."""
         return {"backup": self.backup.to_json(), "intact": self.intact, "ok": self.ok,
-                "sheets_checked": self.sheets_checked, "problems": self.problems,
+                "sheets_checked": self.sheets_checked, "problems": self.backup_problems,
                 "against_source": self.against_source, "source_changes": self.source_changes,
                 "differences": [str(d) for d in self.differences], "notes": self.notes}
 
@@ -69,16 +74,16 @@ def verify(workbook: Workbook, backup_id: str, *, against_source: bool = False,
     backup = find(workbook, backup_id, folder=folder)
     report = VerifyReport(backup, against_source=against_source)
     if not backup.complete:
-        report.problems.append(f"backup {backup.id} is {backup.problem}")
+        report.backup_problems.append(f"backup {backup.id} is {backup.problem}")
         return report
     content = None
     try:
         content = read(store, backup, progress)
     except CorruptWorkbook as exc:
-        report.problems.append(str(exc))
+        report.backup_problems.append(str(exc))
     else:
         report.sheets_checked = len(content)
-        report.problems += manifest_problems(backup, content, progress)
+        report.backup_problems += manifest_problems(backup, content, progress)
     report.backup = Backup.of(store.record_verification(stored(backup), report.intact))
     if against_source and content is not None:
         with reporting.phase(progress, "reading the live workbook"):

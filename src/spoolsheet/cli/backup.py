@@ -9,7 +9,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -17,6 +26,7 @@ from .common import cli_errors, confirm, console, err_console, fail, read_only, 
 
 if TYPE_CHECKING:
     from .. import backup as lib
+    from ..progress import Progress, Step
 
 app = typer.Typer(name="backup", no_args_is_help=True,
                   help="Back up the workbook, check backups, list and prune them, roll back to one.")
@@ -32,11 +42,23 @@ def register(root: typer.Typer) -> None:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Progress]:
-    """A progress bar on a terminal (stderr); quiet when output is not a terminal."""
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-        yield bar
+def progress_bar() -> Iterator[Progress | None]:
+    """A ``spoolsheet.progress`` callback drawing each phase as a bar on stderr (count of total,
+    elapsed, time left), only on a terminal; None elsewhere."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    with RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                      console=err_console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def show(step: Step) -> None:
+            if step.phase not in tasks:
+                tasks[step.phase] = bar.add_task(step.phase, total=step.total)
+            bar.update(tasks[step.phase], completed=step.done, total=step.total)
+
+        yield show
 
 
 def say(text: str) -> None:
@@ -64,6 +86,19 @@ def _status(backup: lib.Backup) -> Text:
     return Text("verified", style="green") if backup.verified else Text("FAILED", style="red")
 
 
+JsonOption = typer.Option(False, "--json",
+                          help="Print the result as JSON on stdout (shape in docs/backup.md).")
+
+
+def emit(data: object) -> None:
+    """A --json result on stdout: one JSON document, nothing else."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 @app.command("create")
 @cli_errors
 def create(
@@ -73,6 +108,7 @@ def create(
     folder: str | None = FolderOption,
     label: str | None = typer.Option(None, "--label",
                                      help="Label in the name (default: the schema version)."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Copy the whole workbook into a new backup, with a manifest, and log it in Metadata."""
     from .. import backup as lib
@@ -80,7 +116,10 @@ def create(
     with workbook(ctx) as wb, progress_bar() as bar:
         b = lib.create(wb, folder=_folder(ctx, folder), label=label, verify=verify,
                        dry_run=dry_run, actor=state(ctx).settings.actor, progress=bar)
-        where = lib.store_for(wb, _folder(ctx, folder)).describe_folder()
+        where = lib.store_for(wb, _folder(ctx, folder)).folder
+    if as_json:
+        emit({"dry_run": dry_run, "folder": where, "backup": b.to_json()})
+        return
     assert b.manifest is not None
     what = f"{b.name} in {where}: {len(b.manifest.sheets)} sheets, fingerprint {b.manifest.fingerprint}"
     if dry_run:
@@ -95,10 +134,11 @@ def create(
 @cli_errors
 def verify(
     ctx: typer.Context,
-    backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id (see `backup list`)."),
+    backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id or name (see `backup list`)."),
     against_source: bool = typer.Option(False, "--against-source",
                                         help="Also compare with the live workbook."),
     folder: str | None = FolderOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Check a backup against its manifest (and the live workbook); exit 4 on any mismatch."""
     from .. import backup as lib
@@ -106,12 +146,23 @@ def verify(
     with workbook(ctx) as wb, progress_bar() as bar:
         report = lib.verify(wb, backup_id, against_source=against_source,
                             folder=_folder(ctx, folder), progress=bar)
+    if as_json:
+        emit(report.to_json())
+        if not report.ok:
+            raise typer.Exit(4)
+        return
     for note in report.notes:
         say(f"note: {note}")
-    if not report.ok:
-        for line in [*report.problems, *map(str, report.differences)]:
+    if not report.intact:
+        for line in [*report.backup_problems, *map(str, report.differences)]:
             err_console.print(f"  {line}", markup=False, soft_wrap=True)
         raise fail(f"backup {report.backup.id} failed verification", 4)
+    if report.source_changes:
+        for line in [*report.source_changes, *map(str, report.differences)]:
+            err_console.print(f"  {line}", markup=False, soft_wrap=True)
+        raise fail(f"backup {report.backup.name} is intact ({report.sheets_checked} sheets match "
+                   "its manifest), but the live workbook has changed since it was taken: "
+                   f"{_plural(len(report.source_changes), 'difference')}, listed above", 4)
     source = " and the live workbook" if against_source else ""
     say(f"backup {report.backup.name} matches its manifest{source}: "
         f"{report.sheets_checked} sheets checked")
@@ -125,22 +176,33 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
     folder: str | None = FolderOption,
 ) -> None:
-    """This workbook's backups, newest first, with age, label, schema version, size and status."""
+    """This workbook's backups, newest first, with name, id, age, label, schema version, size and status.
+
+    On a terminal a table; piped, one backup per line, tab-separated, never wrapped.
+    """
     from .. import backup as lib
 
     with workbook(ctx) as wb:
         backups = lib.list_backups(wb, folder=_folder(ctx, folder))
     if as_json:
-        typer.echo(json.dumps([b.to_json() for b in backups], ensure_ascii=False, indent=1))
+        emit([b.to_json() for b in backups])
         return
-    table = Table(Column("id", overflow="fold"), "age", "label", "schema", "size", "status")
-    for b in backups:
-        table.add_row(b.id, _age(b.created), b.label, b.schema_version,
-                      f"{b.size:,}" if b.size is not None else "", _status(b))
-    if backups:
-        console.print(table)
-    else:
+    if not backups:
         say("no backups of this workbook yet")
+        return
+    if not console.is_terminal:
+        say("\t".join(("name", "id", "age", "label", "schema", "size", "status")))
+        for b in backups:
+            say("\t".join((b.name, b.id, _age(b.created), b.label, b.schema_version,
+                           str(b.size) if b.size is not None else "", _status(b).plain)))
+        return
+    table = Table(Column("name", no_wrap=True), Column("id", no_wrap=True), "age", "label",
+                  "schema", "size", "status")
+    for b in backups:
+        table.add_row(b.name, b.id if b.id != b.name else "(same)",
+                      _age(b.created), b.label, b.schema_version,
+                      f"{b.size:,}" if b.size is not None else "", _status(b))
+    console.print(table)
 
 
 @app.command("prune")
@@ -151,6 +213,7 @@ def prune(
     max_age: float = typer.Option(30, "--max-age", help="Always keep backups younger than this many days."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be removed; remove nothing."),
     folder: str | None = FolderOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Remove old backups (Google: to the trash); the newest verified one always stays."""
     from .. import backup as lib
@@ -158,36 +221,57 @@ def prune(
     with workbook(ctx) as wb:
         removed = lib.prune(wb, keep_last=keep_last, max_age_days=max_age, dry_run=dry_run,
                             folder=_folder(ctx, folder))
-        verb = "would remove" if dry_run else ("moved to the trash" if wb.kind == "google" else "deleted")
+        done = lib.store_for(wb, _folder(ctx, folder)).removal
+    if as_json:
+        emit({"dry_run": dry_run, "removal": done, "removed": [b.to_json() for b in removed]})
+        return
+    verb = f"would be {done}" if dry_run else done
     for b in removed:
-        say(f"{verb}: {b.id} ({_age(b.created)} old, {b.label})")
-    say(f"{len(removed)} backups {verb}" if removed else "nothing to prune")
+        say(f"{verb}: {b.name} ({_age(b.created)} old, {b.label})")
+    if not removed:
+        say("nothing to prune")
+    else:
+        say(f"{_plural(len(removed), 'backup')} {verb}")
 
 
 @app.command("restore")
 @cli_errors
 def restore(
     ctx: typer.Context,
-    backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id (see `backup list`)."),
+    backup_id: str = typer.Argument(..., metavar="BACKUP", help="Backup id or name (see `backup list`)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; write nothing."),
     force: bool = typer.Option(False, "--force",
                                help="Do not ask; restore even a backup that fails verification."),
     folder: str | None = FolderOption,
+    as_json: bool = JsonOption,
 ) -> None:
-    """Roll the live workbook back to a backup, in place, after taking a safety backup."""
+    """Roll the live workbook back to a backup, in place, after taking a safety backup.
+
+    The audit log (Metadata) and the migration lock are kept as they are, never rolled back.
+    """
     from .. import backup as lib
 
     if not dry_run:
-        confirm(f"Roll the workbook back to backup {backup_id}? Every sheet is overwritten "
-                "(a safety backup of the current state is taken first).", force=force)
+        confirm(f"Roll the workbook back to backup {backup_id}? Every sheet but the audit log is "
+                "overwritten (a safety backup of the current state is taken first).", force=force)
     with workbook(ctx) as wb, progress_bar() as bar:
         r = lib.restore(wb, backup_id, dry_run=dry_run, force=force, folder=_folder(ctx, folder),
                         actor=state(ctx).settings.actor, progress=bar)
-    lead = "[dry run] would restore" if dry_run else "restored"
-    say(f"{lead} backup {r.backup.name}: sheets rewritten: {', '.join(r.sheets_restored) or 'none'}"
-        f"; re-created: {', '.join(r.sheets_added) or 'none'}"
-        f"; removed (added since the backup): {', '.join(r.sheets_removed) or 'none'}")
+    if as_json:
+        emit(r.to_json())
+        return
+    if r.already_restored:
+        say(f"backup {r.backup.name} was already restored by an earlier run; nothing was written")
+    else:
+        lead = "[dry run] would restore" if dry_run else "restored"
+        say(f"{lead} backup {r.backup.name}: sheets rewritten: {', '.join(r.sheets_restored) or 'none'}"
+            f"; re-created: {', '.join(r.sheets_added) or 'none'}"
+            f"; removed (added since the backup): {', '.join(r.sheets_removed) or 'none'}"
+            f"; kept as they are: {', '.join(r.sheets_kept) or 'none'}"
+            f" ({_plural(r.events_kept, 'audit event')} logged since the backup stay in the log)")
+        if r.migrations_rolled_back:
+            say(f"migration runs rolled back (the ledger says so): {', '.join(r.migrations_rolled_back)}")
     for problem in r.forced:
         err_console.print(f"  forced past: {problem}", markup=False, soft_wrap=True)
     if r.safety_backup is not None:
-        say(f"the state before the restore is in backup {r.safety_backup.id}")
+        say(f"the state before the restore is in backup {r.safety_backup.name} (id {r.safety_backup.id})")

@@ -14,9 +14,9 @@ the write (one ``batchUpdate`` while it fits in 10 MB), then 2 reads to check va
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Protocol
 
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
@@ -99,7 +99,7 @@ def pack_text(text: str) -> dict[str, str]:
 
 def unpack_text(props: Mapping[str, str]) -> str | None:
     """The text stored by ``pack_text``; None when there is none."""
-    parts = []
+    parts: list[str] = []
     while (key := f"{MANIFEST_KEY_PREFIX}{len(parts)}") in props:
         parts.append(props[key])
     return "".join(parts) if parts else None
@@ -156,7 +156,8 @@ class GoogleStore:
             found = self.http.call("POST", f"{DRIVE_URL}/{self.live.id}/copy", what=what,
                                    params={"fields": FILE_FIELDS, **ALL_DRIVES}, body=body)
         except WorkbookAccessDenied as exc:
-            raise WorkbookAccessDenied(f"Google Drive refused the backup copy ({exc}). {STORAGE_HINT}.") from exc
+            raise WorkbookAccessDenied(
+                f"Google Drive refused the backup copy ({exc}). {STORAGE_HINT}.") from exc
         except WorkbookNotFound as exc:
             if not self.given:
                 raise

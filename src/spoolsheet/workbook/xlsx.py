@@ -35,9 +35,9 @@ from ..fs import atomic_write, atomic_write_bytes, sweep_temps
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
 from .changes import ChangeSet
-from .xlsx_store import XlsxStore
 from .xlsx_package import Package, SheetEntry, Stamp, stamp_of
 from .xlsx_read import SheetData, grid_of, read_sheet, read_top
+from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
 LOCK_TIMEOUT_SECONDS = 30.0

@@ -34,6 +34,10 @@ def _utc_iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _copy_file(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+
+
 class XlsxStore:
     """The backups of one .xlsx file; ``open_file`` opens a copy as a backend of its own."""
 
@@ -67,7 +71,7 @@ class XlsxStore:
             while target.exists() or self._sidecar(target).exists():
                 n += 1
                 target = self.dir / f"{name}_{n}.xlsx"
-            atomic_write(target, lambda tmp: shutil.copyfile(self.live_path, tmp))
+            atomic_write(target, lambda tmp: _copy_file(self.live_path, tmp))
             self._write_sidecar(target, manifest, verified=None)
         except PermissionError as exc:
             raise WorkbookAccessDenied(f"cannot write a backup to {self.dir}: permission denied") from exc
@@ -139,7 +143,7 @@ class XlsxStore:
         if for_restore:
             self._sweep_stale_stages()
             staged = self.live_path.with_name(f".{self.live_path.name}.restore.{os.getpid()}.xlsx")
-            atomic_write(staged, lambda tmp: shutil.copyfile(path, tmp))
+            atomic_write(staged, lambda tmp: _copy_file(path, tmp))
         backend = self._open_file(staged or path)
         backend.stats = self.live.stats
         try:
