@@ -136,12 +136,12 @@ def _events(sheets: Mapping[str, Sheet]) -> list[LoggedEvent]:
 
 
 def _ledger_row(target: dict[str, Sheet], live: Mapping[str, Sheet], content: Mapping[str, Sheet],
-                backup: Backup, safety: Backup, actor: str) -> tuple[ChangeSet, list[str]]:
-    """When migrations ran (or were undone) since the backup: a ``restored`` row in the ledger
-    the backup brings back, naming them. Returns its change and the runs rolled back."""
+                backup: Backup, safety: Backup, actor: str) -> list[str]:
+    """When migrations ran (or were undone) since the backup: a ``restored`` row added to the
+    ledger the backup brings back (in ``target``), naming them. Returns the runs rolled back."""
     before, now = content.get(ledger.LEDGER_SHEET), live.get(ledger.LEDGER_SHEET)
     if now is None or (before is not None and sheet_fingerprint(before) == sheet_fingerprint(now)):
-        return ChangeSet(), []
+        return []
     kept = len(ledger.read_ledger(content))
     undone = [f"{e.migration_id} {e.status} {e.applied_at}".strip()
               for e in ledger.read_ledger(live)[kept:]]
@@ -156,20 +156,16 @@ def _ledger_row(target: dict[str, Sheet], live: Mapping[str, Sheet], content: Ma
         header: list[Cell] = list(ledger.LEDGER_HEADERS)
         sheet = Sheet(SheetInfo(ledger.LEDGER_SHEET, 0, len(target), 100, len(header)), [header])
     target[ledger.LEDGER_SHEET] = with_row(sheet, values, row)
-    return changes, undone
+    return undone
 
 
-def _event_row(target: dict[str, Sheet], event: Event) -> ChangeSet:
-    """The event written at a fixed row after the log's last (idempotent, unlike an append)."""
-    if METADATA not in target:
-        return ChangeSet()
-    meta = target[METADATA]
-    row = list(log_event(ChangeSet(), event, meta).appends[0][1][0])
-    at = len(meta.rows) + 1
-    target[METADATA] = with_row(meta, row, at)
-    while row and row[-1] is None:
-        row.pop()
-    return ChangeSet().set_row(METADATA, at, 1, row)
+def _event_row(target: dict[str, Sheet], event: Event) -> None:
+    """The event in ``target`` at a fixed row after the log's last: the restore writes it there
+    (idempotent, unlike an append)."""
+    if METADATA in target:
+        meta = target[METADATA]
+        row = list(log_event(ChangeSet(), event, meta).appends[0][1][0])
+        target[METADATA] = with_row(meta, row, len(meta.rows) + 1)
 
 
 def restore(workbook: Workbook, backup_id: str, *, dry_run: bool = False, force: bool = False,
@@ -291,7 +287,7 @@ class _Restore:
         report, backup = self.report, self.backup
         assert backup.manifest is not None
         target = _target(live, self.content)
-        ledger_changes, report.migrations_rolled_back = _ledger_row(
+        report.migrations_rolled_back = _ledger_row(
             target, live, self.content, backup, safety, self.actor)
         event = Event("BACKUP_RESTORED", worker_nombre=self.actor, operacion="BACKUP",
                       accion="RESTORE", metadata={
@@ -305,10 +301,9 @@ class _Restore:
                           "events_since_backup_kept": report.events_kept,
                           "migrations_rolled_back": report.migrations_rolled_back,
                           "resumed": report.resumed, "forced": bool(report.forced)})
-        base = dict(target)
-        extra = ChangeSet().extend(ledger_changes).extend(_event_row(target, event))
-        live_changes = rollback_changes(live, base, self.full).extend(extra)
-        backup_changes = rollback_changes(self.content, base, self.full).extend(extra)
+        _event_row(target, event)
+        live_changes = rollback_changes(live, target, self.full)
+        backup_changes = rollback_changes(self.content, target, self.full)
         writes = self.workbook.stats.writes
         with reporting.phase(self.progress, "writing the workbook"):
             rolled = self.store.roll_back(staged, live_changes, backup_changes, target,
