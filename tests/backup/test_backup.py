@@ -224,7 +224,7 @@ def test_a_missing_folder_is_a_clear_error_and_nothing_is_made(live, backend_kin
     missing = "1NoSuchFolder" if backend_kind == "google" else str(tmp_path / "no" / "such")
     before, files = fingerprints(live.read()), len(fake_google.store.files)
     for dry_run in (True, False):
-        with pytest.raises(UsageError, match="folder .* (not found|does not exist)"):
+        with pytest.raises(UsageError, match=r"folder .* (not found|does not exist)"):
             B.create(live, folder=missing, dry_run=dry_run)
     assert fingerprints(live.read()) == before and len(fake_google.store.files) == files
     assert not (tmp_path / "no").exists()
@@ -234,7 +234,7 @@ def test_a_missing_folder_is_a_clear_error_and_nothing_is_made(live, backend_kin
 def test_no_drive_storage_explains_the_fix(live, fake_google):
     fake_google.drive_storage = False
     before = fingerprints(live.read())
-    with pytest.raises(WorkbookAccessDenied, match="shared drive.*--folder"):
+    with pytest.raises(WorkbookAccessDenied, match=r"shared drive.*--folder"):
         B.create(live)
     assert fingerprints(live.read()) == before
     shared = fake_google.create_folder("Backups (owned by a person)", shared=True)

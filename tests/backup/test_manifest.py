@@ -8,9 +8,9 @@ import pytest
 
 from spoolsheet.backup.manifest import Manifest, ManifestError, fingerprint
 from spoolsheet.errors import UsageError
-from spoolsheet.workbook.google_store import DRIVE_PROPERTY_BYTES, pack_text, unpack_text
 from spoolsheet.values import Formula
 from spoolsheet.workbook import Sheet, SheetInfo
+from spoolsheet.workbook.google_store import DRIVE_PROPERTY_BYTES, pack_text, unpack_text
 
 WHEN = dt.datetime(2026, 1, 26, 17, 14, 45, tzinfo=dt.UTC)
 
