@@ -239,6 +239,7 @@ class GoogleBackend(Backend):
         if not spreadsheet_id:
             raise UsageError("no Google spreadsheet id given (--sheet-id / GOOGLE_SHEET_ID)")
         self.spreadsheet_id = spreadsheet_id
+        self.timeout = timeout
         self.stats = RequestStats()
         self.http = GoogleHTTPClient(session, endpoint=endpoint, timeout=timeout, retry=retry,
                                      stats=self.stats)
@@ -396,7 +397,7 @@ class GoogleBackend(Backend):
     def sibling(self, spreadsheet_id: str) -> GoogleBackend:
         """Another spreadsheet (a backup) over this one's session; its requests count here."""
         other = GoogleBackend(spreadsheet_id, session=self.http.session,
-                              endpoint=self.http.endpoint, timeout=self.http.timeout,
+                              endpoint=self.http.endpoint, timeout=self.timeout,
                               retry=self.http.retry)
         other.stats = other.http.stats = self.stats
         return other
