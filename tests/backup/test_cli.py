@@ -125,3 +125,45 @@ def test_google_over_the_wire(fake_google, sample_tiny):
         assert done.exit_code == 0, done.output
         foreign = run("--sheet-id", "nope", "backup", "list", env=env)
         assert foreign.exit_code == 1 and foreign.stderr.count("\n") == 1
+
+
+def test_json_on_create_verify_prune_restore_one_document_each_exit_codes_kept(path):
+    w = ("-w", str(path))
+    made = run(*w, "backup", "create", "--verify", "--json")
+    assert made.exit_code == 0, made.output
+    backup = json.loads(made.stdout)["backup"]
+    assert backup["verified"] is True and backup["name"] == backup["id"]
+    checked = json.loads(run(*w, "backup", "verify", backup["name"], "--json").stdout)
+    assert checked["intact"] is True and checked["ok"] is True
+
+    wb = open_workbook(Settings(workbook=path, sheet_id=None))
+    wb.apply(ChangeSet().put("Operaciones", 2, 1, "changed"))
+    wb.close()
+    changed = run(*w, "backup", "verify", backup["name"], "--against-source", "--json")
+    assert changed.exit_code == 4
+    data = json.loads(changed.stdout)
+    assert data["intact"] is True and data["ok"] is False
+    assert any("'Operaciones': 1 cell differ" in c for c in data["source_changes"])
+    text = run(*w, "backup", "verify", backup["name"], "--against-source")
+    assert text.exit_code == 4 and "is intact" in text.stderr and "failed verification" not in text.stderr
+
+    restored = run(*w, "backup", "restore", backup["name"], "--force", "--json")
+    assert restored.exit_code == 0, restored.output
+    report = json.loads(restored.stdout)
+    assert report["sheets_restored"] == ["Operaciones"] and report["sheets_kept"] == ["Metadata"]
+    assert report["safety_backup"]["label"] == "pre-restore"
+    pruned = json.loads(run(*w, "backup", "prune", "--keep-last", "0", "--max-age", "0",
+                            "--dry-run", "--json").stdout)
+    assert pruned["dry_run"] is True and pruned["removal"] == "deleted" and len(pruned["removed"]) == 1
+
+
+def test_a_piped_listing_is_one_line_per_backup_and_grammar_is_right(path):
+    w = ("-w", str(path))
+    for label in ("a-rather-long-label-for-a-backup-name", "two"):
+        assert run(*w, "backup", "create", "--label", label).exit_code == 0
+    listing = run(*w, "backup", "list").stdout.splitlines()
+    assert listing[0].split("\t")[:2] == ["name", "id"] and len(listing) == 3
+    assert all(line.count("\t") == 6 for line in listing)
+    assert any("a-rather-long-label-for-a-backup-name" in line.split("\t")[0] for line in listing)
+    one = run(*w, "backup", "prune", "--keep-last", "1", "--max-age", "0", "--dry-run")
+    assert "1 backup would be deleted" in one.stdout

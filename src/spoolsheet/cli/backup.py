@@ -9,16 +9,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as RichProgress
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -48,7 +38,18 @@ def progress_bar() -> Iterator[Progress | None]:
     if not err_console.is_terminal:
         yield None
         return
-    with RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
+    with RichProgress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                       console=err_console, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
@@ -191,9 +192,9 @@ def list_(
         say("no backups of this workbook yet")
         return
     if not console.is_terminal:
-        say("\t".join(("name", "id", "age", "label", "schema", "size", "status")))
+        typer.echo("\t".join(("name", "id", "age", "label", "schema", "size", "status")))
         for b in backups:
-            say("\t".join((b.name, b.id, _age(b.created), b.label, b.schema_version,
+            typer.echo("\t".join((b.name, b.id, _age(b.created), b.label, b.schema_version,
                            str(b.size) if b.size is not None else "", _status(b).plain)))
         return
     table = Table(Column("name", no_wrap=True), Column("id", no_wrap=True), "age", "label",
