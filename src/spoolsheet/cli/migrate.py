@@ -7,6 +7,7 @@ is the default backup folder; ``SPOOLSHEET_ACTOR`` names who runs it in the ledg
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -27,6 +28,8 @@ BREAK = typer.Option(False, "--break-lock",
                      help="Release a lock left by a crashed run first (admin's escape).")
 TTL = typer.Option(None, "--lock-ttl", help="Seconds before a lock left by a killed run can be taken "
                                             "over (default 15 minutes).")
+MIGRATIONS_DIR = typer.Option(None, "--migrations", help="The shop's folder of revision files, "
+                              "after the package's own (env SPOOLSHEET_MIGRATIONS).")
 
 
 def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, **options) -> None:
@@ -58,13 +61,14 @@ def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, **options) -> 
 @migrate_app.command()
 @read_only
 @cli_errors
-def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+           migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Schema version, pending migrations, ledger, last backup and lock (1 read)."""
     from .. import migrations
     from . import migrate_views as render
 
     with workbook(ctx) as wb:
-        result = migrations.status(wb)
+        result = migrations.status(wb, migrations_dir=migrations_dir)
     if as_json:
         console.print_json(json.dumps(result.as_dict(), default=str))
     else:
@@ -75,13 +79,14 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 @read_only
 @cli_errors
 def plan(ctx: typer.Context, to: str | None = TO,
-         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+         migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
     from .. import backup, migrations
     from . import migrate_views as render
 
     with workbook(ctx) as wb:
-        result = migrations.plan(wb, to=to, backups=backup)
+        result = migrations.plan(wb, to=to, backups=backup, migrations_dir=migrations_dir)
     if as_json:
         console.print_json(json.dumps(result.as_dict()))
     else:
@@ -92,14 +97,15 @@ def plan(ctx: typer.Context, to: str | None = TO,
 @cli_errors
 def up(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN, force: bool = FORCE,
        backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
-       break_lock: bool = BREAK, lock_ttl: float | None = TTL) -> None:
+       break_lock: bool = BREAK, lock_ttl: float | None = TTL,
+       migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Apply pending migrations: lock, verified backup, one atomic write each, verify, record."""
     from .. import backup, migrations
 
     _run(ctx, migrations.up, backups=backup, to=to, dry_run=dry_run, force=force,
          backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
-         lock_ttl=lock_ttl)
+         lock_ttl=lock_ttl, migrations_dir=migrations_dir)
 
 
 @migrate_app.command()
@@ -108,26 +114,27 @@ def down(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN,
          force: bool = typer.Option(False, "--force",
                                     help="Do not ask; revert even while spools are occupied."),
          backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
-         break_lock: bool = BREAK, lock_ttl: float | None = TTL) -> None:
+         break_lock: bool = BREAK, lock_ttl: float | None = TTL,
+         migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Revert the last migration (or down to --to), after a verified backup."""
     from .. import backup, migrations
 
     _run(ctx, migrations.down, backups=backup, to=to, dry_run=dry_run, force=force,
          backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
-         lock_ttl=lock_ttl)
+         lock_ttl=lock_ttl, migrations_dir=migrations_dir)
 
 
 @migrate_app.command()
 @read_only
 @cli_errors
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context, migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Check the workbook holds what its schema version promises; exit 4 if not."""
     from .. import migrations
     from . import migrate_views as render
 
     with workbook(ctx) as wb:
-        result = migrations.verify(wb)
+        result = migrations.verify(wb, migrations_dir=migrations_dir)
     console.print(render.verify_view(result))
     if not result.ok:
         raise typer.Exit(4)
@@ -137,12 +144,24 @@ def verify(ctx: typer.Context) -> None:
 @cli_errors
 def baseline(ctx: typer.Context,
              migration_id: str = typer.Argument(..., help="The migration already applied by hand."),
-             dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK) -> None:
+             dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK,
+             migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Adopt a workbook migrated by hand: check it, then record it without changing data."""
     from .. import migrations
 
     _run(ctx, lambda wb, **kw: migrations.baseline(wb, migration_id, **kw), force=force,
-         dry_run=dry_run, break_lock=break_lock)
+         dry_run=dry_run, break_lock=break_lock, migrations_dir=migrations_dir)
+
+
+@migrate_app.command()
+@cli_errors
+def new(message: str = typer.Argument(..., help="What the revision does, e.g. 'add Estado_Detalle'."),
+        migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+    """Write a new revision file into the shop's folder, revising the current head."""
+    from .. import migrations
+
+    path = migrations.new(message, migrations_dir)
+    console.print(f"Wrote {path}: fill in upgrade(op) (and downgrade(op)), then `migrate plan`.")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,8 @@ machinery is in rooms that know nothing of any one of them: ``registry`` (the ch
 records runs in the workbook.
 
 Public functions, one per ``spoolsheet migrate`` command: ``status``, ``plan``, ``up``, ``down``,
-``verify``, ``baseline``; and ``current_version``. A run's backup is passed in (``Backups``).
+``verify``, ``baseline``, ``new``; and ``current_version``, ``load`` (the chain). A run's backup
+is passed in (``Backups``).
 """
 
 from ..ledger import workbook_version as current_version
@@ -18,7 +19,7 @@ from .lock import DEFAULT_TTL, LockHeld, break_lock
 from .migration import Migration, Step
 from .overview import status, verify
 from .planning import plan
-from .registry import MIGRATIONS
+from .registry import MIGRATIONS, Chain, load, new
 from .reports import Plan, PlannedMigration, RunReport, Status, VerifyReport
 from .run import ChangeOptions, RunOptions, baseline, down, up
 
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_TTL",
     "MIGRATIONS",
     "Backups",
+    "Chain",
     "ChangeOptions",
     "LockHeld",
     "Migration",
@@ -40,6 +42,8 @@ __all__ = [
     "break_lock",
     "current_version",
     "down",
+    "load",
+    "new",
     "plan",
     "status",
     "up",

@@ -5,6 +5,7 @@ migration files) and ``verify`` (does the workbook hold what its version promise
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from ..audit import read_events
 from ..errors import SpoolsheetError
@@ -15,15 +16,16 @@ from ..workbook.base import Sheet
 from .lock import holder
 from .planning import todo, unverified
 from .preview import region_problems
-from .registry import applied_count, chain, checksum, find
+from .registry import checksum, load
 from .reports import Status, VerifyReport
 
 
-def verify(workbook: Workbook) -> VerifyReport:
+def verify(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> VerifyReport:
     """Check that the workbook holds what its schema version promises (1 read, writes nothing)."""
+    chain = load(migrations_dir)
     sheets = workbook.read()
     checked, problems = [], []
-    for m in chain()[:applied_count(schema_version(sheets))]:
+    for m in chain[:chain.applied_count(schema_version(sheets))]:
         checked.append(m.id)
         problems += m.verify(None, sheets)
     for entry in unverified(sheets):
@@ -46,15 +48,16 @@ def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) ->
     return found
 
 
-def status(workbook: Workbook) -> Status:
+def status(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> Status:
     """Schema version, pending migrations, history, last backup and lock (1 read)."""
+    chain = load(migrations_dir)
     sheets = workbook.read()
     history = read_ledger(sheets)
     mismatch = sorted({e.migration_id for e in history if e.checksum
-                       and (m := find(e.migration_id)) is not None
+                       and (m := chain.find(e.migration_id)) is not None
                        and e.checksum != checksum(m)})
     held = holder(workbook, sheets)
     return Status(workbook.title, workbook.kind, schema_version(sheets),
-                  [m.id for m in todo("up", sheets, None)], history,
+                  [m.id for m in todo("up", sheets, None, chain)], history,
                   [e.migration_id for e in unverified(sheets)], _last_backup(sheets, history),
                   held.describe() if held else None, mismatch)

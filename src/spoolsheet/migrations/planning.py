@@ -9,6 +9,7 @@ column, no Operaciones, data in the way) raises here, before any lock, backup or
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from ..errors import SchemaError, UsageError, VerificationError
 from ..ledger import LedgerEntry, read_ledger, schema_version
@@ -19,7 +20,7 @@ from .backups import Backups
 from .lock import LOCK_SHEET, holder, needs_state_read
 from .migration import Migration, Step
 from .preview import describe, simulate
-from .registry import applied_count, chain, index
+from .registry import Chain, load
 from .reports import Plan, PlannedMigration
 
 #: What a run does: ``up`` and ``down`` change the schema, ``baseline`` records it as it is.
@@ -34,17 +35,17 @@ def unverified(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
     return [e for e in last.values() if e.status == "applied"]
 
 
-def todo(action: str, sheets: Mapping[str, Sheet], to: str | None) -> list[Migration]:
-    """The migrations ``action`` runs, in the order it runs them."""
+def todo(action: str, sheets: Mapping[str, Sheet], to: str | None, chain: Chain) -> list[Migration]:
+    """The migrations of ``chain`` that ``action`` runs, in the order it runs them."""
     version = schema_version(sheets)
-    done = applied_count(version)
+    done = chain.applied_count(version)
     if action == "down":
-        stop = done - 1 if to is None else index(to) + 1
+        stop = done - 1 if to is None else chain.index(to) + 1
         if to is not None and stop > done:
             raise UsageError(f"--to {to!r} is ahead of the workbook's version {version}; use up")
-        return list(reversed(chain()[max(stop, 0):done]))
-    stop = len(chain()) if to is None else index(to) + 1
-    return chain()[done:stop]
+        return list(reversed(chain[max(stop, 0):done]))
+    stop = len(chain) if to is None else chain.index(to) + 1
+    return chain[done:stop]
 
 
 def requests(file_lock: bool, migrations: Sequence[PlannedMigration], resume: Sequence[str],
@@ -119,10 +120,13 @@ def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migration
                 held.describe() if held else None)
 
 
-def plan(workbook: Workbook, *, to: str | None = None, backups: Backups | None = None) -> Plan:
+def plan(workbook: Workbook, *, to: str | None = None, backups: Backups | None = None,
+         migrations_dir: str | Path | None = None) -> Plan:
     """The dry run of ``up``: the exact changes and the requests it will make; writes nothing.
 
     ``backups``: the backup feature ``up`` would be given (its requests are then in the plan).
+    ``migrations_dir``: a shop's revision folder (see ``registry.load``).
     """
     sheets = workbook.read()
-    return make(workbook, sheets, "up", todo("up", sheets, to), backups=backups)
+    return make(workbook, sheets, "up", todo("up", sheets, to, load(migrations_dir)),
+                backups=backups)

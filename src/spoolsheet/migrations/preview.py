@@ -133,12 +133,13 @@ def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
 def describe(changes: ChangeSet, sheets: Mapping[str, Sheet]) -> list[str]:
     """The requests inside the one atomic write ``changes`` becomes, as an admin reads them."""
     out = [f"add sheet {n.title!r} ({n.rows}x{n.cols})" for n in changes.new_sheets]
-    for rs in changes.resizes:
+    for rs in changes.resizes:  # only the dimensions it sets: the rest may grow meanwhile
         cur = sheets[rs.sheet].info if rs.sheet in sheets else None
-        was = f"from {cur.rows}x{cur.cols} " if cur else ""
-        rows = rs.rows or (cur.rows if cur else "?")
-        cols = rs.cols or (cur.cols if cur else "?")
-        out.append(f"resize {rs.sheet!r} {was}to {rows}x{cols}")
+        dims = [f"{what} from {was} to {now}" if cur else f"{what} to {now}"
+                for what, was, now in (("rows", cur.rows if cur else 0, rs.rows),
+                                       ("columns", cur.cols if cur else 0, rs.cols))
+                if now is not None]
+        out.append(f"resize {rs.sheet!r}: " + ", ".join(dims))
     by_sheet: dict[str, list[int]] = {}
     for b in changes.blocks:
         by_sheet.setdefault(b.sheet, []).append(sum(len(r) for r in b.rows))

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from .. import ledger
@@ -34,7 +35,7 @@ from .backups import Backups
 from .lock import DEFAULT_TTL, RunLock, acquire, default_actor
 from .migration import Migration
 from .preview import fingerprints, overwrites, region_problems, regions, simulate
-from .registry import checksum, find, index
+from .registry import checksum, load
 from .reports import Plan, PlannedMigration, RunReport
 
 
@@ -45,6 +46,7 @@ class RunOptions(TypedDict, total=False):
     prompts; without either nothing is done); for ``down`` also revert work a migration would
     otherwise refuse to lose. ``actor`` names who runs it in the ledger. ``lock_ttl``: seconds
     before a lock left by a killed run can be taken over; ``break_lock`` releases one first.
+    ``migrations_dir``: a shop's revision folder (default ``SPOOLSHEET_MIGRATIONS``).
     ``progress`` hears each step ("lock acquired", "backup done: ID", "write done: ID", ...).
     """
 
@@ -55,6 +57,7 @@ class RunOptions(TypedDict, total=False):
     lock_ttl: float
     break_lock: bool
     progress: Progress | None
+    migrations_dir: str | Path | None
 
 
 class ChangeOptions(RunOptions, total=False):
@@ -77,6 +80,7 @@ class _Run:
         self.force = options.get("force", False)
         self.backups = options.get("backups") if action != "baseline" else None
         self.actor = options.get("actor") or default_actor()
+        self.chain = load(options.get("migrations_dir"))
         self.token = str(uuid.uuid4())
         self.started = time.monotonic()
         self.stats0 = workbook.stats.snapshot()
@@ -88,7 +92,7 @@ class _Run:
         report(self.options.get("progress"), phase)
 
     def todo(self, sheets: Mapping[str, Sheet]) -> list[Migration]:
-        return planning.todo(self.action, sheets, self.options.get("to"))
+        return planning.todo(self.action, sheets, self.options.get("to"), self.chain)
 
     def plan(self, sheets: Mapping[str, Sheet], todo: list[Migration] | None = None) -> Plan:
         return planning.make(self.workbook, sheets, self.action,
@@ -150,11 +154,16 @@ class _Run:
                             details={"run": self.token, **details},
                             duration_s=time.monotonic() - self.started)
         meta = {k: v for k, v in details.items() if k in ("version_from", "version_to", "steps")}
+        metadata = sheets[METADATA]
+        header = metadata.row(1)
+        for rs in changes.resizes:  # the event row fits Metadata as this change leaves it
+            if rs.sheet == METADATA and rs.cols is not None:
+                header = header[:rs.cols]
         log_event(changes, Event(event, worker_nombre=self.actor, operacion="MIGRATION",
                                  accion=m.id,
                                  metadata={"migration_id": m.id, "run": self.token,
                                            "backup_id": self.backup_id, **meta}),
-                  sheets[METADATA])
+                  Sheet(metadata.info, [header]))
         return row
 
     def fail(self, lock: RunLock, sheets: Mapping[str, Sheet], row: int, status: str,
@@ -170,7 +179,7 @@ class _Run:
         """Finish the verification of runs that landed but were never verified."""
         done = []
         for entry in planning.unverified(sheets):
-            m = find(entry.migration_id)
+            m = self.chain.find(entry.migration_id)
             problems = region_problems(entry.details.get("regions", {}), sheets)
             problems += m.verify(None, sheets) if m is not None else []
             if problems:
@@ -317,6 +326,7 @@ def down(workbook: Workbook, **options: Unpack[ChangeOptions]) -> RunReport:
 def baseline(workbook: Workbook, migration_id: str, **options: Unpack[RunOptions]) -> RunReport:
     """Adopt a workbook migrated by hand: check it holds ``migration_id`` (and every one before),
     then record them as baselined, changing no data (no backup: nothing to undo)."""
-    if find(migration_id) is None:
-        index(migration_id)  # raises, listing the known ones
+    chain = load(options.get("migrations_dir"))
+    if chain.find(migration_id) is None:
+        chain.index(migration_id)  # raises, listing the known ones
     return _run(workbook, "baseline", ChangeOptions(**options, to=migration_id))

@@ -77,8 +77,13 @@ def layout(sheets: Mapping[str, Sheet]) -> Layout:
             f"{name!r} at " + " and ".join(_at(c) for c in cols) for name, cols in dups.items())
             + "; rename or remove one so every column has one name")
     tag = cmap.index(TAG_COLUMN)
-    base = max((i for i, h in enumerate(cmap.headers, start=1)
-                if h and normalise_header(h) not in _V3_KEYS), default=0)
+    existing = [cmap.get(spec.name) for spec in V3_COLUMNS]
+    first = existing[0]
+    if first is not None and existing == list(range(first, first + len(existing))):
+        base = first - 1  # in place, whatever later revisions appended after them
+    else:
+        base = max((i for i, h in enumerate(cmap.headers, start=1)
+                    if h and normalise_header(h) not in _V3_KEYS), default=0)
     wanted = [(spec, base + 1 + k, cmap.get(spec.name)) for k, spec in enumerate(V3_COLUMNS)]
     for spec, want, found in wanted:
         if found is not None and found != want:

@@ -1,0 +1,134 @@
+"""A revision file, as the machinery sees it: a ``Migration`` made of the operations it asks for.
+
+A revision file is a plain module::
+
+    id = "v3_1_estado_detalle"
+    version = "v3.1"
+    revises = "v3.0"
+    description = "Estado_Detalle: a readable state per spool"
+
+    def upgrade(op):
+        op.add_column("Operaciones", "Estado_Detalle", "text", backfill=lambda row: ...)
+
+    def downgrade(op):        # optional: without it, the inverses of upgrade's operations
+        op.drop_column("Operaciones", "Estado_Detalle", allow_data_loss=op.force)
+
+``Revision`` runs ``upgrade(op)`` on an ``Operations`` recorder, then plans each operation on
+the expected result of the ones before: all of them become the one change of the revision.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+
+from ..errors import ConflictError, DataError, SchemaError
+from ..workbook.base import Sheet
+from ..workbook.changes import ChangeSet, Resize
+from .migration import Step
+from .ops import Op, Operations
+from .preview import simulate
+
+FIELDS = ("id", "version", "revises", "description")
+
+
+class Revision:
+    """A revision module with ``upgrade(op)`` (and maybe ``downgrade(op)``) as a ``Migration``."""
+
+    def __init__(self, module: ModuleType, path: Path) -> None:
+        missing = [f for f in FIELDS if not isinstance(getattr(module, f, None), str)]
+        if missing or not callable(getattr(module, "upgrade", None)):
+            raise SchemaError(f"revision file {path}: needs {', '.join(FIELDS)} (text) and "
+                              f"upgrade(op); missing: {', '.join(missing) or 'upgrade'}")
+        self.module, self.path, self.__file__ = module, path, str(path)
+        self.id: str = module.id
+        self.version: str = module.version
+        self.revises: str = module.revises
+        self.description: str = module.description
+
+    def __repr__(self) -> str:
+        return f"Revision({self.id!r}, {self.path.name})"
+
+    def ops(self, direction: str, force: bool = False) -> list[Op]:
+        op = Operations(self.version, force)
+        down = getattr(self.module, "downgrade", None)
+        if direction == "up":
+            self.module.upgrade(op)
+        elif callable(down):
+            down(op)
+        else:
+            for forward in reversed(self.ops("up")):
+                inverse = forward.inverse()
+                if inverse is None:
+                    raise SchemaError(f"revision file {self.path.name}: {forward.line()} has no "
+                                      "inverse; write downgrade(op)")
+                op.ops.append(inverse)
+        return op.ops
+
+    def _plan(self, direction: str, sheets: Mapping[str, Sheet],
+              force: bool = False) -> tuple[list[Step], ChangeSet]:
+        """Each operation planned on the result of the ones before: its steps, one change."""
+        steps: list[Step] = []
+        changes, current = ChangeSet(), dict(sheets)
+        for op in self.ops(direction, force):
+            steps += op.steps(current)
+            step = op.change(current)
+            if step:
+                changes.extend(step)
+                current = simulate(current, step)
+        return steps, _one_resize_per_sheet(changes)
+
+    def check(self, sheets: Mapping[str, Sheet]) -> list[Step]:
+        steps = self._plan("up", sheets)[0]
+        return steps if any(s.change for s in steps) else []
+
+    def upgrade(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
+        return self._plan("up", sheets)[1]
+
+    def downgrade(self, sheets: Mapping[str, Sheet], force: bool = False) -> ChangeSet:
+        return self._plan("down", sheets, force)[1]
+
+    def _verify(self, direction: str, before: Mapping[str, Sheet] | None,
+                after: Mapping[str, Sheet]) -> list[str]:
+        problems: list[str] = []
+        current = dict(before) if before is not None else None
+        for op in self.ops(direction, force=True):
+            problems += op.verify(current, after)
+            if current is not None:
+                try:
+                    current = simulate(current, op.change(current))
+                except (SchemaError, DataError, ConflictError):
+                    current = None
+        return problems
+
+    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet]) -> list[str]:
+        return self._verify("up", before, after)
+
+    def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]:
+        return self._verify("down", None, sheets)
+
+
+def _one_resize_per_sheet(changes: ChangeSet) -> ChangeSet:
+    """Keep the last grid size asked for each sheet (operations grow or shrink in turn)."""
+    last: dict[str, Resize] = {}
+    for rs in changes.resizes:
+        old = last.get(rs.sheet)
+        last[rs.sheet] = Resize(rs.sheet, rs.rows or (old.rows if old else None),
+                                  rs.cols or (old.cols if old else None))
+    changes.resizes[:] = list(last.values())
+    return changes
+
+
+def load_file(path: Path) -> Revision:
+    """Import one revision file (a plain module outside any package) as a ``Revision``."""
+    spec = importlib.util.spec_from_file_location(f"spoolsheet_revision_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise SchemaError(f"revision file {path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a shop's own file: any error in it is named, one line
+        raise SchemaError(f"revision file {path}: {type(exc).__name__}: {exc}") from exc
+    return Revision(module, path)

@@ -1,0 +1,140 @@
+"""The shop's real schema history replayed as a migrations folder of its own (tests/migrations/
+history): v3.0 (the package) → v3.1 (Estado_Detalle backfilled from each spool's state) → v4.0
+(the Uniones sheet, five counter formulas over it by TAG, Metadata.N_UNION). Both backends.
+
+Each revision up, down and up again; on a sheet where MatSys was inserted mid-sheet by hand;
+nothing pre-existing changed, cell by cell; formulas read back as formulas (and, on Google,
+evaluated by the fake's COUNTIF(S)/SUMIF(S) over Uniones).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from migration_helpers import changed_cells
+
+from spoolsheet import backup, migrations
+from spoolsheet.errors import SchemaError
+from spoolsheet.ledger import read_ledger
+from spoolsheet.schema import METADATA, OPERACIONES, ColumnMap, column_letter
+from spoolsheet.values import Formula
+from spoolsheet.workbook.changes import ChangeSet
+
+HISTORY = Path(__file__).parent / "history"
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(name, HISTORY / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+V31, V40 = _module("v3_1_estado_detalle"), _module("v4_0_uniones")
+
+
+def headers(sheets, title=OPERACIONES) -> ColumnMap:
+    return ColumnMap.from_row(title, sheets[title].row(1))
+
+
+def tag_rows(sheets) -> list[int]:
+    op, tag = sheets[OPERACIONES], headers(sheets).index("TAG_SPOOL")
+    return [r for r in range(2, len(op.rows) + 1) if op.cell(r, tag) not in (None, "")]
+
+
+def up(wb, **kw):
+    return migrations.up(wb, backups=backup, force=True, migrations_dir=HISTORY, **kw)
+
+
+def down(wb, **kw):
+    return migrations.down(wb, backups=backup, force=True, migrations_dir=HISTORY, **kw)
+
+
+def assert_v40(sheets, width: int) -> None:
+    """Estado_Detalle and the five counters appended after the v3.0 columns, each once."""
+    cmap = headers(sheets)
+    names = ["Estado_Detalle", *V40.COUNTERS]
+    assert [cmap.positions(n) for n in names] == [[width + 1 + i] for i in range(len(names))]
+    op = sheets[OPERACIONES]
+    tag = cmap.index("TAG_SPOOL")
+    rows = tag_rows(sheets)
+    assert rows
+    for r in rows:
+        row = {h: op.cell(r, i) for i, h in enumerate(cmap.headers, 1) if h}
+        assert op.cell(r, width + 1) == V31.estado(row)
+        formulas = [op.cell(r, width + 2 + i) for i in range(5)]
+        assert all(isinstance(f, Formula) for f in formulas), formulas
+        assert formulas[0].replace(" ", "") == f"=COUNTIF(Uniones!D:D,{column_letter(tag)}{r})"
+    assert tuple(sheets["Uniones"].row(1)) == V40.UNIONES
+    assert "N_UNION" in headers(sheets, METADATA)
+
+
+def assert_v30(sheets, width: int) -> None:
+    cmap = headers(sheets)
+    assert cmap.width == width and "Estado_Detalle" not in cmap and "Uniones" not in sheets
+    assert "N_UNION" not in headers(sheets, METADATA)
+
+
+def _matsys(wb) -> None:
+    ops = wb[OPERACIONES]
+    ops.insert_cols(21)
+    ops.cell(row=1, column=21, value="MatSys")
+    ops.cell(row=2, column=21, value="MS-1")
+
+
+@pytest.mark.parametrize("matsys", [False, True], ids=["as-seeded", "matsys-inserted"])
+def test_the_shops_history_up_down_up(drifted, open_copy, sample_tiny, matsys):
+    wb = drifted(sample_tiny, _matsys) if matsys else open_copy(sample_tiny)
+    width = 66 + matsys  # after v3.0
+    before = wb.read()
+
+    plan = migrations.plan(wb, backups=backup, migrations_dir=HISTORY)
+    assert [m.id for m in plan.migrations] == ["v3_0_occupation", "v3_1_estado_detalle",
+                                               "v4_0_uniones"]
+    report = up(wb)
+    assert report.version_after == "v4.0" and report.backup_id
+    after = wb.read()
+    assert_v40(after, width)
+    assert changed_cells(before, after) == []
+
+    v3 = down(wb, to="v3.0")
+    assert v3.applied == ["v4_0_uniones", "v3_1_estado_detalle"] and v3.version_after == "v3.0"
+    reverted = wb.read()
+    assert_v30(reverted, width)
+    assert changed_cells(before, reverted) == []
+
+    assert up(wb).version_after == "v4.0"
+    again = wb.read()
+    assert_v40(again, width)
+    assert changed_cells(after, again) == [] or all(
+        c.startswith(METADATA) for c in changed_cells(after, again))
+    statuses = [(e.migration_id, e.status) for e in read_ledger(again)]
+    assert statuses[-2:] == [("v3_1_estado_detalle", "verified"), ("v4_0_uniones", "verified")]
+    assert migrations.verify(wb, migrations_dir=HISTORY).ok
+
+
+def test_the_counters_count_uniones_on_google(google_copy, sample_tiny):
+    """The five formulas, evaluated by the fake as Sheets would, count and sum by TAG."""
+    wb = google_copy(sample_tiny)
+    up(wb)
+    sheets = wb.read()
+    r = tag_rows(sheets)[0]
+    tag = sheets[OPERACIONES].cell(r, headers(sheets).index("TAG_SPOOL"))
+    joints = [[1, "OT", 1, tag, 2, "BW", None, "01-02-2026", None, None, None, None],
+              [2, "OT", 2, tag, 3, "BW", None, None, None, None, "02-02-2026", None],
+              [3, "OT", 3, "OTHER-TAG", 4, "BW", None, "01-02-2026"]]
+    wb.apply(ChangeSet().set_block("Uniones", 2, 1, joints))
+    values = wb.read([OPERACIONES], formulas=False)[OPERACIONES]
+    first = headers(sheets).index("Total_Uniones")
+    assert [values.cell(r, first + i) for i in range(5)] == [2, 1, 1, 2, 3]
+
+
+def test_status_and_down_without_the_folder_name_the_unknown_version(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
+    up(wb, to="v3.1")
+    assert migrations.status(wb, migrations_dir=HISTORY).version == "v3.1"
+    with pytest.raises(SchemaError, match=r"the workbook is at v3.1, which no migration of the "
+                                          r"chain reaches \(the chain ends at v3.0\)"):
+        migrations.down(wb, backups=backup, force=True)
