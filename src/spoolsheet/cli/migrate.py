@@ -128,6 +128,25 @@ def down(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN,
 @migrate_app.command()
 @read_only
 @cli_errors
+def check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+          migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+    """Compare the workbook with the layout its chain gives it; exit 4 on drift."""
+    from .. import migrations
+    from . import migrate_views as render
+
+    with workbook(ctx) as wb:
+        result = migrations.check(wb, migrations_dir=migrations_dir)
+    if as_json:
+        console.print_json(json.dumps({"version": result.version, "drift": result.drift}))
+    else:
+        console.print(render.check_view(result))
+    if not result.ok:
+        raise typer.Exit(4)
+
+
+@migrate_app.command()
+@read_only
+@cli_errors
 def verify(ctx: typer.Context, migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Check the workbook holds what its schema version promises; exit 4 if not."""
     from .. import migrations

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..ledger import LedgerEntry
-from ..migrations import Plan, RunReport, Status, VerifyReport
+from ..migrations import CheckReport, Plan, RunReport, Status, VerifyReport
 
 
 def plan_view(plan: Plan) -> RenderableType:
@@ -85,3 +85,10 @@ def verify_view(report: VerifyReport) -> RenderableType:
                     f"({', '.join(report.checked) or 'nothing to check at the base version'}).",
                     style="green")
     return Text("Verification failed:\n" + "\n".join(f"• {p}" for p in report.problems), style="red")
+
+
+def check_view(report: CheckReport) -> RenderableType:
+    if report.ok:
+        return Text(f"No drift: the workbook has the layout {report.version} gives it.", style="green")
+    return Text(f"Drift from the layout of {report.version}:\n"
+                + "\n".join(f"• {p}" for p in report.drift), style="red")

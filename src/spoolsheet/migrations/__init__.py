@@ -17,10 +17,10 @@ from ..ledger import workbook_version as current_version
 from .backups import Backups
 from .lock import DEFAULT_TTL, LockHeld, break_lock
 from .migration import Migration, Step
-from .overview import status, verify
+from .overview import check, drift, status, verify
 from .planning import plan
 from .registry import MIGRATIONS, Chain, load, new
-from .reports import Plan, PlannedMigration, RunReport, Status, VerifyReport
+from .reports import CheckReport, Plan, PlannedMigration, RunReport, Status, VerifyReport
 from .run import ChangeOptions, RunOptions, baseline, down, up
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Backups",
     "Chain",
     "ChangeOptions",
+    "CheckReport",
     "LockHeld",
     "Migration",
     "Plan",
@@ -40,8 +41,10 @@ __all__ = [
     "VerifyReport",
     "baseline",
     "break_lock",
+    "check",
     "current_version",
     "down",
+    "drift",
     "load",
     "new",
     "plan",

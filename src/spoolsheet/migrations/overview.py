@@ -1,5 +1,6 @@
 """Looking without writing: ``status`` (version, pending, history, last backup, lock, changed
-migration files) and ``verify`` (does the workbook hold what its version promises). 1 read each.
+migration files), ``verify`` (does the workbook hold what its version promises) and ``check``
+(drift from the layout the chain gives it). 1 read each.
 """
 
 from __future__ import annotations
@@ -16,22 +17,49 @@ from ..workbook.base import Sheet
 from .lock import holder
 from .planning import todo, unverified
 from .preview import region_problems
-from .registry import checksum, load
-from .reports import Status, VerifyReport
+from .registry import Chain, checksum, load
+from .reports import CheckReport, Status, VerifyReport
+
+
+def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
+    """How the workbook differs from the layout its chain says it has at its version: every
+    column an applied migration created present, once, with its header and type; every sheet.
+    [] when none. A pure function of sheets already read: occupation and the service call it
+    on what they read when they open a workbook (``migrate check`` is it on one read)."""
+    chain = chain or load()
+    problems = []
+    for m in chain[:chain.applied_count(schema_version(sheets))]:
+        problems += [f"{m.id}: {p}" for p in m.verify(None, sheets)]
+    return problems
+
+
+def changed_files(history: Sequence[LedgerEntry], chain: Chain) -> list[str]:
+    """Migrations recorded with a checksum their file no longer has (edited since applied)."""
+    return sorted({e.migration_id for e in history if e.checksum
+                   and (m := chain.find(e.migration_id)) is not None
+                   and e.checksum != checksum(m)})
+
+
+def check(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> CheckReport:
+    """``drift`` of the workbook as it is now (1 read, writes nothing; CLI exit 4 on drift)."""
+    sheets = workbook.read()
+    return CheckReport(schema_version(sheets), drift(sheets, load(migrations_dir)))
 
 
 def verify(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> VerifyReport:
-    """Check that the workbook holds what its schema version promises (1 read, writes nothing)."""
+    """Check that the workbook holds what its schema version promises, that no applied
+    migration's file changed since, and finish checking runs never verified (1 read)."""
     chain = load(migrations_dir)
     sheets = workbook.read()
-    checked, problems = [], []
-    for m in chain[:chain.applied_count(schema_version(sheets))]:
-        checked.append(m.id)
-        problems += m.verify(None, sheets)
+    version = schema_version(sheets)
+    checked = [m.id for m in chain[:chain.applied_count(version)]]
+    problems = drift(sheets, chain)
+    problems += [f"{mid}: its file changed since it was applied (checksum differs from the "
+                 "ledger)" for mid in changed_files(read_ledger(sheets), chain)]
     for entry in unverified(sheets):
         problems += [f"{entry.migration_id} (ledger row {entry.row}), never verified: {p}"
                      for p in region_problems(entry.details.get("regions", {}), sheets)]
-    return VerifyReport(schema_version(sheets), checked, problems)
+    return VerifyReport(version, checked, problems)
 
 
 def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) -> str | None:
@@ -53,9 +81,7 @@ def status(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> S
     chain = load(migrations_dir)
     sheets = workbook.read()
     history = read_ledger(sheets)
-    mismatch = sorted({e.migration_id for e in history if e.checksum
-                       and (m := chain.find(e.migration_id)) is not None
-                       and e.checksum != checksum(m)})
+    mismatch = changed_files(history, chain)
     held = holder(workbook, sheets)
     return Status(workbook.title, workbook.kind, schema_version(sheets),
                   [m.id for m in todo("up", sheets, None, chain)], history,

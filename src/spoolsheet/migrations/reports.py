@@ -85,6 +85,18 @@ class RunReport:
 
 
 @dataclass
+class CheckReport:
+    """``check``: how the workbook drifted from its chain's layout (by sheet, column, position)."""
+
+    version: str
+    drift: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.drift
+
+
+@dataclass
 class VerifyReport:
     version: str
     checked: list[str]
