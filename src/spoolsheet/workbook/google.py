@@ -309,10 +309,19 @@ class GoogleBackend(Backend):
                 raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
             raise
 
-    def _read_entered(self, titles: Sequence[str] | None, what: str) -> dict[str, Sheet]:
+    def read_with_formats(self, titles: Sequence[str] | None = None) -> tuple[dict[str, Sheet], dict]:
+        """``read`` of whole sheets, and each sheet's cell formats (rowData rows of
+        ``userEnteredFormat`` cells, as Google gives them), in ONE read: a restore checks both."""
+        formats: dict[str, list[dict[str, Any]]] = {}
+        what = f"reading sheets and formats of {self.spreadsheet_id}"
+        return self._read_entered(titles, what, formats), formats
+
+    def _read_entered(self, titles: Sequence[str] | None, what: str,
+                      formats: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Sheet]:
+        cells = "userEnteredValue" if formats is None else "userEnteredValue,userEnteredFormat"
         params: dict[str, Any] = {
             "includeGridData": "true",
-            "fields": "properties.title,sheets(properties,data(startRow,rowData(values(userEnteredValue))))",
+            "fields": f"properties.title,sheets(properties,data(startRow,rowData(values({cells}))))",
         }
         if titles is not None:
             params["ranges"] = [quote_sheet(t) for t in titles]
@@ -325,6 +334,12 @@ class GoogleBackend(Backend):
                 rows.extend([] for _ in range(data.get("startRow", 0) - len(rows)))
                 rows.extend([[_read_value(c) for c in r.get("values", [])]
                              for r in data.get("rowData", [])])
+                if formats is not None:
+                    kept = formats.setdefault(info.title, [])
+                    kept.extend({} for _ in range(data.get("startRow", 0) - len(kept)))
+                    kept.extend({"values": [{k: v for k, v in c.items() if k == "userEnteredFormat"}
+                                            for c in r.get("values", [])]}
+                                for r in data.get("rowData", []))
             result[info.title] = Sheet(info, trim(rows))
         if titles is None:
             self._remember(body)

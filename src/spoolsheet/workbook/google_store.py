@@ -8,7 +8,7 @@ verification or trashing = 1 write each (``files.update``).
 
 A restore writes values and formulas, grid sizes, every cell's format (``userEnteredFormat``:
 number formats, fonts, colours, alignment) and the sheet order: 1 read of the backup's formats,
-the write (one ``batchUpdate`` while it fits in 10 MB), then 2 reads to check values and formats.
+the write (one ``batchUpdate`` while it fits in 10 MB), then 1 read to check values and formats.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ class LiveSpreadsheet(Protocol):
              formulas: bool = True) -> dict[str, Sheet]: ...
 
     def sibling(self, spreadsheet_id: str) -> Backend: ...
+
+    def read_with_formats(self, titles: Sequence[str] | None = None) -> tuple[dict[str, Sheet], dict]: ...
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True,
               then: Callable[[dict[str, SheetInfo]], list[dict]] | None = None) -> None: ...
@@ -250,7 +252,7 @@ class GoogleStore:
                   target: Mapping[str, Sheet], kept: Sequence[str] = ()) -> RolledBack:
         """One ``batchUpdate``: ``live_changes``, then each restored sheet's formats
         (cleared, then set from the backup) and the sheet order; then values and formats are
-        read back and compared.
+        read back (one read) and compared.
 
         Past Google's 10 MB per request the write goes as several batchUpdates in order: no longer
         atomic, but a restore stopped between them is finished by running it again.
@@ -282,8 +284,7 @@ class GoogleStore:
             return out
 
         self.live.apply(live_changes, atomic=False, then=then)
-        after = self.live.read()
-        found = self._formats(self.live.id, titles)
+        after, found = self.live.read_with_formats()
         problems = [f"sheet {t!r}: cell formats differ in the restored workbook"
                     for t in titles if _trimmed(found.get(t, [])) != _trimmed(formats.get(t, []))]
         got_order = [t for t in after if t in target]
