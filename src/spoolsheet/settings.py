@@ -70,9 +70,19 @@ class Settings(BaseSettings):
     migration_dry_run: bool = Field(
         False, validation_alias=AliasChoices("MIGRATION_DRY_RUN", "migration_dry_run"))
     actor: str | None = Field(None, validation_alias=AliasChoices("SPOOLSHEET_ACTOR", "actor"))
+    # The HTTP service (spoolsheet serve): ``name=secret`` tokens, comma- or line-separated.
+    api_tokens: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SPOOLSHEET_API_TOKENS", "api_tokens"))
+    api_tokens_file: Path | None = Field(
+        None, validation_alias=AliasChoices("SPOOLSHEET_API_TOKENS_FILE", "api_tokens_file"))
+    writes_per_minute: float = Field(
+        60.0, gt=0, validation_alias=AliasChoices("SPOOLSHEET_WRITES_PER_MINUTE", "writes_per_minute"))
+    view_ttl: float = Field(
+        5.0, ge=0, validation_alias=AliasChoices("SPOOLSHEET_VIEW_TTL", "view_ttl"))
 
     @field_validator("workbook", "sheet_id", "credentials_file", "google_endpoint", "google_timeout",
-                     "backup_folder", "migration_dry_run", "actor", mode="before")
+                     "backup_folder", "migration_dry_run", "actor", "api_tokens_file",
+                     "writes_per_minute", "view_ttl", mode="before")
     @classmethod
     def _no_secret(cls, value: object) -> object:
         if value is not None and looks_secret(value):

@@ -17,7 +17,7 @@ from ..audit import metadata_columns
 from ..errors import DataError, SheetNotFound
 from ..ledger import schema_version
 from ..schema import METADATA, ROLES, TRABAJADORES, normalise_header
-from ..values import WorkerRef, parse_bool, parse_int
+from ..values import Cell, WorkerRef, parse_bool, parse_int
 from ..workbook import Sheet, columns
 from .errors import UnknownWorker
 
@@ -62,7 +62,9 @@ def read_workers(trabajadores: Sheet, roles: Sheet) -> dict[int, Worker]:
     workers: dict[int, Worker] = {}
     first_row: dict[int, int] = {}
     for row in range(2, len(trabajadores.rows) + 1):
-        cell = lambda name: trabajadores.cell(row, t[name])  # noqa: E731
+        def cell(name: str, row: int = row) -> Cell:
+            return trabajadores.cell(row, t[name])
+
         worker_id = parse_int(cell("Id"), sheet=trabajadores.title, row=row, column="Id")
         if worker_id is None:
             continue

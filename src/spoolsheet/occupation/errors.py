@@ -60,17 +60,19 @@ class OperationDone(Refusal):
 
 
 class SpoolOccupied(Refusal, ConflictError):
-    def __init__(self, tag: str, holder: WorkerRef, since: dt.date | None) -> None:
+    def __init__(self, tag: str, holder: WorkerRef, since: dt.date | None,
+                 version: int | None = None) -> None:
         when = f" since {format_date(since)}" if since else ""
         super().__init__(f"spool {tag} is occupied by {holder}{when}", tag=tag)
-        self.holder, self.since = holder, since
+        self.holder, self.since, self.version = holder, since, version
 
 
 class NotHolder(Refusal, ConflictError):
-    def __init__(self, tag: str, worker: WorkerRef, holder: WorkerRef | None) -> None:
+    def __init__(self, tag: str, worker: WorkerRef, holder: WorkerRef | None,
+                 version: int | None = None) -> None:
         held = f"it is held by {holder}" if holder else "nobody holds it"
         super().__init__(f"spool {tag}: {worker} does not hold it ({held})", tag=tag)
-        self.worker, self.holder = worker, holder
+        self.worker, self.holder, self.version = worker, holder, version
 
 
 class VersionConflict(Refusal, ConflictError):

@@ -137,7 +137,7 @@ def tomar(spool: Spool, worker: Worker, op: Operation, today: dt.date) -> Spool:
     (any qualified worker may continue another's work)."""
     check_qualified(worker, op)
     if spool.holder is not None:
-        raise SpoolOccupied(spool.tag, spool.holder, spool.since)
+        raise SpoolOccupied(spool.tag, spool.holder, spool.since, spool.version)
     if spool.stage(op) is Stage.DONE:
         done = getattr(spool, DATE_FIELD[op])
         raise OperationDone(f"spool {spool.tag}: {op} is already done ({format_date(done)})",
@@ -150,13 +150,27 @@ def tomar(spool: Spool, worker: Worker, op: Operation, today: dt.date) -> Spool:
                                   tag=spool.tag)
     worker_field = WORKER_FIELD[op]
     keep = getattr(spool, worker_field)
+    fields: dict[str, object] = {worker_field: keep or str(worker.ref)}
     return replace(spool, holder=worker.ref, since=today, version=spool.version + 1,
-                   row_hash=None, **{worker_field: keep or str(worker.ref)})
+                   row_hash=None, **fields)  # type: ignore[arg-type]  # field named by op
+
+
+def concerns(spool: Spool, op: Operation) -> bool:
+    """Whether ``op`` is what the spool is about now: held for it, or free and ready to be taken
+    for it (not done, its prerequisite met). What the board lists per operation."""
+    stage = spool.stage(op)
+    if not spool.free:
+        return stage is Stage.IN_PROGRESS
+    if stage is Stage.DONE:
+        return False
+    if op is Operation.ARM:
+        return spool.materiales is not None
+    return spool.stage(Operation.ARM) is not Stage.PENDING
 
 
 def check_holder(spool: Spool, worker: Worker) -> None:
     if spool.holder is None or spool.holder.id != worker.id:
-        raise NotHolder(spool.tag, worker.ref, spool.holder)
+        raise NotHolder(spool.tag, worker.ref, spool.holder, spool.version)
 
 
 def pausar(spool: Spool, worker: Worker) -> Spool:
@@ -172,8 +186,9 @@ def completar(spool: Spool, worker: Worker, op: Operation, today: dt.date) -> Sp
         raise OperationDone(f"spool {spool.tag}: {op} is already done", tag=spool.tag)
     worker_field = WORKER_FIELD[op]
     keep = getattr(spool, worker_field)
+    fields: dict[str, object] = {DATE_FIELD[op]: today, worker_field: keep or str(worker.ref)}
     return replace(spool, holder=None, since=None, version=spool.version + 1, row_hash=None,
-                   **{DATE_FIELD[op]: today, worker_field: keep or str(worker.ref)})
+                   **fields)  # type: ignore[arg-type]  # fields named by op
 
 
 def changed_cells(before: Spool, after: Spool) -> dict[str, Cell]:

@@ -166,17 +166,23 @@ class OccupationService:
         """The spool as it is now, with the ``version`` and ``row_hash`` to expect when changing it."""
         return self.board().spool(tag)
 
-    def survey(self, *, free: bool = False, occupied: bool = False) -> list[Spool | DataError]:
-        """Every spool in sheet order (or only the free, or only the occupied ones), and the
-        DataError naming the cell of each spool that cannot be read."""
+    def survey(self, *, free: bool = False, occupied: bool = False,
+               op: Operation | None = None) -> list[Spool | DataError]:
+        """Every spool in sheet order (or only the free, or only the occupied ones; with ``op``
+        only those it concerns: ``rules.concerns``), and the DataError naming the cell of each
+        spool that cannot be read."""
         if free and occupied:
             raise UsageError("--free and --occupied exclude each other; give one or neither")
         return [s for s in self.board().survey() if not isinstance(s, Spool)
-                or not ((free and not s.free) or (occupied and s.free))]
+                or not ((free and not s.free) or (occupied and s.free)
+                        or (op is not None and not rules.concerns(s, op)))]
 
-    def spools(self, *, free: bool = False, occupied: bool = False) -> list[Spool]:
-        """Every readable spool (or only the free, or only the occupied ones), in sheet order."""
-        return [s for s in self.survey(free=free, occupied=occupied) if isinstance(s, Spool)]
+    def spools(self, *, free: bool = False, occupied: bool = False,
+               op: Operation | None = None) -> list[Spool]:
+        """Every readable spool (or only the free, or only the occupied ones, or only those
+        ``op`` concerns), in sheet order."""
+        return [s for s in self.survey(free=free, occupied=occupied, op=op)
+                if isinstance(s, Spool)]
 
     def workers(self) -> list[Worker]:
         """Every worker of Trabajadores with the active roles Roles grants, by Id."""
