@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import backup, demo, migrate, occupation, sample
+from . import backup, demo, migrate, occupation, sample, serve
 from .common import RootGroup, state
 
 app = typer.Typer(
@@ -29,5 +29,5 @@ def main(ctx: typer.Context) -> None:
     state(ctx)
 
 
-for module in (backup, migrate, occupation, sample, demo):
+for module in (backup, migrate, occupation, sample, demo, serve):
     module.register(app)

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from .app import create_app
+from .app import create_app, serve
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve"]

@@ -8,6 +8,7 @@ concern is one more ``include_router``.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ..errors import SpoolsheetError
+from ..errors import ConfigurationError, SpoolsheetError
 from ..occupation import OccupationService
 from ..settings import Settings
 from ..workbook import Workbook, open_workbook
@@ -57,6 +58,32 @@ def create_app(settings: Settings | None = None, *, open_wb: Callable[[], Workbo
     install_error_handlers(app)
     app.include_router(api.router)
     return app
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the service on uvicorn until SIGINT/SIGTERM (the group in flight is finished first).
+
+    Without tokens it listens on loopback only: anyone who reaches it could change the sheet.
+    """
+    import uvicorn
+
+    settings = settings or Settings()
+    tokens = Tokens.from_settings(settings)
+    if not tokens and not loopback(host):
+        raise ConfigurationError(f"refusing to listen on {host} without tokens: set "
+                                 f"SPOOLSHEET_API_TOKENS or SPOOLSHEET_API_TOKENS_FILE, or listen "
+                                 f"on 127.0.0.1 (e.g. behind a reverse proxy that adds them)")
+    uvicorn.run(create_app(settings, tokens=tokens), host=host, port=port, log_level="info",
+                proxy_headers=True, server_header=False)
 
 
 def install_error_handlers(app: FastAPI) -> None:
