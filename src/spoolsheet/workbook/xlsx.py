@@ -102,13 +102,13 @@ def mark_grid_corner(ws: Worksheet, rows: int, cols: int) -> None:
 def edited(rows: list[list[Cell]], edit: SheetEdit) -> list[list[Cell]]:
     """Rows as read, with a sheet edit applied: what reading the written part gives."""
     out = [list(r) for r in rows]
-    if edit.shrunk:
-        height, width = edit.shrunk
+    if edit.kept:
+        height, width = edit.kept
         del out[height:]
         for kept in out:
             del kept[width:]
     for (r, c), value in edit.cells.items():
-        if edit.shrunk and (r > edit.shrunk[0] or c > edit.shrunk[1]):
+        if edit.kept and (r > edit.kept[0] or c > edit.kept[1]):
             continue
         if r > len(out):
             out.extend([] for _ in range(r - len(out)))
@@ -246,12 +246,6 @@ class XlsxBackend(Backend):
                 else:
                     rows[title] = read_top(package, self._entry(package, title), last)
             return [r.cut(rows[r.title]) for r in regions]
-
-    def read_rows(self, title: str, rows: Sequence[int]) -> list[list[Cell]]:
-        """Some rows of one sheet, typed and trimmed like ``read`` (from the sheet as cached)."""
-        with self._thread_lock:
-            data = self._data(self._current(), title).rows
-            return [list(data[r - 1]) if 1 <= r <= len(data) else [] for r in rows]
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

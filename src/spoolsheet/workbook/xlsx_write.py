@@ -70,7 +70,7 @@ class SheetEdit:
 
     cells: dict[tuple[int, int], Cell]
     grid: tuple[int, int]
-    shrunk: tuple[int, int] | None = None
+    kept: tuple[int, int] | None = None  # after shrinks: the rows × columns that keep data
     exact: bool = True  # False when a cache cannot predict a read (a number in a date style)
 
 
@@ -89,7 +89,14 @@ class _Plan:
     xml: bytes | None  # None: a new sheet
     grid: tuple[int, int]
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    #: Shrinks run in order after every write, each cutting what lies beyond it and setting the
+    #: grid: the last one gives the grid, the smallest bounds give what keeps data.
     shrink: tuple[int, int] | None = None
+    keep: tuple[int, int] | None = None
+
+    def shrink_to(self, rows: int, cols: int) -> None:
+        self.shrink = (rows, cols)
+        self.keep = (min(self.keep[0], rows), min(self.keep[1], cols)) if self.keep else (rows, cols)
 
 
 class _Styles:
@@ -259,8 +266,7 @@ class _SheetWriter:
             if head.endswith(b"/>"):
                 head = head[:-2] + b">"
             for col, element, attrs, content in _cells_of(old):
-                dropped = keep_cols is not None and col > keep_cols
-                if col in writes or dropped:
+                if col in writes or (keep_cols is not None and col > keep_cols):
                     if content and b"<f" in content:
                         self.dropped_formula = True
                         if _ANCHOR.search(content):
@@ -273,8 +279,8 @@ class _SheetWriter:
                                                int(style[1]) if style else None)
                     continue
                 cells[col] = element
-        for col, value in writes.items():
-            if col not in cells and (keep_cols is None or col <= keep_cols):
+        for col, value in writes.items():  # already within the kept bounds
+            if col not in cells:
                 cells[col] = self.cell(number, col, value, None)
         order = sorted(cells)
         if _SPANS.search(head):
@@ -306,17 +312,20 @@ class _SheetWriter:
         rows_grid, cols_grid = plan.grid
         for r, c in plan.cells:
             rows_grid, cols_grid = max(rows_grid, r), max(cols_grid, c)
+        widest = cols_grid
         if plan.shrink:
             rows_grid, cols_grid = plan.shrink
-        keep_rows = plan.shrink[0] if plan.shrink else None
-        keep_cols = plan.shrink[1] if plan.shrink and plan.shrink[1] < plan.grid[1] else None
+        keep_rows = plan.keep[0] if plan.keep else None
+        # Stored cells never lie beyond the widest grid: a wider bound re-renders no row.
+        keep_cols = plan.keep[1] if plan.keep and plan.keep[1] < widest else None
         corner = (rows_grid, cols_grid)
         by_row: dict[int, dict[int, Cell]] = {}
         for (r, c), value in plan.cells.items():
-            if keep_rows is None or r <= keep_rows:
+            if plan.keep is None or (r <= plan.keep[0] and c <= plan.keep[1]):
                 by_row.setdefault(r, {})[c] = value
-        has_corner = self._has_cell(xml, spans, corner)
-        if not has_corner and corner not in plan.cells:
+        kept = plan.keep is None or (corner[0] <= plan.keep[0] and corner[1] <= plan.keep[1])
+        has_corner = kept and self._has_cell(xml, spans, corner)
+        if not has_corner and corner[1] not in by_row.get(corner[0], {}):
             by_row.setdefault(corner[0], {})[corner[1]] = None
         view = memoryview(xml)
         head = xml[:data.start()]
@@ -427,7 +436,7 @@ def _plans(package: Package, changes: ChangeSet, name: str) -> tuple[dict[str, _
                 p.cells.pop((r, c), None)
                 p.cells[(r, c)] = value
     for p, rows, cols in shrinks:
-        p.shrink = (rows, cols)
+        p.shrink_to(rows, cols)
     for title in changes.deleted_sheets:
         if title not in titles and title not in added:
             raise SheetNotFound(f"sheet {title!r} not found in {name}")
@@ -452,7 +461,7 @@ def rewrite(package: Package, changes: ChangeSet, name: str) -> Result:
         new_parts[plan.part] = chunks
         dropped_formula |= writer.dropped_formula
         result.edits[title] = SheetEdit({k: as_read(v) for k, v in plan.cells.items()}, grid,
-                                        plan.shrink, writer.exact)
+                                        plan.keep, writer.exact)
     removed: set[str] = set()
     if styles.root is not None:
         new_parts[package.styles.part] = _xml_bytes(styles.root)
