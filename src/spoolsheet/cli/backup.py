@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -13,10 +10,11 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from .common import cli_errors, confirm, console, err_console, fail, read_only, state, workbook
+from .output import count, emit_json
+from .progress import progress_view
 
 if TYPE_CHECKING:
     from .. import backup as lib
-    from ..progress import Progress, Step
 
 app = typer.Typer(name="backup", no_args_is_help=True,
                   help="Back up the workbook, check backups, list and prune them, roll back to one.")
@@ -29,37 +27,6 @@ FolderOption = typer.Option(None, "--folder", help=FOLDER_HELP)
 def register(root: typer.Typer) -> None:
     """Add the ``backup`` commands to the root app."""
     root.add_typer(app)
-
-
-@contextmanager
-def progress_bar() -> Iterator[Progress | None]:
-    """A ``spoolsheet.progress`` callback drawing each phase as a bar on stderr (count of total,
-    elapsed, time left), only on a terminal; None elsewhere."""
-    if not err_console.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        SpinnerColumn,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.progress import Progress as RichProgress
-
-    with RichProgress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                      console=err_console, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def show(step: Step) -> None:
-            if step.phase not in tasks:
-                tasks[step.phase] = bar.add_task(step.phase, total=step.total)
-            bar.update(tasks[step.phase], completed=step.done, total=step.total)
-
-        yield show
 
 
 def say(text: str) -> None:
@@ -91,15 +58,6 @@ JsonOption = typer.Option(False, "--json",
                           help="Print the result as JSON on stdout (shape in docs/backup.md).")
 
 
-def emit(data: object) -> None:
-    """A --json result on stdout: one JSON document, nothing else."""
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
-
-
 @app.command("create")
 @cli_errors
 def create(
@@ -114,12 +72,12 @@ def create(
     """Copy the whole workbook into a new backup, with a manifest, and log it in Metadata."""
     from .. import backup as lib
 
-    with workbook(ctx) as wb, progress_bar() as bar:
+    with workbook(ctx) as wb, progress_view() as bar:
         b = lib.create(wb, folder=_folder(ctx, folder), label=label, verify=verify,
                        dry_run=dry_run, actor=state(ctx).settings.actor, progress=bar)
         where = lib.store_for(wb, _folder(ctx, folder)).folder
     if as_json:
-        emit({"dry_run": dry_run, "folder": where, "backup": b.to_json()})
+        emit_json({"dry_run": dry_run, "folder": where, "backup": b.to_json()})
         return
     assert b.manifest is not None
     what = f"{b.name} in {where}: {len(b.manifest.sheets)} sheets, fingerprint {b.manifest.fingerprint}"
@@ -144,11 +102,11 @@ def verify(
     """Check a backup against its manifest (and the live workbook); exit 4 on any mismatch."""
     from .. import backup as lib
 
-    with workbook(ctx) as wb, progress_bar() as bar:
+    with workbook(ctx) as wb, progress_view() as bar:
         report = lib.verify(wb, backup_id, against_source=against_source,
                             folder=_folder(ctx, folder), progress=bar)
     if as_json:
-        emit(report.to_json())
+        emit_json(report.to_json())
         if not report.ok:
             raise typer.Exit(4)
         return
@@ -163,7 +121,7 @@ def verify(
             err_console.print(f"  {line}", markup=False, soft_wrap=True)
         raise fail(f"backup {report.backup.name} is intact ({report.sheets_checked} sheets match "
                    "its manifest), but the live workbook has changed since it was taken: "
-                   f"{_plural(len(report.source_changes), 'difference')}, listed above", 4)
+                   f"{count(len(report.source_changes), 'difference')}, listed above", 4)
     source = " and the live workbook" if against_source else ""
     say(f"backup {report.backup.name} matches its manifest{source}: "
         f"{report.sheets_checked} sheets checked")
@@ -186,7 +144,7 @@ def list_(
     with workbook(ctx) as wb:
         backups = lib.list_backups(wb, folder=_folder(ctx, folder))
     if as_json:
-        emit([b.to_json() for b in backups])
+        emit_json([b.to_json() for b in backups])
         return
     if not backups:
         say("no backups of this workbook yet")
@@ -224,7 +182,7 @@ def prune(
                             folder=_folder(ctx, folder))
         done = lib.store_for(wb, _folder(ctx, folder)).removal
     if as_json:
-        emit({"dry_run": dry_run, "removal": done, "removed": [b.to_json() for b in removed]})
+        emit_json({"dry_run": dry_run, "removal": done, "removed": [b.to_json() for b in removed]})
         return
     verb = f"would be {done}" if dry_run else done
     for b in removed:
@@ -232,7 +190,7 @@ def prune(
     if not removed:
         say("nothing to prune")
     else:
-        say(f"{_plural(len(removed), 'backup')} {verb}")
+        say(f"{count(len(removed), 'backup')} {verb}")
 
 
 @app.command("restore")
@@ -255,11 +213,11 @@ def restore(
     if not dry_run:
         confirm(f"Roll the workbook back to backup {backup_id}? Every sheet but the audit log is "
                 "overwritten (a safety backup of the current state is taken first).", force=force)
-    with workbook(ctx) as wb, progress_bar() as bar:
+    with workbook(ctx) as wb, progress_view() as bar:
         r = lib.restore(wb, backup_id, dry_run=dry_run, force=force, folder=_folder(ctx, folder),
                         actor=state(ctx).settings.actor, progress=bar)
     if as_json:
-        emit(r.to_json())
+        emit_json(r.to_json())
         return
     if r.already_restored:
         say(f"backup {r.backup.name} was already restored by an earlier run; nothing was written")
@@ -269,7 +227,7 @@ def restore(
             f"; re-created: {', '.join(r.sheets_added) or 'none'}"
             f"; removed (added since the backup): {', '.join(r.sheets_removed) or 'none'}"
             f"; kept as they are: {', '.join(r.sheets_kept) or 'none'}"
-            f" ({_plural(r.events_kept, 'audit event')} logged since the backup stay in the log)")
+            f" ({count(r.events_kept, 'audit event')} logged since the backup stay in the log)")
         if r.migrations_rolled_back:
             say(f"migration runs rolled back (the ledger says so): {', '.join(r.migrations_rolled_back)}")
     for problem in r.forced:

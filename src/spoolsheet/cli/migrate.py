@@ -6,13 +6,13 @@ is the default backup folder; ``SPOOLSHEET_ACTOR`` names who runs it in the ledg
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from ..progress import Step
 from .common import cli_errors, confirm, console, err_console, read_only, state, workbook
+from .output import emit_json, json_option
+from .progress import progress_view
 
 migrate_app = typer.Typer(help="Schema migrations: status, plan, up, down, verify, baseline.",
                           no_args_is_help=True)
@@ -32,36 +32,36 @@ MIGRATIONS_DIR = typer.Option(None, "--migrations", help="The shop's folder of r
                               "after the package's own (env SPOOLSHEET_MIGRATIONS).")
 
 
-def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, **options) -> None:
+def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, as_json: bool = False,
+         **options) -> None:
     """The shared shape of up/down: options from the environment, plan, confirm, run, report."""
     from .. import migrations
     from . import migrate_views as render
 
     st = state(ctx)
-    verbose = st.verbose
     if options.get("lock_ttl", 0) is None:
         del options["lock_ttl"]
 
-    def ask(plan: migrations.Plan) -> bool:
-        console.print(render.plan_view(plan))
-        confirm(f"Apply this {plan.direction} to {plan.workbook}?", force=False)
-        return True
+    with workbook(ctx) as wb, progress_view(verbose=st.verbose) as progress:
 
-    def progress(step: Step) -> None:
-        if verbose:
-            err_console.print(f"step: {step.phase}", highlight=False)
-            err_console.file.flush()
+        def ask(plan: migrations.Plan) -> bool:
+            with progress.paused():
+                (err_console if as_json else console).print(render.plan_view(plan))
+                confirm(f"Apply this {plan.direction} to {plan.workbook}?", force=False)
+            return True
 
-    with workbook(ctx) as wb:
         report = func(wb, dry_run=dry_run or st.settings.migration_dry_run, force=force,
                       actor=st.settings.actor, confirm=ask, progress=progress, **options)
-    console.print(render.report_view(report))
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(render.report_view(report))
 
 
 @migrate_app.command()
 @read_only
 @cli_errors
-def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+def status(ctx: typer.Context, as_json: bool = json_option(),
            migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Schema version, pending migrations, ledger, last backup and lock (1 read)."""
     from .. import migrations
@@ -70,7 +70,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     with workbook(ctx) as wb:
         result = migrations.status(wb, migrations_dir=migrations_dir)
     if as_json:
-        console.print_json(json.dumps(result.as_dict(), default=str))
+        emit_json(result)
     else:
         console.print(render.status_view(result))
 
@@ -79,7 +79,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 @read_only
 @cli_errors
 def plan(ctx: typer.Context, to: str | None = TO,
-         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+         as_json: bool = json_option(),
          migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
     from .. import backup, migrations
@@ -88,7 +88,7 @@ def plan(ctx: typer.Context, to: str | None = TO,
     with workbook(ctx) as wb:
         result = migrations.plan(wb, to=to, backups=backup, migrations_dir=migrations_dir)
     if as_json:
-        console.print_json(json.dumps(result.as_dict()))
+        emit_json(result)
     else:
         console.print(render.plan_view(result))
 
@@ -98,14 +98,14 @@ def plan(ctx: typer.Context, to: str | None = TO,
 def up(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN, force: bool = FORCE,
        backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
        break_lock: bool = BREAK, lock_ttl: float | None = TTL,
-       migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+       migrations_dir: Path | None = MIGRATIONS_DIR, as_json: bool = json_option()) -> None:
     """Apply pending migrations: lock, verified backup, one atomic write each, verify, record."""
     from .. import backup, migrations
 
     _run(ctx, migrations.up, backups=backup, to=to, dry_run=dry_run, force=force,
          backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
-         lock_ttl=lock_ttl, migrations_dir=migrations_dir)
+         lock_ttl=lock_ttl, migrations_dir=migrations_dir, as_json=as_json)
 
 
 @migrate_app.command()
@@ -115,20 +115,20 @@ def down(ctx: typer.Context, to: str | None = TO, dry_run: bool = DRY_RUN,
                                     help="Do not ask; revert even while spools are occupied."),
          backup_id: str | None = BACKUP_ID, backup_folder: str | None = FOLDER,
          break_lock: bool = BREAK, lock_ttl: float | None = TTL,
-         migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+         migrations_dir: Path | None = MIGRATIONS_DIR, as_json: bool = json_option()) -> None:
     """Revert the last migration (or down to --to), after a verified backup."""
     from .. import backup, migrations
 
     _run(ctx, migrations.down, backups=backup, to=to, dry_run=dry_run, force=force,
          backup_id=backup_id,
          backup_folder=backup_folder or state(ctx).settings.backup_folder, break_lock=break_lock,
-         lock_ttl=lock_ttl, migrations_dir=migrations_dir)
+         lock_ttl=lock_ttl, migrations_dir=migrations_dir, as_json=as_json)
 
 
 @migrate_app.command()
 @read_only
 @cli_errors
-def check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+def check(ctx: typer.Context, as_json: bool = json_option(),
           migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Compare the workbook with the layout its chain gives it; exit 4 on drift."""
     from .. import migrations
@@ -137,7 +137,7 @@ def check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
     with workbook(ctx) as wb:
         result = migrations.check(wb, migrations_dir=migrations_dir)
     if as_json:
-        console.print_json(json.dumps({"version": result.version, "drift": result.drift}))
+        emit_json({"version": result.version, "drift": result.drift})
     else:
         console.print(render.check_view(result))
     if not result.ok:
@@ -147,14 +147,19 @@ def check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
 @migrate_app.command()
 @read_only
 @cli_errors
-def verify(ctx: typer.Context, migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+def verify(ctx: typer.Context, migrations_dir: Path | None = MIGRATIONS_DIR,
+           as_json: bool = json_option()) -> None:
     """Check the workbook holds what its schema version promises; exit 4 if not."""
     from .. import migrations
     from . import migrate_views as render
 
     with workbook(ctx) as wb:
         result = migrations.verify(wb, migrations_dir=migrations_dir)
-    console.print(render.verify_view(result))
+    if as_json:
+        emit_json({"version": result.version, "checked": result.checked,
+                   "problems": result.problems, "ok": result.ok})
+    else:
+        console.print(render.verify_view(result))
     if not result.ok:
         raise typer.Exit(4)
 
@@ -164,12 +169,12 @@ def verify(ctx: typer.Context, migrations_dir: Path | None = MIGRATIONS_DIR) -> 
 def baseline(ctx: typer.Context,
              migration_id: str = typer.Argument(..., help="The migration already applied by hand."),
              dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK,
-             migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+             migrations_dir: Path | None = MIGRATIONS_DIR, as_json: bool = json_option()) -> None:
     """Adopt a workbook migrated by hand: check it, then record it without changing data."""
     from .. import migrations
 
     _run(ctx, lambda wb, **kw: migrations.baseline(wb, migration_id, **kw), force=force,
-         dry_run=dry_run, break_lock=break_lock, migrations_dir=migrations_dir)
+         dry_run=dry_run, break_lock=break_lock, migrations_dir=migrations_dir, as_json=as_json)
 
 
 @migrate_app.command()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 from typing import TYPE_CHECKING, Literal
 
 import typer
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..values import format_date, shop_now
 from .common import cli_errors, console, err_console, read_only, workbook
+from .output import emit_json, json_option
 
 if TYPE_CHECKING:
     from .. import occupation
@@ -23,9 +24,12 @@ EXPECT = typer.Option(None, "--expect-version", help="Refuse (exit 3) unless the
 TAG = typer.Argument(..., help="The spool's TAG_SPOOL (barcode).")
 
 
-def say(outcome: occupation.Outcome) -> None:
-    """The outcome's sentence, printed as is."""
-    console.print(str(outcome), markup=False, soft_wrap=True)
+def say(outcome: occupation.Outcome, as_json: bool) -> None:
+    """The outcome's sentence, printed as is; or its JSON object (``Outcome.as_dict``)."""
+    if as_json:
+        emit_json(outcome)
+    else:
+        console.print(str(outcome), soft_wrap=True)
 
 
 def when(value: dt.date | None) -> str:
@@ -52,33 +56,34 @@ def register(app: typer.Typer) -> None:
     def tomar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
               op: Literal["ARM", "SOLD"] = typer.Option(..., "--op", case_sensitive=False,
                                                         help="The operation to take it for."),
-              expect_version: int | None = EXPECT) -> None:
+              expect_version: int | None = EXPECT, as_json: bool = json_option()) -> None:
         """Take a free spool for ARM or SOLD (exit 3 if someone else holds or changed it)."""
         from .. import occupation
 
         with workbook(ctx) as wb:
             say(occupation.tomar(wb, tag, worker=worker, op=occupation.Operation(op.upper()),
-                                 expect_version=expect_version))
+                                 expect_version=expect_version), as_json)
 
     @app.command("pausar")
     @cli_errors
     def pausar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
-               expect_version: int | None = EXPECT) -> None:
+               expect_version: int | None = EXPECT, as_json: bool = json_option()) -> None:
         """Release a spool you hold, keeping its progress (exit 3 if you do not hold it)."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version))
+            say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version), as_json)
 
     @app.command("completar")
     @cli_errors
     def completar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
-                  expect_version: int | None = EXPECT) -> None:
+                  expect_version: int | None = EXPECT, as_json: bool = json_option()) -> None:
         """Finish the operation you took the spool for, and release it."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version))
+            say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version),
+                as_json)
 
     @app.command("spools")
     @read_only
@@ -98,7 +103,7 @@ def register(app: typer.Typer) -> None:
             if not isinstance(problem, occupation.Spool):
                 err_console.print(f"unreadable spool: {problem}", markup=False, soft_wrap=True)
         if as_json:
-            console.print_json(json.dumps([s.as_dict() for s in found], ensure_ascii=False))
+            emit_json([{**s.as_dict(), "since": s.since} for s in found])  # since: UTC, offset
             return
         table = Table("TAG", "Ocupado_Por", "since", "ARM", "SOLD", "version", box=None)
         for s in found:
@@ -119,7 +124,7 @@ def register(app: typer.Typer) -> None:
         with workbook(ctx) as wb:
             found = occupation.workers(wb)
         if as_json:
-            console.print_json(json.dumps([w.as_dict() for w in found], ensure_ascii=False))
+            emit_json(found)
             return
         table = Table("Id", "worker", "name", "active", "roles", box=None)
         for w in found:
@@ -130,13 +135,16 @@ def register(app: typer.Typer) -> None:
     @app.command("history")
     @read_only
     @cli_errors
-    def history(ctx: typer.Context, tag: str = TAG) -> None:
+    def history(ctx: typer.Context, tag: str = TAG, as_json: bool = json_option()) -> None:
         """Who held a spool, for which operation, from when to when, for how long."""
         from .. import occupation
 
         with workbook(ctx) as wb:
             held = occupation.history(wb, tag)
         now = shop_now()
+        if as_json:
+            emit_json([{**dataclasses.asdict(h), "seconds": h.duration(now)} for h in held])
+            return
         table = Table("worker", "op", "from", "to", "for", "ended by", box=None)
         for h in held:
             table.add_row(h.worker or str(h.worker_id), h.operation, when(h.start),

@@ -1,0 +1,90 @@
+"""``--json``: one JSON document on stdout, nothing else there, exit codes as without it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spoolsheet.cli import app
+from spoolsheet.cli.docs import JSON_SHAPES
+from spoolsheet.sample import write_sample
+
+CLEAN_ENV = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "MIGRATION_DRY_RUN": None,
+             "BACKUP_FOLDER_ID": None}
+
+
+def run(path: Path, *args: str):
+    return CliRunner().invoke(app, ["--workbook", str(path), *args], env=CLEAN_ENV)
+
+
+def document(result, command: str, code: int = 0):
+    """The one JSON document on stdout, checked against the shape docs/cli.md gives it."""
+    assert result.exit_code == code, result.output
+    doc = json.loads(result.stdout)
+    kind, keys = JSON_SHAPES[command]
+    for item in (doc if kind == "list" else [doc]):
+        assert list(item) == keys, command
+    assert isinstance(doc, list if kind == "list" else dict)
+    return doc
+
+
+def is_utc(text: str) -> bool:
+    """A time for machines is UTC with its offset; a day alone (the sheet stores only a date)."""
+    if "T" not in text:
+        return dt.date.fromisoformat(text) is not None
+    return dt.datetime.fromisoformat(text).utcoffset() == dt.timedelta(0)
+
+
+@pytest.fixture
+def workbook(tmp_path) -> Path:
+    path = tmp_path / "Kronos.xlsx"
+    write_sample(path, spools=30, seed=5)
+    return path
+
+
+def test_migrate_up_verify_and_status_print_one_document_even_with_v(workbook):
+    report = document(run(workbook, "-v", "migrate", "up", "--force", "--json"), "migrate up")
+    assert report["action"] == "up" and report["applied"] == ["v3_0_occupation"]
+    assert report["version_before"] == "v2.1" and report["version_after"] == "v3.0"
+    assert report["backup_id"] and report["dry_run"] is False
+    verified = document(run(workbook, "migrate", "verify", "--json"), "migrate verify")
+    assert verified == {"version": "v3.0", "checked": verified["checked"], "problems": [], "ok": True}
+    status = document(run(workbook, "migrate", "status", "--json"), "migrate status")
+    assert status["version"] == "v3.0" and status["pending"] == []
+    again = document(run(workbook, "migrate", "up", "--force", "--json"), "migrate up")
+    assert again["applied"] == [] and again["version_after"] == "v3.0"
+
+
+def test_occupation_commands_and_history_in_json_with_their_exit_codes(workbook):
+    document(run(workbook, "migrate", "up", "--force", "--json"), "migrate up")
+    workers = document(run(workbook, "workers", "--json"), "workers")
+    a, b = [w for w in workers if w["activo"] and "Armador" in w["roles"]][:2]
+    spools = document(run(workbook, "spools", "--free", "--json"), "spools")
+    tag = next(s["tag"] for s in spools if s["arm_stage"] == "pending")
+    taken = document(run(workbook, "tomar", tag, "--worker", str(a["id"]), "--op", "arm", "--json"),
+                     "tomar")
+    assert taken["action"] == "TOMAR" and taken["tag"] == tag and taken["worker"] == a["ref"]
+    assert (taken["version_before"], taken["version"]) == (0, 1)
+    held = document(run(workbook, "spools", "--occupied", "--json"), "spools")
+    assert [s["tag"] for s in held] == [tag] and is_utc(held[0]["since"])
+    refused = run(workbook, "tomar", tag, "--worker", str(b["id"]), "--op", "arm", "--json")
+    assert refused.exit_code == 3 and refused.stdout == "" and "is occupied by" in refused.stderr
+    paused = document(run(workbook, "pausar", tag, "--worker", str(a["id"]), "--json"), "pausar")
+    assert paused["action"] == "PAUSAR" and paused["version"] == 2
+    history = document(run(workbook, "history", tag, "--json"), "history")
+    assert len(history) == 1 and history[0]["worker"] == a["ref"]
+    assert history[0]["ended_by"] == "PAUSAR" and history[0]["operation"] == "ARM"
+    assert "T" in history[0]["start"] and is_utc(history[0]["start"]) and is_utc(history[0]["end"])
+    assert history[0]["seconds"] >= 0
+
+
+def test_prune_counts_in_words_a_person_reads(workbook):
+    for _ in range(2):
+        assert run(workbook, "backup", "create", "--verify").exit_code == 0
+    result = run(workbook, "backup", "prune", "--keep-last", "1", "--max-age", "0", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "1 backup would be deleted"
