@@ -29,7 +29,7 @@ LEDGER_HEADERS = (
     "duration_s", "backup_id", "checksum", "details",
 )
 #: Statuses after which the schema is at the row's version (the change landed).
-AT_VERSION = ("applied", "verified", "baselined", "verify_failed")
+AT_VERSION = ("applied", "verified", "baselined", "stamped", "verify_failed")
 #: Status after which the schema is back at the version before the row's migration.
 REVERTED = "reverted"
 BASE_VERSION = "v2.1"

@@ -6,10 +6,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+from migration_helpers import changed_cells
 from typer.testing import CliRunner
 
 from spoolsheet import backup, migrations
 from spoolsheet.cli import app
+from spoolsheet.errors import VerificationError
+from spoolsheet.ledger import read_ledger
 from spoolsheet.schema import OPERACIONES, ColumnMap
 from spoolsheet.workbook.changes import ChangeSet
 
@@ -68,3 +72,21 @@ def test_migrate_check_exit_codes(tmp_path, sample_tiny):
     drifted = runner.invoke(app, [*args, "check", "--json"])
     assert drifted.exit_code == 4, drifted.output
     assert "column 'version' goes at BN (66), but cell BN2 already holds 0" in drifted.output
+
+
+def test_stamp_records_without_checking_and_check_tells_the_rest(open_copy, sample_tiny):
+    """A sheet half-migrated by hand: baseline refuses, stamp records it, check names the gap."""
+    wb = open_copy(sample_tiny)
+    before = wb.read()
+    width = ColumnMap.from_row(OPERACIONES, before[OPERACIONES].row(1)).width
+    wb.apply(ChangeSet().put(OPERACIONES, 1, width + 1, "Ocupado_Por"))  # one of three, by hand
+    edited = wb.read()
+    with pytest.raises(VerificationError, match="cannot be baselined"):
+        migrations.baseline(wb, "v3_0_occupation", force=True)
+    report = migrations.stamp(wb, "v3_0_occupation", force=True)
+    assert report.applied == ["v3_0_occupation"] and report.version_after == "v3.0"
+    assert [e.status for e in read_ledger(wb.read())] == ["stamped"]
+    assert migrations.current_version(wb) == "v3.0"
+    assert changed_cells(edited, wb.read()) == []  # stamp changes no data
+    drift = migrations.check(wb).drift
+    assert drift and drift[0].startswith("v3_0_occupation: sheet 'Operaciones': column")

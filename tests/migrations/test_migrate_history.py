@@ -138,3 +138,37 @@ def test_status_and_down_without_the_folder_name_the_unknown_version(open_copy, 
     with pytest.raises(SchemaError, match=r"the workbook is at v3.1, which no migration of the "
                                           r"chain reaches \(the chain ends at v3.0\)"):
         migrations.down(wb, backups=backup, force=True)
+
+
+HISTORY_STEPS = ["lock acquired", "backup done", "write done: v3_1_estado_detalle",
+                 "verify done: v3_1_estado_detalle", "write done: v4_0_uniones",
+                 "verify done: v4_0_uniones", "record done"]
+
+
+@pytest.mark.parametrize("step", HISTORY_STEPS)
+def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sample_tiny,
+                                                                  fake_google, step):
+    """At the step the process is as good as dead (every request fails from then on); the next
+    run, once the admin breaks its lock, ends at v4.0 with nothing duplicated or changed."""
+    from test_migrate_resume import Killed
+
+    wb = google_copy(sample_tiny)
+    up(wb, to="v3.0")
+    before = wb.read()
+
+    def die_at(reached) -> None:
+        if reached.phase.startswith(step):
+            fake_google.inject("any", nth=1, fault="500", times=10_000)
+            raise Killed(step)
+
+    with pytest.raises(Killed):
+        up(wb, progress=die_at)
+    fake_google.faults.clear()
+    report = up(wb, break_lock=True)
+    after = wb.read()
+    assert report.version_after == "v4.0"
+    assert_v40(after, 66)
+    assert changed_cells(before, after) == []
+    assert [(e.migration_id, e.status) for e in read_ledger(after)] == [
+        ("v3_0_occupation", "verified"), ("v3_1_estado_detalle", "verified"),
+        ("v4_0_uniones", "verified")]

@@ -179,6 +179,19 @@ def baseline(ctx: typer.Context,
 
 @migrate_app.command()
 @cli_errors
+def stamp(ctx: typer.Context,
+          migration_id: str = typer.Argument(..., help="The migration to record as applied."),
+          dry_run: bool = DRY_RUN, force: bool = FORCE, break_lock: bool = BREAK,
+          migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
+    """Record the workbook as at a migration without checking or changing data; see `check`."""
+    from .. import migrations
+
+    _run(ctx, lambda wb, **kw: migrations.stamp(wb, migration_id, **kw), force=force,
+         dry_run=dry_run, break_lock=break_lock, migrations_dir=migrations_dir)
+
+
+@migrate_app.command()
+@cli_errors
 def new(message: str = typer.Argument(..., help="What the revision does, e.g. 'add Estado_Detalle'."),
         migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
     """Write a new revision file into the shop's folder, revising the current head."""

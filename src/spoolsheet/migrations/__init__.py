@@ -9,8 +9,8 @@ machinery is in rooms that know nothing of any one of them: ``registry`` (the ch
 records runs in the workbook.
 
 Public functions, one per ``spoolsheet migrate`` command: ``status``, ``plan``, ``up``, ``down``,
-``verify``, ``baseline``, ``new``; and ``current_version``, ``load`` (the chain). A run's backup
-is passed in (``Backups``).
+``verify``, ``baseline``, ``stamp``, ``check``, ``new``; and ``current_version``, ``load`` (the
+chain). A run's backup is passed in (``Backups``).
 """
 
 from ..ledger import workbook_version as current_version
@@ -21,7 +21,7 @@ from .overview import check, drift, status, verify
 from .planning import plan
 from .registry import MIGRATIONS, Chain, load, new
 from .reports import CheckReport, Plan, PlannedMigration, RunReport, Status, VerifyReport
-from .run import ChangeOptions, RunOptions, baseline, down, up
+from .run import ChangeOptions, RunOptions, baseline, down, stamp, up
 
 __all__ = [
     "DEFAULT_TTL",
@@ -48,6 +48,7 @@ __all__ = [
     "load",
     "new",
     "plan",
+    "stamp",
     "status",
     "up",
     "verify",

@@ -24,7 +24,9 @@ from .registry import Chain, load
 from .reports import Plan, PlannedMigration
 
 #: What a run does: ``up`` and ``down`` change the schema, ``baseline`` records it as it is.
-ACTIONS = ("up", "down", "baseline")
+ACTIONS = ("up", "down", "baseline", "stamp")
+#: Actions that record what is there and change no data (``stamp`` does not even check it).
+RECORD_ONLY = {"baseline": "baselined", "stamp": "stamped"}
 
 
 def unverified(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
@@ -73,14 +75,15 @@ def requests(file_lock: bool, migrations: Sequence[PlannedMigration], resume: Se
 def _planned(m: Migration, current: Mapping[str, Sheet], action: str,
              force: bool) -> PlannedMigration:
     """One migration planned on ``current`` (its change, steps and expected result)."""
-    if action == "baseline":
-        missing = [s.text for s in m.check(current) if s.change]
-        problems = missing + m.verify(None, current)
+    if action in RECORD_ONLY:
+        problems = ([s.text for s in m.check(current) if s.change] + m.verify(None, current)
+                    if action == "baseline" else [])
         if problems:
             raise VerificationError(f"{m.id} is not in place, so it cannot be baselined: "
                                     + "; ".join(problems) + "; use `migrate up` instead")
+        how = "no data changes" if action == "baseline" else "not checked, no data changes"
         return PlannedMigration(m.id, m.description, m.revises, m.version,
-                                [Step("record as baselined (no data changes)")],
+                                [Step(f"record as {RECORD_ONLY[action]} ({how})")],
                                 ["1 ledger row", "1 Metadata event"], predicted=dict(current))
     if action == "up":
         steps = m.check(current) or [Step("already in place: record it in the ledger only",
@@ -113,7 +116,7 @@ def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migration
     resume = [f"verify {e.migration_id} (ledger row {e.row})"
               for e in unverified(sheets)] if action == "up" else []
     held = holder(workbook, sheets)
-    backup = bool(planned) and backups is not None and action != "baseline"
+    backup = bool(planned) and backups is not None and action not in RECORD_ONLY
     return Plan(workbook.title, workbook.kind, action, version,
                 planned[-1].version_to if planned else version, planned, resume,
                 requests(not needs_state_read(workbook), planned, resume, backup),

@@ -78,7 +78,7 @@ class _Run:
     def __init__(self, workbook: Workbook, action: str, options: ChangeOptions) -> None:
         self.workbook, self.action, self.options = workbook, action, options
         self.force = options.get("force", False)
-        self.backups = options.get("backups") if action != "baseline" else None
+        self.backups = options.get("backups") if action not in planning.RECORD_ONLY else None
         self.actor = options.get("actor") or default_actor()
         self.chain = load(options.get("migrations_dir"))
         self.token = str(uuid.uuid4())
@@ -153,7 +153,8 @@ class _Run:
                             backup_id=self.backup_id, checksum=checksum(m),
                             details={"run": self.token, **details},
                             duration_s=time.monotonic() - self.started)
-        meta = {k: v for k, v in details.items() if k in ("version_from", "version_to", "steps")}
+        meta = {k: v for k, v in details.items()
+                if k in ("version_from", "version_to", "steps", "stamped")}
         metadata = sheets[METADATA]
         header = metadata.row(1)
         for rs in changes.resizes:  # the event row fits Metadata as this change leaves it
@@ -194,10 +195,11 @@ class _Run:
               planned: PlannedMigration) -> dict[str, Sheet]:
         """Write one planned migration (change + ledger row + event, atomically), read it back,
         verify. ``planned`` was made on ``sheets``."""
-        if self.action == "baseline":  # no data changes: the record rides in the final write
+        if self.action in planning.RECORD_ONLY:  # no data changes: it rides in the final write
             changes = ChangeSet()
-            self.record(changes, sheets, m, status="baselined", version=m.version,
-                        event="MIGRATION_BASELINED")
+            status = planning.RECORD_ONLY[self.action]
+            self.record(changes, sheets, m, status=status, version=m.version,
+                        event="MIGRATION_BASELINED", **{status: True})
             self.final.extend(changes)
             return simulate(sheets, changes)
         changes, predicted, steps = planned.changes, planned.predicted, [s.text for s in planned.steps]
@@ -326,7 +328,19 @@ def down(workbook: Workbook, **options: Unpack[ChangeOptions]) -> RunReport:
 def baseline(workbook: Workbook, migration_id: str, **options: Unpack[RunOptions]) -> RunReport:
     """Adopt a workbook migrated by hand: check it holds ``migration_id`` (and every one before),
     then record them as baselined, changing no data (no backup: nothing to undo)."""
+    return _record_only(workbook, "baseline", migration_id, options)
+
+
+def stamp(workbook: Workbook, migration_id: str, **options: Unpack[RunOptions]) -> RunReport:
+    """Record the workbook as at ``migration_id`` (and every one before) without checking or
+    changing anything, for a sheet migrated by hand that ``baseline`` cannot confirm (Alembic's
+    stamp). ``migrate check`` afterwards says how it differs from the chain's layout."""
+    return _record_only(workbook, "stamp", migration_id, options)
+
+
+def _record_only(workbook: Workbook, action: str, migration_id: str,
+                 options: RunOptions) -> RunReport:
     chain = load(options.get("migrations_dir"))
     if chain.find(migration_id) is None:
         chain.index(migration_id)  # raises, listing the known ones
-    return _run(workbook, "baseline", ChangeOptions(**options, to=migration_id))
+    return _run(workbook, action, ChangeOptions(**options, to=migration_id))
