@@ -1,0 +1,69 @@
+"""What a state change through the service costs on Google, on the 2,500-spool sample (issue 10):
+at most 1 read and 1 write request of its own, at most 100 KB downloaded (the fake's request log
+and the bytes on the service's own transport)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+from requests.adapters import BaseAdapter
+from served import SECRET, TOKENS, settings
+
+from spoolsheet import migrations
+from spoolsheet.occupation import OccupationService, Operation, Stage
+from spoolsheet.service import create_app
+from spoolsheet.service.auth import Tokens
+from spoolsheet.settings import Settings
+from spoolsheet.testing import fake_settings
+from spoolsheet.workbook import open_workbook
+from spoolsheet.workbook.retry import FAST_RETRY
+
+
+class Counting(BaseAdapter):
+    """The fake's adapter, counting the bytes of every answer."""
+
+    def __init__(self, inner: BaseAdapter) -> None:
+        super().__init__()
+        self.inner, self.received = inner, 0
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        response = self.inner.send(request, **kwargs)
+        self.received += len(response.content)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.slow
+def test_a_state_change_costs_one_read_one_write_and_under_100_kb(sample_2500, tmp_path,
+                                                                   fake_google):
+    path = tmp_path / "Kronos.xlsx"
+    shutil.copy(sample_2500, path)
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        migrations.up(wb, force=True)
+        svc = OccupationService(wb)  # the same data, looked up cheaply in the file
+        arm = [w.id for w in svc.workers() if w.activo and w.has_role("Armador")]
+        tags = [s.tag for s in svc.spools() if s.free and s.materiales is not None
+                and s.stage(Operation.ARM) is Stage.PENDING][:2]
+    fake_google.load_xlsx(path, "big")
+    counting = Counting(fake_google.adapter())
+
+    def opened():
+        return open_workbook(fake_settings("big"), transport=counting, retry=FAST_RETRY)
+
+    app = create_app(settings(), open_wb=opened, tokens=Tokens.parse(TOKENS, "test"))
+    with TestClient(app, headers={"Authorization": f"Bearer {SECRET}"}) as client:
+        warm = client.post(f"/spools/{tags[0]}/tomar", json={"worker": arm[0], "op": "ARM"},
+                           headers={"Idempotency-Key": "warm-up"})  # loads the log's keys once
+        assert warm.status_code == 200, warm.text
+        fake_google.reset_log()
+        received = counting.received
+        answer = client.post(f"/spools/{tags[1]}/tomar", json={"worker": arm[1], "op": "ARM"},
+                             headers={"Idempotency-Key": "measured"})
+        assert answer.status_code == 200, answer.text
+        downloaded = counting.received - received
+    assert (fake_google.count(kind="read"), fake_google.count(kind="write")) == (1, 1)
+    assert downloaded <= 100 * 1024, downloaded
