@@ -13,11 +13,12 @@ from served import SECRET, TOKENS, settings
 
 from spoolsheet import migrations
 from spoolsheet.occupation import OccupationService, Operation, Stage
+from spoolsheet.schema import OCUPADO_POR, OPERACIONES
 from spoolsheet.service import create_app
 from spoolsheet.service.auth import Tokens
 from spoolsheet.settings import Settings
 from spoolsheet.testing import fake_settings
-from spoolsheet.workbook import open_workbook
+from spoolsheet.workbook import ChangeSet, open_workbook
 from spoolsheet.workbook.retry import FAST_RETRY
 
 
@@ -67,3 +68,31 @@ def test_a_state_change_costs_one_read_one_write_and_under_100_kb(sample_2500, t
         downloaded = counting.received - received
     assert (fake_google.count(kind="read"), fake_google.count(kind="write")) == (1, 1)
     assert downloaded <= 100 * 1024, downloaded
+
+
+def test_listings_read_only_the_columns_they_show(opener, backend_kind, fake_google):
+    """Past the first whole read, a long-lived listing reads the header and the shown columns
+    (one values:batchGet on Google), lists exactly what a whole read lists, and sees hand edits
+    once ``view_ttl`` expired."""
+    now = [0.0]
+    with opener() as wb:
+        svc = OccupationService(wb, view_ttl=5, clock=lambda: now[0])
+        svc.spools()  # the first read is whole: it learns where the columns stand
+        tag = svc.spools()[0].tag
+        hand = OccupationService(wb)
+        worker = next(w for w in hand.workers() if w.activo)
+        wb.apply(ChangeSet().put(OPERACIONES, hand.get(tag).row, svc._layout.cols[OCUPADO_POR],
+                                 str(worker.ref)))
+        now[0] = 10.0
+        fake_google.reset_log()
+        listed = svc.spools()
+        if backend_kind == "google":
+            assert [e.path.rsplit("/", 1)[-1] for e in fake_google.log
+                    if e.kind in ("read", "write")] == ["values:batchGet"]
+        whole = hand.spools()
+
+    def shown(spools):
+        return [{k: v for k, v in s.as_dict().items() if k != "row_hash"} for s in spools]
+
+    assert shown(listed) == shown(whole) and listed[0].holder == worker.ref
+    assert all(s.row_hash is None for s in listed)

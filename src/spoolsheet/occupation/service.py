@@ -98,6 +98,8 @@ class OccupationService:
         self._layout: Operaciones | None = None  # header + where each TAG stands (no rows)
         self._board: Operaciones | None = None  # every row, as last read plus our own writes
         self._board_at: float | None = None
+        self._shown: Operaciones | None = None  # only the columns a listing shows (no row_hash)
+        self._shown_at: float | None = None
         self._revision: object | None = None  # the backend's revision after our last read/write
         self._receipts: dict[str, Outcome] | None = None  # by Idempotency-Key, loaded on first use
         self._taken: dict[str, tuple[int, Operation]] = {}  # our TOMARs: tag → (worker, op)
@@ -162,6 +164,34 @@ class OccupationService:
         assert self._board is not None
         return self._board
 
+    def _listing(self) -> Operaciones:
+        """What ``survey`` lists: the board when it is fresh or nothing is known yet, else (within
+        ``view_ttl``) a read of only the columns shown, with no row_hash (``get`` gives it)."""
+        board, at = self._board, self._board_at
+        fresh = board is not None and at is not None and self._clock() - at < self.view_ttl
+        layout = self._layout
+        if fresh or layout is None or self.directory.stale() or not self.view_ttl:
+            return self.board()
+        shown, at = self._shown, self._shown_at
+        if shown is not None and at is not None and self._clock() - at < self.view_ttl:
+            return shown
+        columns = sorted(set(layout.cols.values()))
+        runs: list[tuple[int, int]] = []
+        for col in columns:
+            if runs and runs[-1][1] == col - 1:
+                runs[-1] = (runs[-1][0], col)
+            else:
+                runs.append((col, col))
+        cells = self.workbook.read_regions([Region(OPERACIONES, 1, 1), *[
+            Region(OPERACIONES, 2, None, first, last) for first, last in runs]])
+        header = cells[0][0] if cells[0] else []
+        if header != layout.header:  # columns moved by hand: read the whole sheet again
+            self._layout = self._board = self._shown = None
+            return self.board()
+        self._shown = Operaciones.shown(OPERACIONES, header, runs, cells[1:])
+        self._shown_at = self._clock()
+        return self._shown
+
     def get(self, tag: str) -> Spool:
         """The spool as it is now, with the ``version`` and ``row_hash`` to expect when changing it."""
         return self.board().spool(tag)
@@ -173,7 +203,7 @@ class OccupationService:
         spool that cannot be read."""
         if free and occupied:
             raise UsageError("--free and --occupied exclude each other; give one or neither")
-        return [s for s in self.board().survey() if not isinstance(s, Spool)
+        return [s for s in self._listing().survey() if not isinstance(s, Spool)
                 or not ((free and not s.free) or (occupied and s.free)
                         or (op is not None and not rules.concerns(s, op)))]
 
@@ -373,10 +403,11 @@ class OccupationService:
         self._taken.update(group.taken)
         if self._receipts is not None:
             self._receipts.update({o.key: o for o in done if o.key})
-        board = self._board
-        if board is not None and board.tags == group.view.tags:
-            for o in done:
-                board.rows[o.row] = group.view.rows[o.row]
-        else:
-            self._board = None
+        for name in ("_board", "_shown"):
+            view = getattr(self, name)
+            if view is not None and view.tags == group.view.tags:
+                for o in done:
+                    view.rows[o.row] = group.view.rows[o.row]
+            else:
+                setattr(self, name, None)
 

@@ -75,9 +75,28 @@ class Operaciones:
     header: list[Cell]
     tags: dict[str, list[int]]
     rows: dict[int, list[Cell]] = field(default_factory=dict)
+    hashed: bool = True  # False when the rows hold only the columns shown: no row_hash then
 
     def __post_init__(self) -> None:
         self.cols = layout_columns(self.title, self.header)
+
+    @classmethod
+    def shown(cls, title: str, header: Sequence[Cell], runs: Sequence[tuple[int, int]],
+              cells: Sequence[Sequence[Sequence[Cell]]]) -> Operaciones:
+        """From the header and, per run of columns ``(first, last)``, its cells from row 2 down:
+        rows as wide as the header, the columns not read left blank, and no row_hash."""
+        view = cls(title, list(header), {}, {}, hashed=False)
+        height = max((len(c) for c in cells), default=0)
+        width = len(view.header)
+        for row in range(height):
+            out: list[Cell] = [None] * width
+            for (first, last), block in zip(runs, cells, strict=True):
+                values = list(block[row][:last - first + 1]) if row < len(block) else []
+                out[first - 1:first - 1 + len(values)] = values
+            view.rows[row + 2] = out
+        tag_col = view.tag_column
+        view.tags = tag_rows([view.rows[r][tag_col - 1] for r in sorted(view.rows)])
+        return view
 
     @classmethod
     def whole(cls, title: str, rows: Sequence[Sequence[Cell]]) -> Operaciones:
@@ -111,7 +130,8 @@ class Operaciones:
         if row not in self.rows:  # the TAG read now stands at a row this read did not include
             raise RowMoved(tag.strip(), row)
         cells = self.rows[row]
-        return rules.read_spool(self.title, row, cells, self.cols, row_hash(cells))
+        return rules.read_spool(self.title, row, cells, self.cols,
+                                row_hash(cells) if self.hashed else None)
 
     def survey(self) -> Iterator[Spool | DataError]:
         """Every spool in sheet order, or the DataError naming the cell that keeps it unreadable
