@@ -70,3 +70,11 @@ def test_a_file_that_is_not_a_workbook_is_one_line(tmp_path, capsys):
     assert main(["serve", "--load", str(bad), "--id", "demo"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot read it as an .xlsx workbook" in err[0]
+
+
+def test_the_control_endpoint_refuses_a_missing_file_with_a_400(fake, session, tmp_path):
+    answer = session.post("http://fake-google.test/_fake/load",
+                          json={"path": str(tmp_path / "nope.xlsx"), "id": "demo"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == f"Cannot load {tmp_path / 'nope.xlsx'}: no such file."
+    assert fake.spreadsheet_ids() == []

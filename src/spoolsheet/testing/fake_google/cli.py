@@ -11,13 +11,11 @@ import contextlib
 import signal
 import sys
 import threading
-import zipfile
-import zlib
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
 from .core import FakeGoogle
 from .replay import replay_dir, summary
+from .xlsx import UnreadableWorkbook
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -28,12 +26,8 @@ def serve(args: argparse.Namespace) -> int:
     for path, spreadsheet_id in zip(args.load, args.id, strict=True):
         try:
             fake.load_xlsx(path, spreadsheet_id)
-        except FileNotFoundError:
-            print(f"error: --load {path}: no such file", file=sys.stderr)
-            return 1
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, ParseError) as exc:
-            print(f"error: --load {path}: cannot read it as an .xlsx workbook ({type(exc).__name__})",
-                  file=sys.stderr)
+        except UnreadableWorkbook as exc:
+            print(f"error: --load {exc}", file=sys.stderr)
             return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

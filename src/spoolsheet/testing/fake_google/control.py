@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from .errors import ApiError, bad_request
 from .messages import ApiRequest, Reply
+from .xlsx import UnreadableWorkbook
 
 if TYPE_CHECKING:
     from .core import FakeGoogle
@@ -80,7 +81,10 @@ def _spreadsheet(fake: FakeGoogle, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(fake: FakeGoogle, body: dict[str, Any]) -> dict[str, Any]:
-    return {"id": fake.load_xlsx(body["path"], body["id"], body.get("title"))}
+    try:
+        return {"id": fake.load_xlsx(body["path"], body["id"], body.get("title"))}
+    except UnreadableWorkbook as exc:
+        raise bad_request(f"Cannot load {exc}.") from None
 
 
 def _ids(fake: FakeGoogle, body: dict[str, Any]) -> dict[str, Any]:

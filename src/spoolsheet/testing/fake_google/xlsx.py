@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+import zipfile
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from openpyxl.cell.read_only import ReadOnlyCell
@@ -162,20 +165,31 @@ _cache: OrderedDict[tuple[str, int, int], list[ParsedSheet]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+class UnreadableWorkbook(ValueError):
+    """A file to load that is missing or is not an .xlsx workbook; the message names it."""
+
+
 def parse_xlsx(path: str | Path) -> list[ParsedSheet]:
     """Every worksheet of a workbook, parsed once per (path, mtime, size)."""
     resolved = Path(path).resolve()
-    stat = resolved.stat()
+    try:
+        stat = resolved.stat()
+    except FileNotFoundError:
+        raise UnreadableWorkbook(f"{path}: no such file") from None
     key = (str(resolved), stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-        workbook = openpyxl.load_workbook(resolved, read_only=True)
         try:
-            parsed = [_parse_sheet(workbook, ws) for ws in workbook.worksheets]
-        finally:
-            workbook.close()
+            workbook = openpyxl.load_workbook(resolved, read_only=True)
+            try:
+                parsed = [_parse_sheet(workbook, ws) for ws in workbook.worksheets]
+            finally:
+                workbook.close()
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, ParseError) as exc:
+            raise UnreadableWorkbook(f"{path}: cannot read it as an .xlsx workbook "
+                                     f"({type(exc).__name__})") from exc
         _cache[key] = parsed
         while len(_cache) > 1 and sum(s.cells for sheets in _cache.values() for s in sheets) > CACHE_CELLS:
             _cache.popitem(last=False)
