@@ -124,29 +124,20 @@ def test_append_cells_goes_after_the_last_row_with_data_and_grows_the_grid(fake,
     assert fake.grid(sid, "Sheet1") == (5, 2)
 
 
+def repeat_cell(session, sid, rows, fmt, fields):
+    """One repeatCell of ``fmt`` over A1:A{rows}; the batchUpdate's answer."""
+    box = {"sheetId": 0, "startRowIndex": 0, "endRowIndex": rows, "startColumnIndex": 0, "endColumnIndex": 1}
+    request = {"repeatCell": {"range": box, "cell": {"userEnteredFormat": fmt}, "fields": fields}}
+    return batch(session, sid, request)
+
+
 def test_repeat_cell_formats_read_back_with_their_style_twins(session, sid):
     fmt = {
         "backgroundColor": {"green": 1, "blue": 1},
         "textFormat": {"foregroundColor": {"red": 1}, "bold": True},
         "borders": {"top": {"style": "SOLID", "color": {"blue": 0.5}}},
     }
-    answer = batch(
-        session,
-        sid,
-        {
-            "repeatCell": {
-                "range": {
-                    "sheetId": 0,
-                    "startRowIndex": 0,
-                    "endRowIndex": 2,
-                    "startColumnIndex": 0,
-                    "endColumnIndex": 1,
-                },
-                "cell": {"userEnteredFormat": fmt},
-                "fields": "userEnteredFormat(backgroundColor,textFormat,borders)",
-            }
-        },
-    )
+    answer = repeat_cell(session, sid, 2, fmt, "userEnteredFormat(backgroundColor,textFormat,borders)")
     assert answer.json()["replies"] == [{}]
     got = cells(session, sid, "Sheet1!A1:A2")
     assert len(got) == 2
@@ -159,33 +150,14 @@ def test_repeat_cell_formats_read_back_with_their_style_twins(session, sid):
 
 def test_a_style_written_alone_gets_its_plain_twin_and_wins_over_a_stale_one(session, sid):
     def paint(fmt, fields):
-        batch(
-            session,
-            sid,
-            {
-                "repeatCell": {
-                    "range": {
-                        "sheetId": 0,
-                        "startRowIndex": 0,
-                        "endRowIndex": 1,
-                        "startColumnIndex": 0,
-                        "endColumnIndex": 1,
-                    },
-                    "cell": {"userEnteredFormat": fmt},
-                    "fields": fields,
-                }
-            },
-        )
+        repeat_cell(session, sid, 1, fmt, fields)
         return cells(session, sid, "Sheet1!A1")[0][0]["userEnteredFormat"]
 
-    first = paint(
-        {"backgroundColor": {"red": 1}, "horizontalAlignment": "CENTER"},
-        "userEnteredFormat(backgroundColor,horizontalAlignment)",
-    )
+    first = paint({"backgroundColor": {"red": 1}, "horizontalAlignment": "CENTER"},
+                  "userEnteredFormat(backgroundColor,horizontalAlignment)")
     assert first["backgroundColorStyle"] == {"rgbColor": {"red": 1}}
-    second = paint(
-        {"backgroundColorStyle": {"rgbColor": {"green": 1}}}, "userEnteredFormat.backgroundColorStyle"
-    )
+    second = paint({"backgroundColorStyle": {"rgbColor": {"green": 1}}},
+                   "userEnteredFormat.backgroundColorStyle")
     assert second == {
         "backgroundColor": {"green": 1},
         "backgroundColorStyle": {"rgbColor": {"green": 1}},
