@@ -121,3 +121,14 @@ def test_help_does_not_import_the_heavy_libraries(args):
     # pydantic itself is not on the list: Typer uses it to convert option values
     heavy = {"openpyxl", "gspread", "requests", "pydantic_settings", "fastapi", "python_calamine"}
     assert imported and not heavy & imported
+
+
+def test_the_demo_library_reports_and_never_prints(tmp_path, capfd):
+    from spoolsheet.demo import run_demo
+
+    steps = []
+    report = run_demo(tmp_path / "demo", spools=30, progress=steps.append)
+    assert capfd.readouterr() == ("", "")
+    assert report.status_before.version == "v2.1" and report.status_after.version == "v3.0"
+    assert report.run.applied == ["v3_0_occupation"] and report.verified.ok
+    assert steps and report.path.exists()

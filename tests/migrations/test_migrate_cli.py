@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from migration_helpers import assert_v3
-from rich.console import Console
 from typer.testing import CliRunner
 
 from spoolsheet import migrations
 from spoolsheet.cli import app
 from spoolsheet.cli.migrate import migrate_app
-from spoolsheet.demo import run_demo
+from spoolsheet.demo import DEMO_WORKBOOK
 from spoolsheet.ledger import LEDGER_SHEET, read_ledger
 from spoolsheet.schema import OPERACIONES
 from spoolsheet.settings import Settings
@@ -125,10 +124,12 @@ def test_baseline_of_a_workbook_not_migrated_exits_4(book):
 
 def test_the_demo_runs_twice_in_the_same_folder(tmp_path):
     for _ in range(2):
-        console = Console(record=True, width=120)
-        path = run_demo(tmp_path / "demo", console, spools=30)
-        text = console.export_text()
+        result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--spools", "30"],
+                               env={"COLUMNS": "120"})
+        assert result.exit_code == 0, result.output
+        text = result.stdout
         assert "v2.1 → v3.0" in text and "OK: the workbook holds what v3.0 promises" in text
+        path = tmp_path / "demo" / DEMO_WORKBOOK
         with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
             sheets = wb.read()
             assert_v3(sheets)
