@@ -61,9 +61,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: a line that starts a server: run in the background, waited for until it prints its URL
+SERVERS = r"fake_google serve|^spoolsheet serve\b"
+
+
 def script(block: str, backup_name: str) -> str:
-    """The block as a bash script: skips and rewrites applied, servers waited for and stopped."""
-    port = str(free_port())
+    """The block as a bash script: skips and rewrites applied, servers waited for and stopped.
+
+    A fixed port in the docs (``--port 8765``) becomes a free one, everywhere in the block.
+    """
+    for port in set(re.findall(r"--port (\d+)", block)) - {"0"}:
+        block = re.sub(rf"\b{port}\b", str(free_port()), block)
     out = ["set -e", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
     for raw in block.splitlines():
         line = raw.strip()
@@ -77,8 +85,8 @@ def script(block: str, backup_name: str) -> str:
         parts = [p for p in parts if not any(re.search(s, p) for s in SKIP_PARTS)]
         if not parts:
             continue
-        line = " && ".join(parts).replace("8765", port).replace("NAME", backup_name)
-        if "fake_google serve" in line:
+        line = " && ".join(parts).replace("NAME", backup_name)
+        if re.search(SERVERS, line):
             line = line.rstrip("& ").split("#")[0].strip()
             out += [f"{line} > serve.log 2>&1 &",
                     "for _ in $(seq 600); do grep -q http serve.log 2>/dev/null && break; "
