@@ -112,3 +112,39 @@ def test_sheet_text_shows_literally_and_search_finds_it(served: Served, context)
     search.fill("no-such-tag-anywhere")
     expect(page.locator("#board")).to_contain_text("None with “no-such-tag-anywhere” in its TAG")
     assert page.evaluate("window.pwned") is None
+
+
+def test_tablet_by_keyboard_alone_takes_pauses_and_completes(served: Served, context) -> None:
+    spool = served.fresh_spool()
+    worker = served.qualified("Armador")[0]
+    context.add_init_script(f"localStorage.setItem('spoolsheet.token', {SECRET!r})")  # kept
+    page = context.new_page()
+    page.goto(served.base_url + "/tablet")
+    expect(page.get_by_role("combobox", name="Worker")).to_contain_text(worker.name)
+    tag = page.get_by_role("textbox", name=re.compile("Spool TAG"))
+    expect(tag).to_be_focused()  # the scanner types into it at once
+    page.keyboard.type(spool.tag)  # keystrokes, as a scanner sends them, ending with Enter
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("combobox", name="Worker")).to_be_focused()
+    page.get_by_role("combobox", name="Worker").select_option(str(worker.id))
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.value"))
+    assert order == ["ARM", "tomar", "pausar", "completar"]  # the focus order a worker follows
+    message = page.get_by_role("status").filter(has_text=spool.tag)
+    for key, button, said in (("Enter", "tomar", "Done: TOMAR ARM"), (" ", "pausar", "Done: PAUSAR"),
+                              ("Enter", "tomar", "Done: TOMAR ARM"),
+                              (" ", "completar", "Done: COMPLETAR ARM")):
+        expect(page.locator(f"button[value={button}]")).to_be_enabled()  # between two answers
+        page.locator(f"button[value={button}]").focus()
+        page.keyboard.press(key)
+        expect(message).to_contain_text(said)
+    expect(page.locator("#spool")).to_contain_text("Free")
+    expect(page.locator("#spool")).to_contain_text("done")
+    after = served.look().get(spool.tag)
+    assert after.free and after.fecha_armado is not None and after.version == spool.version + 4
+    expect(page.locator("button[value=pausar]")).to_be_enabled()
+    page.locator("button[value=pausar]").focus()
+    page.keyboard.press("Enter")  # nobody holds it now: the API's refusal, word for word
+    expect(page.locator("#message.refused")).to_contain_text(f"{worker.ref} does not hold it")

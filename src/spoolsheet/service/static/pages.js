@@ -124,7 +124,9 @@ function startTablet() {
     say("", "");
     if (await loadSpool()) worker.focus();
   });
-  tag.addEventListener("change", () => { say("", ""); loadSpool(); });
+  tag.addEventListener("change", () => {  // typed, then left the field without Enter
+    if (tag.value.trim() !== (card.firstElementChild || { dataset: {} }).dataset.tag) loadSpool();
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -138,8 +140,11 @@ function startTablet() {
     const key = pending && pending.what === what ? pending.key : newKey();
     pending = { what, key };
     const buttons = form.querySelectorAll("button");
-    buttons.forEach((b) => { b.disabled = true; });
-    form.setAttribute("aria-busy", "true");
+    const busy = (on) => {
+      buttons.forEach((b) => { b.disabled = on; });
+      if (on) form.setAttribute("aria-busy", "true"); else form.removeAttribute("aria-busy");
+    };
+    busy(true);
     say(`${action.toUpperCase()} ${given}…`, "busy");
     try {
       const response = await call(`/spools/${encodeURIComponent(given)}/${action}`, {
@@ -147,6 +152,7 @@ function startTablet() {
         headers: { "Content-Type": "application/json", "Idempotency-Key": key },
       });
       pending = null;  // answered: the next press is a new request
+      busy(false);
       if (response.ok) {
         const done = await response.json();
         const op = done.operation ? ` ${done.operation}` : "";
@@ -159,8 +165,7 @@ function startTablet() {
       say(`No answer from the service (${error.message}). Press again: it will not apply twice.`,
           "refused");
     } finally {
-      buttons.forEach((b) => { b.disabled = false; });
-      form.removeAttribute("aria-busy");
+      busy(false);
     }
   });
 
