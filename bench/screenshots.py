@@ -10,35 +10,17 @@ spools taken over the JSON API, then the system Chromium (Playwright) at a 10-in
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 
-from spoolsheet import migrations
-from spoolsheet.occupation import OccupationService, Operation, Stage
-from spoolsheet.sample import write_sample
-from spoolsheet.settings import Settings
-from spoolsheet.workbook import open_workbook
+from serving import SECRET, migrated_sample, serve_xlsx  # bench/serving.py
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SECRET = "screenshot-tablet-token-0001"
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def main() -> None:
@@ -48,39 +30,13 @@ def main() -> None:
     parser.add_argument("--taken", type=int, default=6, help="spools to take before the shots")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_sample(Path(tmp) / "Kronos.xlsx", spools=args.spools, seed=7)
-        with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
-            migrations.up(wb, force=True)
-            look = OccupationService(wb)
-            armadores = [w for w in look.workers() if w.activo and w.has_role("Armador")]
-            fresh = [s for s in look.spools() if s.free and s.materiales is not None
-                     and s.stage(Operation.ARM) is Stage.PENDING]
-        port = free_port()
-        env = {**os.environ, "SPOOLSHEET_WORKBOOK": str(path), "SPOOLSHEET_API_TOKENS":
-               f"tablet-01={SECRET}"}
-        env.pop("GOOGLE_SHEET_ID", None)
-        server = subprocess.Popen([sys.executable, "-m", "spoolsheet", "serve", "--port", str(port)],
-                                  env=env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {SECRET}"},
-                                  timeout=30)
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("spoolsheet serve did not start")
-                time.sleep(0.2)
+        path = Path(tmp) / "Kronos.xlsx"
+        armadores, fresh = migrated_sample(path, args.spools)
+        with serve_xlsx(path) as client:
             for spool, worker in zip(fresh[:args.taken], armadores, strict=False):
                 client.post(f"/spools/{spool.tag}/tomar", json={"worker": worker.id, "op": "ARM"})
-            shoot(base, args.out, fresh[args.taken].tag, armadores[-1].id)
-        finally:
-            server.terminate()
-            server.wait(30)
+            shoot(str(client.base_url).rstrip("/"), args.out, fresh[args.taken].tag,
+                  armadores[-1].id)
 
 
 def shoot(base: str, out: Path, tag: str, worker_id: int) -> None:

@@ -140,6 +140,7 @@ def test_tablet_by_keyboard_alone_takes_pauses_and_completes(served: Served, con
         page.locator(f"button[value={button}]").focus()
         page.keyboard.press(key)
         expect(message).to_contain_text(said)
+        expect(tag).to_be_focused()  # ready for the next scan
     expect(page.locator("#spool")).to_contain_text("Free")
     expect(page.locator("#spool")).to_contain_text("done")
     after = served.look().get(spool.tag)

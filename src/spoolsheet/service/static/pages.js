@@ -157,6 +157,8 @@ function startTablet() {
         const done = await response.json();
         const op = done.operation ? ` ${done.operation}` : "";
         say(`Done: ${done.action}${op} ${done.tag} by ${done.worker} (version ${done.version}).`, "ok");
+        tag.focus();
+        tag.select();  // ready for the next scan, which replaces the TAG
       } else {
         say(await problem(response), "refused");
       }
