@@ -21,7 +21,7 @@ from ..errors import ConfigurationError, SpoolsheetError
 from ..occupation import OccupationService
 from ..settings import Settings
 from ..workbook import Workbook, open_workbook
-from . import api
+from . import api, pages
 from .auth import AuthError, Tokens
 from .errors import error_body
 from .writer import Writer
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, open_wb: Callable[[], Workbo
                   lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(pages.router)
     return app
 
 
