@@ -212,8 +212,6 @@ def is_backend(name: str) -> bool:
 RANK = {"cli": 4, "testing": 3, "service": 2, "core": 1, "backend": 0}
 
 
-@pytest.mark.xfail(reason="open: spoolsheet/demo.py imports cli.migrate_views and XlsxBackend "
-                          "(the cli branch's demo rework removes the first)", strict=False)
 def test_layers_only_import_downwards():
     """cli → services → core → backends; only ``workbook.open`` (the factory) and the
     ``workbook`` package that re-exports it may reach the backends from the core."""
@@ -228,8 +226,6 @@ def test_layers_only_import_downwards():
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.xfail(reason="open: spoolsheet/demo.py imports cli.migrate_views and XlsxBackend "
-                          "(the cli branch's demo rework removes the first)", strict=False)
 def test_no_service_imports_a_backend():
     """Services and the CLI use the ``Workbook`` API; which backend it is, is not their business.
     (The sample generator writes .xlsx files itself, with the xlsx cell codec: not a service.)"""

@@ -14,7 +14,8 @@ from pathlib import Path
 from . import backup, migrations
 from .progress import Progress
 from .sample import write_sample
-from .workbook import Workbook, XlsxBackend
+from .settings import Settings
+from .workbook import open_workbook
 
 DEMO_WORKBOOK = "Kronos_Registro_Piping.xlsx"
 
@@ -41,7 +42,7 @@ def run_demo(folder: Path, *, spools: int = 2500, seed: int = 7,
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / DEMO_WORKBOOK
     write_sample(path, spools=spools, seed=seed, overwrite=True)
-    with Workbook(XlsxBackend(path)) as wb:
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
         before = migrations.status(wb)
         plan = migrations.plan(wb, backups=backup)
         run = migrations.up(wb, backups=backup, force=True, actor="demo", progress=progress)

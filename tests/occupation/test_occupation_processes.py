@@ -51,7 +51,7 @@ def race(tmp_path: Path, commands: list[list[str]], env: dict[str, str] | None =
         time.sleep(0.01)
     go.touch()
     outputs = [p.communicate(timeout=120) for p in procs]
-    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
 
 
 @pytest.mark.slow

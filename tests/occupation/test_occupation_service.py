@@ -375,7 +375,7 @@ def test_ten_threads_take_one_spool_one_wins(shop, shared):
             results.append(exc)
 
     threads = [threading.Thread(target=attempt, args=(svc, w.id))
-               for svc, w in zip(services, armadores)]
+               for svc, w in zip(services, armadores, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
