@@ -306,4 +306,5 @@ def test_all_names_what_the_module_defines(name):
 def test_py_typed_ships():
     assert (ROOT / "py.typed").is_file()
     pyproject = (ROOT.parent.parent / "pyproject.toml").read_text("utf-8")
-    assert '[tool.setuptools.package-data]\nspoolsheet = ["py.typed"]' in pyproject
+    import tomllib
+    assert "py.typed" in tomllib.loads(pyproject)["tool"]["setuptools"]["package-data"]["spoolsheet"]
