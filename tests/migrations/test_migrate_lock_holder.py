@@ -11,7 +11,7 @@ import sys
 import pytest
 from migration_helpers import assert_v3, changed_cells
 from test_migrate_lock import plant_lock
-from test_migrate_resume import STEPS
+from test_migrate_resume import STEPS, kill_cli_at
 
 from spoolsheet import migrations
 from spoolsheet.fs import this_host
@@ -83,21 +83,8 @@ def kill_google_cli_at(server: FakeServer, sheet_id: str, step: str) -> int:
     """Run `spoolsheet migrate up` on the fake over HTTP and SIGKILL it once it reports ``step``."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("GOOGLE_", "SPOOLSHEET_"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "spoolsheet", "--sheet-id", sheet_id, "migrate", "up", "--force",
-         "--verbose"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        env={**env, "COLUMNS": "200", "SPOOLSHEET_GOOGLE_ENDPOINT": server.base_url})
-    assert proc.stderr is not None
-    try:
-        for line in proc.stderr:
-            if line.startswith(f"step: {step}"):
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-        return proc.wait(30)
-    finally:
-        proc.stderr.close()
-        if proc.poll() is None:
-            proc.kill()
+    return kill_cli_at(["--sheet-id", sheet_id], step,
+                       {**env, "SPOOLSHEET_GOOGLE_ENDPOINT": server.base_url})
 
 
 @pytest.mark.slow

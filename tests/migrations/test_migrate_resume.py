@@ -29,12 +29,13 @@ class Killed(Exception):
     """Stands for the process dying at a step."""
 
 
-def kill_cli_at(path, step: str) -> int:
-    """Run `spoolsheet migrate up` on ``path`` and SIGKILL it once it reports ``step``."""
+def kill_cli_at(target: list[str], step: str, env: dict[str, str] | None = None) -> int:
+    """Run `spoolsheet TARGET migrate up` and SIGKILL it once it reports ``step``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "spoolsheet", "--workbook", str(path), "migrate", "up", "--force",
-         "--verbose"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        env={**os.environ, "COLUMNS": "200"})
+        [sys.executable, "-m", "spoolsheet", *target, "migrate", "up", "--force", "--verbose"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**(os.environ if env is None else env), "COLUMNS": "200"})
+    assert proc.stderr is not None
     try:
         for line in proc.stderr:
             if line.startswith(f"step: {step}"):
@@ -60,7 +61,7 @@ def test_xlsx_run_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_t
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
         before = wb.read()
 
-    assert kill_cli_at(path, step) == -signal.SIGKILL
+    assert kill_cli_at(["--workbook", str(path)], step) == -signal.SIGKILL
 
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
         report = migrations.up(wb, backups=backup, force=True)  # the dead run's lock is taken over at once
