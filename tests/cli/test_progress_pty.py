@@ -60,7 +60,10 @@ def big(tmp_path, sample_2500) -> Path:
     return path
 
 
-@pytest.mark.xfail(reason="timing-dependent: on an idle machine the migration can end before a second redraw (open, issue 14 note)", strict=False)
+@pytest.mark.xfail(
+    reason="timing-dependent: on an idle machine the migration can end before a second redraw",
+    strict=False,
+)
 def test_migrate_up_redraws_its_progress_at_least_once_a_second(big):
     chunks, code = on_a_terminal(["--workbook", str(big), "migrate", "up", "--force"], big.parent)
     text = ANSI.sub(b"", b"".join(c for _, c in chunks)).decode(errors="replace")
