@@ -3,6 +3,7 @@ and ``--help`` without the heavy libraries."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,26 @@ def test_data_with_markup_is_printed_literally(migrated, text):
     assert text in listing.stdout
     refused = run("--workbook", str(migrated), "history", f"{text}-missing")
     assert f"{text}-missing" in refused.stdout + refused.stderr
+
+
+def test_migrate_tables_show_markup_in_data_as_typed_without_backslashes(tmp_path):
+    from rich.console import Console
+
+    from spoolsheet import backup, migrations
+    from spoolsheet.cli.migrate_views import plan_view, status_view
+
+    path = tmp_path / "Kronos.xlsx"
+    write_sample(path, spools=30, seed=5)
+    with Workbook(XlsxBackend(path)) as wb:
+        plan = migrations.plan(wb, backups=backup)
+        migrations.up(wb, backups=backup, force=True, actor="[bold]ana[/bold]")
+        status = migrations.status(wb)
+    plan.migrations[0].steps.append(migrations.Step("rename [bold]X"))
+    screen = Console(width=240, markup=False, highlight=False, record=True, file=io.StringIO())
+    screen.print(plan_view(plan), status_view(status))
+    text = screen.export_text()
+    assert "[bold]ana[/bold]" in text and "rename [bold]X" in text
+    assert "\\[" not in text
 
 
 @pytest.mark.parametrize("args", [["--help"], ["migrate", "--help"], ["backup", "list", "--help"]])

@@ -1,11 +1,14 @@
-"""Rich renderings of plans, reports, status and the ledger, shared by the CLI and the demo."""
+"""Rich renderings of plans, reports, status and the ledger, shared by the CLI and the demo.
+
+Cells are plain strings shown literally: the CLI's consoles have markup off (cli/common.py), so
+a TAG or a step holding ``[bold]`` is printed as typed, with nothing to escape.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -24,10 +27,10 @@ def plan_view(plan: Plan) -> RenderableType:
     table.add_column("one atomic write")
     for m in plan.migrations:
         table.add_row(f"{m.id}\n{m.version_from} → {m.version_to}",
-                      escape("\n".join(f"• {s}" for s in m.steps)),
-                      escape("\n".join(f"• {w}" for w in m.writes)))
+                      "\n".join(f"• {s}" for s in m.steps),
+                      "\n".join(f"• {w}" for w in m.writes))
     for line in plan.resume:
-        table.add_row("(resume)", escape(line), "ledger status")
+        table.add_row("(resume)", line, "ledger status")
     requests = Text("Requests: " + "; ".join(plan.requests), style="dim")
     parts: list[RenderableType] = [table, requests]
     if plan.lock:
@@ -57,10 +60,8 @@ def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
         table.add_column(name, no_wrap=name == "migration", min_width=10 if name == "when" else None)
     table.add_column("backup", overflow="fold")
     for e in history:
-        table.add_row(*map(escape, (e.migration_id, e.schema_version, e.status, e.applied_at,
-                                    e.applied_by,
-                                    f"{e.duration_s:.1f}" if e.duration_s is not None else "",
-                                    e.backup_id)))
+        table.add_row(e.migration_id, e.schema_version, e.status, e.applied_at, e.applied_by,
+                      f"{e.duration_s:.1f}" if e.duration_s is not None else "", e.backup_id)
     return table if history else Text("The ledger is empty: no migration was ever recorded.")
 
 
@@ -72,8 +73,8 @@ def status_view(status: Status) -> RenderableType:
     table.add_row("pending", ", ".join(status.pending) or "none")
     if status.unverified:
         table.add_row("never verified", ", ".join(status.unverified) + " (run `migrate up`)")
-    table.add_row("last backup", escape(status.last_backup or "none found"))
-    table.add_row("lock", escape(status.lock or "free"))
+    table.add_row("last backup", status.last_backup or "none found")
+    table.add_row("lock", status.lock or "free")
     if status.checksum_mismatch:
         table.add_row("changed since applied", ", ".join(status.checksum_mismatch))
     return Group(table, ledger_view(status.history))
