@@ -240,6 +240,35 @@ def test_no_service_imports_a_backend():
     assert not wrong, "\n".join(wrong)
 
 
+#: The services that work on a workbook; ``service`` (the HTTP API over occupation) and ``demo``
+#: compose them, and a migration gets the backup feature passed in (migrations/backups.py).
+FEATURES = ("backup", "migrations", "occupation")
+
+
+def feature_crossings(found: list[Edge]) -> list[str]:
+    """Imports from one feature service into another: what they share lives below them."""
+    out = []
+    for e in found:
+        src, dst = e.source.name.split(".")[1:2], e.target.split(".")[1:2]
+        if src and dst and src != dst and src[0] in FEATURES and dst[0] in FEATURES:
+            out.append(f"{e.source.where(e.node)}: {e.source.name} imports "
+                       f"{', '.join(e.names) or e.target} from {e.target}")
+    return out
+
+
+def test_feature_services_do_not_import_each_other():
+    wrong = feature_crossings(EDGES)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_crossing_finder_finds_a_crossing():
+    probe = Module(f"{PACKAGE}.backup.probe", ROOT / "backup" / "probe.py", ast.parse(
+        "from ..migrations.lock import LOCK_SHEET\nfrom .. import schema\nfrom . import model\n"))
+    known = {f"{PACKAGE}.{m}" for m in ("migrations.lock", "schema", "backup.model")}
+    assert [hit.split(": ", 1)[1] for hit in feature_crossings(list(edges(probe, known)))] == [
+        f"{PACKAGE}.backup.probe imports LOCK_SHEET from {PACKAGE}.migrations.lock"]
+
+
 def backend_switches(module: Module) -> Iterator[str]:
     """Places that decide by backend or reach into one: ``x.kind ==``/``in``, isinstance on a
     backend class, ``x.backend.<anything>``."""

@@ -17,6 +17,9 @@ OPERACIONES = "Operaciones"
 TRABAJADORES = "Trabajadores"
 ROLES = "Roles"
 METADATA = "Metadata"
+#: The migration run lock on backends that keep it in the workbook (Google); named here, below
+#: the services, because migrations writes it and a restore keeps it as it is live.
+LOCK_SHEET = "spoolsheet_lock"
 
 TAG_COLUMN = "TAG_SPOOL / CODIGO_BARRA"
 

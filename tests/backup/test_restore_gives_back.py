@@ -13,8 +13,7 @@ from spoolsheet import backup as B
 from spoolsheet import ledger, migrations
 from spoolsheet.audit import Event, log_event, read_events
 from spoolsheet.errors import TransientBackendError, UsageError
-from spoolsheet.migrations.lock import LOCK_SHEET
-from spoolsheet.schema import METADATA, OPERACIONES
+from spoolsheet.schema import LOCK_SHEET, METADATA, OPERACIONES
 from spoolsheet.workbook import ChangeSet, Workbook
 
 FORMAT_FIELDS = "sheets(properties(title),data(rowData(values(userEnteredFormat))))"

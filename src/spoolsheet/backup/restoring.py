@@ -25,9 +25,8 @@ from .. import ledger
 from ..audit import Event, LoggedEvent, log_event, metadata_columns, read_events
 from ..errors import CorruptWorkbook, SpoolsheetError, UsageError, VerificationError
 from ..fingerprint import sheet_fingerprint
-from ..migrations.lock import LOCK_SHEET
 from ..progress import Progress
-from ..schema import METADATA
+from ..schema import LOCK_SHEET, METADATA
 from ..values import Cell, canonical
 from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook
 from ..workbook.base import Backend, BackupNotFound, BackupStore

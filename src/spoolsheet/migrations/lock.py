@@ -30,14 +30,13 @@ from pathlib import Path
 
 from ..errors import BackendError, ConflictError, TransientBackendError
 from ..fs import atomic_write_text, process_alive, this_host
-from ..schema import ColumnMap
+from ..schema import LOCK_SHEET, ColumnMap
 from ..values import Cell, is_blank
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from ..workbook.retry import AmbiguousWriteError
 
-LOCK_SHEET = "spoolsheet_lock"
 LOCK_HEADERS = ("owner", "token", "purpose", "acquired", "expires", "heartbeat", "released")
 DEFAULT_TTL = 900.0
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
