@@ -6,6 +6,7 @@ real sheets drift (a column inserted by hand shifts everything after it).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -75,7 +76,12 @@ def normalise_header(header: object) -> str:
     Case, accents, spaces and underscores are ignored, ``N°`` reads as ``N``, and a header written
     as ``ALIAS / OTHER`` is known by the part before `` / ``.
     """
-    text = "" if header is None else str(header)
+    return _normalised("" if header is None else str(header))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(text: str) -> str:
+    """Cached: a long-lived service resolves the same few hundred headers for every change."""
     if " / " in text:
         text = text.split(" / ", 1)[0]
     text = text.replace("°", "").replace("º", "")

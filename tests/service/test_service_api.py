@@ -68,10 +68,29 @@ def test_listings(served: Served):
     assert free_arm and tag not in [s["tag"] for s in free_arm]
     assert all(s["holder"] is None and s["arm_stage"] != "done" and s["materiales"]
                for s in free_arm)
+    assert not any("row_hash" in s for s in every["spools"] + occupied + free_arm)  # GET one has it
     page = ok(served.client.get("/spools", params={"offset": 2, "limit": 3}))
     assert [s["tag"] for s in page["spools"]] == [s["tag"] for s in every["spools"][2:5]]
     workers = ok(served.client.get("/workers"))["workers"]
     assert {w["id"] for w in workers} == {w.id for w in served.look().workers()}
+
+
+def test_a_tag_with_slashes_routes_to_every_spool_endpoint_and_page(served: Served):
+    a = served.qualified("Armador")[0]
+    old = served.fresh_spool().tag
+    tag = f"MK/{old}/B"  # what the office typed into a TAG cell
+    hand_edit(served, old, TAG_COLUMN, tag)
+    assert ok(served.client.get(f"/spools/{tag}"))["tag"] == tag
+    assert ok(served.client.get(f"/spools/{tag.replace('/', '%2F')}"))["tag"] == tag
+    taken = ok(served.post(tag, "tomar", worker=a.id, op="ARM"))
+    assert (taken["tag"], taken["version"]) == (tag, 1)
+    page = served.client.get("/pages/spool", params={"tag": tag})
+    assert page.status_code == 200 and tag in page.text
+    assert ok(served.post(tag.replace("/", "%2F"), "pausar", worker=a.id))["version"] == 2
+    history = ok(served.client.get(f"/spools/{tag}/history"))
+    assert (history["tag"], [h["ended_by"] for h in history["holdings"]]) == (tag, ["PAUSAR"])
+    assert [e.tag_spool for e in served.events(tag)] == [tag, tag]
+    refusal(served.client.get(f"/spools/{tag}X"), 404, "spool_not_found")
 
 
 def refusal(response: httpx.Response, status: int, error: str) -> dict:

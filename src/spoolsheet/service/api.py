@@ -76,28 +76,27 @@ async def change(request: Request, action: Action, tag: str, body: Body, caller:
     return result.as_dict()
 
 
-@router.post("/spools/{tag}/tomar", tags=["state changes"])
-async def tomar(request: Request, tag: str, body: TomarBody,
-                caller: Annotated[Caller, Depends(changer)],
-                idempotency_key: IdempotencyKey = None) -> dict[str, object]:
-    """Take a free spool for ARM or SOLD: the new version and the event id."""
-    return await change(request, Action.TOMAR, tag, body, caller, idempotency_key)
+def change_route(action: Action, body_type: type[Body], summary: str) -> None:
+    """``POST /spools/{tag}/<action>``: one route per action, the same body of work.
 
+    ``{tag:path}``: a TAG may hold a ``/`` (sent as is or as ``%2F``).
+    """
 
-@router.post("/spools/{tag}/pausar", tags=["state changes"])
-async def pausar(request: Request, tag: str, body: Body,
-                 caller: Annotated[Caller, Depends(changer)],
-                 idempotency_key: IdempotencyKey = None) -> dict[str, object]:
-    """Release a spool you hold, keeping its progress."""
-    return await change(request, Action.PAUSAR, tag, body, caller, idempotency_key)
-
-
-@router.post("/spools/{tag}/completar", tags=["state changes"])
-async def completar(request: Request, tag: str, body: Body,
+    async def route(request: Request, tag: str, body: Body,
                     caller: Annotated[Caller, Depends(changer)],
                     idempotency_key: IdempotencyKey = None) -> dict[str, object]:
-    """Finish the operation you took the spool for, and release it."""
-    return await change(request, Action.COMPLETAR, tag, body, caller, idempotency_key)
+        return await change(request, action, tag, body, caller, idempotency_key)
+
+    route.__annotations__["body"] = body_type  # a class, not the name of a closure variable
+    route.__name__ = route.__qualname__ = action.value.lower()
+    route.__doc__ = summary
+    router.post(f"/spools/{{tag:path}}/{action.value.lower()}", tags=["state changes"])(route)
+
+
+change_route(Action.TOMAR, TomarBody, "Take a free spool for ARM or SOLD: the new version and the "
+                                      "event id.")
+change_route(Action.PAUSAR, Body, "Release a spool you hold, keeping its progress.")
+change_route(Action.COMPLETAR, Body, "Finish the operation you took the spool for, and release it.")
 
 
 @router.get("/spools", tags=["reads"])
@@ -107,31 +106,36 @@ def spools(request: Request, _: Annotated[Caller, Depends(reader)],
            offset: Annotated[int, Query(ge=0)] = 0,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, object]:
     """Spools in sheet order (only the free or the occupied ones, only those an operation
-    concerns now), a page at a time; ``unreadable`` names each spool a bad cell hides."""
+    concerns now), a page at a time; ``unreadable`` names each spool a bad cell hides.
+
+    Entries carry no ``row_hash``: a listing reads only the columns it shows (``GET
+    /spools/{tag}`` gives the spool with the row_hash to expect)."""
     with writer_of(request).reading() as service:
         survey = service.survey(free=state == "free", occupied=state == "occupied", op=op)
     found = [s for s in survey if isinstance(s, Spool)]
     return {"total": len(found), "offset": offset, "limit": limit,
-            "spools": [s.as_dict() for s in found[offset:offset + limit]],
+            "spools": [{k: v for k, v in s.as_dict().items() if k != "row_hash"}
+                       for s in found[offset:offset + limit]],
             "unreadable": [str(p) for p in survey if not isinstance(p, Spool)]}
 
 
-@router.get("/spools/{tag}", tags=["reads"])
-def spool(request: Request, tag: str, _: Annotated[Caller, Depends(reader)]) -> dict[str, object]:
-    """The spool: its row, stages, holder and the version to expect when changing it."""
-    with writer_of(request).reading() as service:
-        return service.get(tag).as_dict()
-
-
-@router.get("/spools/{tag}/history", tags=["reads"])
+@router.get("/spools/{tag:path}/history", tags=["reads"])
 def history(request: Request, tag: str,
             _: Annotated[Caller, Depends(reader)]) -> dict[str, object]:
-    """Who held the spool, for which operation, from when to when."""
+    """Who held the spool, for which operation, from when to when. (Matched before ``GET
+    /spools/{tag}``: a TAG ending in ``/history`` is asked for by the page's ``?tag=``.)"""
     with writer_of(request).reading() as service:
         found = service.history(tag)
     return {"tag": tag, "holdings": [
         {k: v.isoformat() if isinstance(v, dt.date) else v
          for k, v in dataclasses.asdict(h).items()} for h in found]}
+
+
+@router.get("/spools/{tag:path}", tags=["reads"])
+def spool(request: Request, tag: str, _: Annotated[Caller, Depends(reader)]) -> dict[str, object]:
+    """The spool: its row, stages, holder and the version to expect when changing it."""
+    with writer_of(request).reading() as service:
+        return service.get(tag).as_dict()
 
 
 @router.get("/workers", tags=["reads"])
