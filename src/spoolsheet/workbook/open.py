@@ -1,16 +1,23 @@
-"""Opening the workbook the settings name: the one place that picks a backend and authorises it."""
+"""Opening the workbook the settings name: the one place that picks a backend and authorises it.
+
+The Google backend (gspread, requests, google-auth: most of a second to import on a busy
+machine) is imported only when the settings name a Google sheet.
+"""
 
 from __future__ import annotations
 
-import requests
-from requests.adapters import BaseAdapter
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError
 from ..settings import Settings
-from .google import SCOPES, GoogleBackend
-from .retry import RetryPolicy
 from .workbook import Workbook
 from .xlsx import XlsxBackend
+
+if TYPE_CHECKING:
+    import requests
+    from requests.adapters import BaseAdapter
+
+    from .retry import RetryPolicy
 
 
 def google_session(info: dict | None, endpoint: str | None,
@@ -20,6 +27,10 @@ def google_session(info: dict | None, endpoint: str | None,
     With ``transport`` (e.g. the in-process fake's adapter) mounted on the endpoint, nothing
     touches a socket, the OAuth2 token exchange included.
     """
+    import requests
+
+    from .google import SCOPES
+
     plain = requests.Session()
     if transport is not None:
         if not endpoint:
@@ -54,6 +65,9 @@ def open_workbook(settings: Settings | None = None, *, transport: BaseAdapter | 
     if settings.workbook:
         return Workbook(XlsxBackend(settings.workbook))
     if settings.sheet_id:
+        from .google import GoogleBackend
+        from .retry import RetryPolicy
+
         session = google_session(settings.service_account_info(), settings.google_endpoint, transport)
         return Workbook(GoogleBackend(settings.sheet_id, session=session,
                                       endpoint=settings.google_endpoint,

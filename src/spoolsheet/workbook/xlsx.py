@@ -1,7 +1,9 @@
-"""The local .xlsx backend: openpyxl in memory, one atomic file replacement per change set.
+"""The local .xlsx backend: the fast reader and the part-rewriting writer, one atomic file
+replacement per change set; openpyxl only for the few changes that need a whole-workbook model
+(imported then, not at start: it costs a CLI command a third of a second).
 
-The workbook is loaded once and kept; it is reloaded only when the file changed on disk (another
-process wrote it). Every write happens under a file lock beside the workbook, goes to a temporary
+What was read is kept; it is read again only when the file changed on disk (another process
+wrote it). Every write happens under a file lock beside the workbook, goes to a temporary
 file in the same folder, is fsynced and renamed over the original: a crash leaves the old file or
 the new one, never a broken one.
 """
@@ -15,11 +17,9 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
-import openpyxl
-from openpyxl.utils.exceptions import IllegalCharacterError, InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import (
     BackendError,
@@ -40,6 +40,10 @@ from .xlsx_read import SheetData, grid_of, read_sheet, read_top
 from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
+if TYPE_CHECKING:
+    import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
+
 LOCK_TIMEOUT_SECONDS = 30.0
 #: A region that ends above this row is read from the top of its sheet only (a header, the
 #: first rows); deeper ones read the whole sheet once and keep it.
@@ -57,6 +61,9 @@ def load_xlsx(path: Path) -> openpyxl.Workbook:
     A grid corner saved as an empty string loads as an empty cell, which openpyxl's next save
     drops: marking it again keeps the grid size through any number of load/save cycles.
     """
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = openpyxl.load_workbook(path)
     except FileNotFoundError as exc:
@@ -72,6 +79,8 @@ def load_xlsx(path: Path) -> openpyxl.Workbook:
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Cell) -> None:
     """Write one value on purpose: text stays text (never a formula), dates show dd-mm-yyyy."""
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
     cell = ws.cell(row=row, column=col)
     try:
         if isinstance(value, Formula):
