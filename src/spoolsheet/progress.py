@@ -8,7 +8,8 @@ a terminal, never on the stdout of a ``--json`` command), and the service or a t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -38,3 +39,28 @@ def report(progress: Progress | None, phase: str, done: int = 0, total: int | No
     """Call ``progress`` if there is one (the library's only way to show how far it is)."""
     if progress is not None:
         progress(Step(phase, done, total, unit))
+
+
+@contextmanager
+def phase(progress: Progress | None, name: str) -> Iterator[None]:
+    """One step of unknown size (a request, a save): reported when it starts and when it is done."""
+    report(progress, name, 0, None, "steps")
+    yield
+    report(progress, name, 1, 1, "steps")
+
+
+def counter(progress: Progress | None, name: str, sizes: Mapping[str, int],
+            unit: str = "rows") -> Callable[[str], None] | None:
+    """Report ``name`` at 0 of the sizes' sum now; the callback returned marks one part (a sheet)
+    done, so the display counts e.g. rows fingerprinted of all rows. None without ``progress``."""
+    if progress is None:
+        return None
+    total, done = sum(sizes.values()), 0
+    report(progress, name, 0, total, unit)
+
+    def advance(part: str) -> None:
+        nonlocal done
+        done += sizes.get(part, 0)
+        report(progress, name, done, total, unit)
+
+    return advance

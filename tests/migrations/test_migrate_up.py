@@ -141,3 +141,26 @@ def test_a_heartbeat_after_a_long_backup_rides_in_the_change_write(google_copy, 
     [record] = sheet_records(wb.read())
     assert (record.heartbeat - record.acquired).total_seconds() >= 3
     assert record.released
+
+
+def test_up_counts_how_far_it_is_and_its_backup_reports_through_the_same_callback(open_copy,
+                                                                                   sample_tiny):
+    wb = open_copy(sample_tiny)
+    rows = sum(len(s.rows) for s in wb.read().values())
+    steps = []
+    migrations.up(wb, backups=backup, force=True, progress=steps.append)
+
+    def last(phase: str):
+        return [s for s in steps if s.phase == phase][-1]
+
+    assert (last("planning").done, last("planning").total) == (1, 1)
+    for phase in ("fingerprinting", "checking",  # the backup's, inside the run
+                  "fingerprinting what v3_0_occupation must not change",
+                  "verifying v3_0_occupation"):
+        counted = [s for s in steps if s.phase == phase]
+        assert counted[0].done == 0 and counted[-1].finished and counted[-1].unit == "rows"
+        assert counted[-1].total is not None and counted[-1].total >= rows - 10, phase
+        assert [s.done for s in counted] == sorted(s.done for s in counted), phase
+    names = [s.phase for s in steps]
+    assert names.index("checking") < names.index(next(n for n in names if n.startswith("backup done")))
+    assert last("writing v3_0_occupation (one atomic write)").finished

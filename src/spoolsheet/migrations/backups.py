@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from ..progress import Progress
 from ..workbook import Workbook
 
 
@@ -33,10 +34,12 @@ class BackupCheck(Protocol):
 class Backups(Protocol):
     """``create`` makes a backup and, with ``verify``, raises ``VerificationError`` unless the
     copy matches what was read; ``verify`` with ``against_source`` also compares it with the
-    workbook as it is now."""
+    workbook as it is now. Both report how far they are to ``progress``, the run's own callback,
+    so the backup inside a migration shows on the same display."""
 
     def create(self, workbook: Workbook, *, folder: str | None = ..., label: str | None = ...,
-               verify: bool = ..., actor: str | None = ...) -> MadeBackup: ...
+               verify: bool = ..., actor: str | None = ...,
+               progress: Progress | None = ...) -> MadeBackup: ...
 
     def verify(self, workbook: Workbook, backup_id: str, *, against_source: bool = ...,
-               folder: str | None = ...) -> BackupCheck: ...
+               folder: str | None = ..., progress: Progress | None = ...) -> BackupCheck: ...

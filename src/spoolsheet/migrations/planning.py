@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import SchemaError, UsageError, VerificationError
 from ..ledger import LedgerEntry, read_ledger, schema_version
+from ..progress import Progress, report
 from ..schema import METADATA
 from ..workbook import Workbook
 from ..workbook.base import Sheet
@@ -99,20 +100,25 @@ def _planned(m: Migration, current: Mapping[str, Sheet], action: str,
 
 
 def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migrations: Sequence[Migration],
-         *, force: bool = False, backups: Backups | None = None) -> Plan:
-    """Plan ``migrations`` on ``sheets``, each on the expected result of the one before."""
+         *, force: bool = False, backups: Backups | None = None,
+         progress: Progress | None = None) -> Plan:
+    """Plan ``migrations`` on ``sheets``, each on the expected result of the one before
+    (``progress`` counts the migrations planned)."""
     version = schema_version(sheets)
     if METADATA not in sheets:
         raise SchemaError(f"sheet {METADATA!r} not found: migrations log to it")
     planned: list[PlannedMigration] = []
     current, expect = dict(sheets), version
-    for m in migrations:
+    for i, m in enumerate(migrations):
+        report(progress, "planning", i, len(migrations), "migrations")
         if action != "down":
             if m.revises != expect:
                 raise SchemaError(f"{m.id} upgrades from {m.revises}, but the workbook is at {expect}")
             expect = m.version
         planned.append(_planned(m, current, action, force))
         current = planned[-1].predicted
+    if migrations:
+        report(progress, "planning", len(planned), len(migrations), "migrations")
     resume = [f"verify {e.migration_id} (ledger row {e.row})"
               for e in unverified(sheets)] if action == "up" else []
     held = holder(workbook, sheets)

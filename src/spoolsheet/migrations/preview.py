@@ -10,7 +10,7 @@ run killed before its verification can still be verified when it is resumed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..fingerprint import differences, sheet_fingerprint
 from ..schema import column_letter
@@ -103,21 +103,33 @@ def cut(sheet: Sheet, region: Region) -> Sheet:
     return Sheet(sheet.info, [r[:cols] for r in sheet.rows[:rows]])
 
 
-def fingerprints(sheets: Mapping[str, Sheet], protected: Mapping[str, Region]) -> dict[str, list]:
+Done = Callable[[str], None]  # told each sheet's title once it is checked (progress.counter)
+
+
+def fingerprints(sheets: Mapping[str, Sheet], protected: Mapping[str, Region],
+                 done: Done | None = None) -> dict[str, list]:
     """``{sheet: [rows, cols, sha256]}`` of each protected region (JSON-ready, for the ledger)."""
-    return {t: [*region, sheet_fingerprint(cut(sheets[t], region), grid=False)]
-            for t, region in protected.items()}
+    out = {}
+    for title, region in protected.items():
+        out[title] = [*region, sheet_fingerprint(cut(sheets[title], region), grid=False)]
+        if done is not None:
+            done(title)
+    return out
 
 
 def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
-                    predicted: Mapping[str, Sheet] | None = None) -> list[str]:
+                    predicted: Mapping[str, Sheet] | None = None,
+                    done: Done | None = None) -> list[str]:
     """Every protected region not as expected, naming the first cells when ``predicted`` is at hand."""
     problems = []
     for title, (rows, cols, digest) in expected.items():
         if title not in after:
             problems.append(f"sheet {title!r} is gone")
             continue
-        if sheet_fingerprint(cut(after[title], (rows, cols)), grid=False) == digest:
+        same = sheet_fingerprint(cut(after[title], (rows, cols)), grid=False) == digest
+        if done is not None:
+            done(title)
+        if same:
             continue
         where = f"A1:{column_letter(max(cols, 1))}{max(rows, 1)}"
         if predicted is not None and title in predicted:

@@ -24,7 +24,7 @@ from typing import Any, TypedDict, Unpack
 from .. import ledger
 from ..audit import Event, log_event
 from ..errors import ConflictError, SpoolsheetError, UsageError, VerificationError
-from ..progress import Progress, report
+from ..progress import Progress, counter, phase, report
 from ..schema import METADATA
 from ..workbook import Workbook
 from ..workbook.base import Sheet
@@ -47,7 +47,9 @@ class RunOptions(TypedDict, total=False):
     otherwise refuse to lose. ``actor`` names who runs it in the ledger. ``lock_ttl``: seconds
     before a lock left by a killed run can be taken over; ``break_lock`` releases one first.
     ``migrations_dir``: a shop's revision folder (default ``SPOOLSHEET_MIGRATIONS``).
-    ``progress`` hears each step ("lock acquired", "backup done: ID", "write done: ID", ...).
+    ``progress`` hears each step ("lock acquired", "backup done: ID", "write done: ID", ...)
+    and how far the long ones are: rows fingerprinted and verified of the total, the backup's
+    own steps (it is given the same callback), reads and writes as steps of unknown size.
     """
 
     dry_run: bool
@@ -77,6 +79,7 @@ class _Run:
 
     def __init__(self, workbook: Workbook, action: str, options: ChangeOptions) -> None:
         self.workbook, self.action, self.options = workbook, action, options
+        self.progress = options.get("progress")
         self.force = options.get("force", False)
         self.backups = options.get("backups") if action not in planning.RECORD_ONLY else None
         self.actor = options.get("actor") or default_actor()
@@ -88,8 +91,16 @@ class _Run:
         self.backup_id: str | None = None
         self.final = ChangeSet()
 
-    def step(self, phase: str) -> None:
-        report(self.options.get("progress"), phase)
+    def step(self, name: str) -> None:
+        report(self.progress, name)
+
+    def read(self, why: str) -> dict[str, Sheet]:
+        with phase(self.progress, f"reading the workbook ({why})"):
+            return self.workbook.read()
+
+    def rows(self, name: str, regions: Mapping[str, tuple[int, int]]) -> Callable[[str], None] | None:
+        """Counts the rows of ``regions`` as each sheet is done (fingerprinting, verifying)."""
+        return counter(self.progress, name, {t: rows for t, (rows, _) in regions.items()})
 
     def todo(self, sheets: Mapping[str, Sheet]) -> list[Migration]:
         return planning.todo(self.action, sheets, self.options.get("to"), self.chain)
@@ -97,7 +108,7 @@ class _Run:
     def plan(self, sheets: Mapping[str, Sheet], todo: list[Migration] | None = None) -> Plan:
         return planning.make(self.workbook, sheets, self.action,
                              self.todo(sheets) if todo is None else todo,
-                             force=self.force, backups=self.backups)
+                             force=self.force, backups=self.backups, progress=self.progress)
 
     def finish(self, result: RunReport) -> RunReport:
         now = self.workbook.stats.snapshot()
@@ -119,7 +130,7 @@ class _Run:
         try:
             if backup_id:
                 check = self.backups.verify(self.workbook, backup_id, against_source=True,
-                                            folder=folder)
+                                            folder=folder, progress=self.progress)
                 if not check.ok:
                     raise VerificationError(
                         f"backup {backup_id} does not match the workbook as it is now: "
@@ -129,7 +140,7 @@ class _Run:
             else:  # create(verify=True) raises VerificationError unless the copy verified
                 self.backup_id = self.backups.create(self.workbook, folder=folder,
                                                      label=f"pre-{self.action}", verify=True,
-                                                     actor=self.actor).id
+                                                     actor=self.actor, progress=self.progress).id
         finally:
             after = self.workbook.stats.snapshot()
             self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
@@ -140,7 +151,7 @@ class _Run:
             self.workbook.apply(changes)
             return None
         except AmbiguousWriteError:
-            sheets = self.workbook.read()
+            sheets = self.read("did the write land?")
             if any(e.details.get("run") == self.token for e in ledger.read_ledger(sheets)):
                 return sheets
             raise
@@ -207,7 +218,8 @@ class _Run:
         check: Callable[[Mapping[str, Sheet]], list[str]] = (
             (lambda after: m.verify(sheets, after)) if up else m.verify_downgrade)
         protected = regions(sheets, changes)
-        expected = fingerprints(predicted, protected)
+        expected = fingerprints(predicted, protected,
+                                self.rows(f"fingerprinting what {m.id} must not change", protected))
         problems = overwrites(sheets, changes, protected) + check(predicted)
         if problems:
             raise VerificationError(f"{m.id}: the planned change would not verify, nothing was "
@@ -219,10 +231,12 @@ class _Run:
                           version_from=planned.version_from, version_to=planned.version_to,
                           **details)
         lock.heartbeat(changes)  # a long backup may have used half the TTL: renew in this write
-        after = self.write(changes)
+        with phase(self.progress, f"writing {m.id} (one atomic write)"):
+            after = self.write(changes)
         self.step(f"write done: {m.id}")
-        after = after or self.workbook.read()
-        problems = region_problems(expected, after, predicted) + check(after)
+        after = after or self.read("to verify it")
+        problems = region_problems(expected, after, predicted,
+                                   self.rows(f"verifying {m.id}", protected)) + check(after)
         self.step(f"verify done: {m.id}")
         if problems:
             raise self.fail(lock, after, row, "verify_failed" if up else status,
@@ -248,7 +262,7 @@ def holding(lock: RunLock) -> Iterator[RunLock]:
 
 def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
     run = _Run(workbook, action, options)
-    first = workbook.read()
+    first = run.read("to plan")
     shown = run.plan(first)  # the pre-flight: a refusal here has written nothing
     result = RunReport(action, shown.version, shown.version, shown,
                        dry_run=options.get("dry_run", False))
@@ -285,7 +299,7 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
 def _locked(run: _Run, lock: RunLock, shown: Plan, result: RunReport) -> dict[str, Sheet]:
     """The run under its lock: plan on fresh data, resume, apply each migration, record.
     Returns the sheets as the run left them."""
-    sheets = run.workbook.read()
+    sheets = run.read("under the lock")
     lock.confirm(sheets)
     todo = run.todo(sheets)
     fresh = run.plan(sheets, todo)
