@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,7 +40,17 @@ def variable(name: str) -> str:
     return name
 
 
-class Settings(BaseSettings):
+#: The shop's zone when SPOOLSHEET_TZ is not set (DOMAIN.md: the shop is in Chile).
+DEFAULT_TZ = "America/Santiago"
+
+
+class Clock(BaseSettings):
+    """The one clock setting, apart so that ``values.shop_tz`` reads it without the others.
+
+    ``tz`` (SPOOLSHEET_TZ, an IANA name): the zone of what people read (backup names, "last
+    backup", lock expiry, tables, times written in the sheet); machines get UTC with offset.
+    """
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       populate_by_name=True)
 
@@ -55,6 +66,20 @@ class Settings(BaseSettings):
                                  for e in exc.errors(include_url=False, include_input=False))
             raise ConfigurationError(f"bad setting: {problems}") from None
 
+    tz: str = Field(DEFAULT_TZ, validation_alias=AliasChoices("SPOOLSHEET_TZ", "tz"))
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {shown(value)}: use an IANA name such as "
+                             f"{DEFAULT_TZ} or UTC") from None
+        return value
+
+
+class Settings(Clock):
     workbook: Path | None = Field(None, validation_alias=AliasChoices("SPOOLSHEET_WORKBOOK", "workbook"))
     sheet_id: str | None = Field(None, validation_alias=AliasChoices("GOOGLE_SHEET_ID", "sheet_id"))
     credentials_file: Path | None = Field(

@@ -9,8 +9,10 @@ real dates shown ``dd-mm-yyyy``; only an explicit ``Formula`` becomes a formula.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -18,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from .errors import DataError, UsageError
 
-SHOP_TZ = ZoneInfo("America/Santiago")
 #: Day zero of spreadsheet serial numbers (Google Sheets and Excel's 1900 system after 1900-03-01).
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 #: How dates the backend writes are displayed (the shop's convention).
@@ -133,13 +134,36 @@ def format_date(value: dt.date) -> str:
     return value.strftime("%d-%m-%Y")
 
 
+@functools.cache
+def _zone(name: str | None) -> ZoneInfo:
+    from .settings import Clock  # pydantic-settings only when a time is first shown
+
+    return ZoneInfo(Clock().tz if name is None else Clock(tz=name).tz)
+
+
+def shop_tz() -> ZoneInfo:
+    """The shop's time zone: SPOOLSHEET_TZ (or .env), default America/Santiago; a bad name is
+    one ConfigurationError naming the variable."""
+    return _zone(os.environ.get("SPOOLSHEET_TZ"))
+
+
+def shop_time(moment: dt.datetime) -> str:
+    """A moment as people read it: shop time with its offset and zone name
+    (``2026-12-02 11:05:00 -03 America/Santiago``); a naive moment is taken as UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(shop_tz())
+    offset = local.strftime("%z")
+    offset = offset[:3] if offset.endswith("00") else f"{offset[:3]}:{offset[3:]}"
+    return f"{local:%Y-%m-%d %H:%M:%S} {offset} {local.tzinfo}"
+
+
 def shop_today() -> dt.date:
-    return dt.datetime.now(SHOP_TZ).date()
+    return dt.datetime.now(shop_tz()).date()
 
 
 def shop_now() -> dt.datetime:
     """Now in the shop's time zone, without tzinfo (spreadsheets store naive local times)."""
-    return dt.datetime.now(SHOP_TZ).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(shop_tz()).replace(tzinfo=None, microsecond=0)
 
 
 # --- integers --------------------------------------------------------------------------------

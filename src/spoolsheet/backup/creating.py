@@ -99,7 +99,8 @@ def create_reading(workbook: Workbook, store: BackupStore, *, label: str | None,
             log(workbook, sheets, Event(
                 "BACKUP_CREATED", worker_nombre=actor or "spoolsheet", operacion="BACKUP",
                 accion="CREATE", metadata={
-                    "backup_id": backup.id, "backup_name": backup.name, "label": label,
+                    "backup_id": backup.id, "backup_name": backup.name,
+                    "created": created.astimezone(dt.UTC).isoformat(), "label": label,
                     "schema_version": version, "fingerprint": manifest.fingerprint,
                     "sheets": len(manifest.sheets), "verified": backup.verified,
                     "folder": store.folder, **(logged or {})}))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..errors import UsageError
-from ..values import SHOP_TZ
+from ..values import shop_tz
 from ..workbook.base import StoredCopy
 from .manifest import Manifest, ManifestError
 
@@ -87,4 +87,4 @@ def check_label(label: str) -> str:
 
 def backup_name(title: str, label: str, created: dt.datetime) -> str:
     """``[Title]_[label]_backup_YYYYMMDD_HHMMSS``, the time in the shop's zone."""
-    return f"{title}_{label}_backup_{created.astimezone(SHOP_TZ):%Y%m%d_%H%M%S}"
+    return f"{title}_{label}_backup_{created.astimezone(shop_tz()):%Y%m%d_%H%M%S}"

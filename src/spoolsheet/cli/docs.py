@@ -58,7 +58,8 @@ any command, with the same meaning everywhere. Exit codes: 0 done, 1 error, 2 us
 With `--json` a command prints one JSON document on stdout and nothing else there (progress and
 messages go to stderr; exit codes are the same as without it). Times for machines are ISO 8601
 in UTC with their offset (`2026-12-02T14:05:00+00:00`); a date alone stays `YYYY-MM-DD`. What
-people read (tables, sentences) is in the shop's time (America/Santiago).
+people read (tables, sentences) is in the shop's time, zone shown (`SPOOLSHEET_TZ`, default
+America/Santiago).
 """
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ..ledger import LedgerEntry
 from ..migrations import CheckReport, Plan, RunReport, Status, VerifyReport
+from ..values import shop_tz
 
 
 def plan_view(plan: Plan) -> RenderableType:
@@ -56,8 +57,9 @@ def report_view(report: RunReport) -> RenderableType:
 
 def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
     table = Table(title="Migration ledger (sheet spoolsheet_migrations)", title_justify="left")
-    for name in ("migration", "version", "status", "when", "who", "seconds"):
-        table.add_column(name, no_wrap=name == "migration", min_width=10 if name == "when" else None)
+    for name in ("migration", "version", "status", f"when ({shop_tz()})", "who", "seconds"):
+        table.add_column(name, no_wrap=name == "migration",
+                         min_width=10 if name.startswith("when") else None)
     table.add_column("backup", overflow="fold")
     for e in history:
         table.add_row(e.migration_id, e.schema_version, e.status, e.applied_at, e.applied_by,

@@ -3,8 +3,9 @@
 Every ``--json`` command prints exactly one JSON value (an object, or a list for listings) and
 nothing else on stdout; errors stay one line on stderr with the usual exit code. Times are for
 machines: ISO 8601 in UTC with its offset (``2026-12-02T14:05:00+00:00``); a naive time read from
-the sheet is the shop's local time (``values.SHOP_TZ``, America/Santiago) and is converted. Dates
-without a time stay ``YYYY-MM-DD``. What people read (tables, sentences) is in shop time.
+the sheet is the shop's local time (``values.shop_tz()``: SPOOLSHEET_TZ, default America/Santiago)
+and is converted. Dates without a time stay ``YYYY-MM-DD``. What people read (tables, sentences)
+is in shop time, with the zone shown.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import typer
 
-from ..values import SHOP_TZ
+from ..values import shop_tz
 
 JSON_HELP = "Print one JSON document on stdout (shape in docs/cli.md); times in UTC with offset."
 
@@ -32,7 +33,7 @@ def json_option() -> Any:
 def utc(value: dt.datetime) -> str:
     """A datetime for machines: aware, in UTC, ISO 8601 with the offset."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=SHOP_TZ)
+        value = value.replace(tzinfo=shop_tz())
     return value.astimezone(dt.UTC).isoformat()
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..errors import BackendError, ConflictError, TransientBackendError
 from ..fs import atomic_write_text, process_alive, this_host
 from ..schema import LOCK_SHEET, ColumnMap
-from ..values import Cell, is_blank
+from ..values import Cell, is_blank, shop_time
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
@@ -107,7 +107,8 @@ class LockRecord:
         return f"a migration run holds the lock on {title!r}: {self.describe()}; {advice}"
 
     def describe(self) -> str:
-        return f"{self.owner} ({self.purpose}), expires {_fmt(self.expires)} UTC"
+        return (f"{self.owner} ({self.purpose}), expires {shop_time(self.expires)} "
+                f"({_fmt(self.expires)})")
 
     def cells(self) -> list[Cell]:
         return [self.owner, self.token, self.purpose, _fmt(self.acquired), _fmt(self.expires),

@@ -5,13 +5,16 @@ migration files), ``verify`` (does the workbook hold what its version promises) 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..audit import read_events
 from ..errors import SpoolsheetError
 from ..ledger import LedgerEntry, read_ledger, schema_version
 from ..schema import METADATA
+from ..values import shop_time, shop_tz
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from .lock import holder
@@ -62,13 +65,28 @@ def verify(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> V
     return VerifyReport(version, checked, problems)
 
 
+def _backup_line(logged: Mapping[str, Any], logged_at: dt.datetime | dt.date | None) -> str:
+    """``NAME (id ID, created TIME ZONE)``: the time the backup's own name holds (its creation,
+    logged in the event as UTC), in shop time with the zone; older events only have the time
+    they were logged (shop time, seconds later)."""
+    name, backup_id = logged.get("backup_name") or logged["backup_id"], logged["backup_id"]
+    ident = "" if name == backup_id else f"id {backup_id}, "
+    try:
+        created = dt.datetime.fromisoformat(str(logged["created"]))
+    except (KeyError, ValueError):
+        if not isinstance(logged_at, dt.datetime):
+            return f"{name} ({ident}logged {logged_at or 'at an unknown time'})"
+        return f"{name} ({ident}logged {shop_time(logged_at.replace(tzinfo=shop_tz()))})"
+    return f"{name} ({ident}created {shop_time(created)})"
+
+
 def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) -> str | None:
     """The newest backup the workbook knows of: its Metadata BACKUP_CREATED events, the ledger."""
     found = None
     try:
         for event in read_events(sheets[METADATA]) if METADATA in sheets else ():
             if event.evento_tipo == "BACKUP_CREATED" and event.metadata.get("backup_id"):
-                found = f"{event.metadata['backup_id']} ({event.timestamp})"
+                found = _backup_line(event.metadata, event.timestamp)
     except SpoolsheetError:
         found = None
     if found is None:

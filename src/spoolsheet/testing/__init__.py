@@ -17,7 +17,7 @@ from .fake_google import IN_PROCESS_BASE, FakeGoogle
 __all__ = ["IN_PROCESS_BASE", "FakeGoogle", "fake_settings", "open_fake"]
 
 
-def fake_settings(sheet_id: str, *, endpoint: str = IN_PROCESS_BASE, **extra: object) -> Settings:
+def fake_settings(sheet_id: str, *, endpoint: str = IN_PROCESS_BASE, **extra: Any) -> Settings:
     """Settings naming a spreadsheet on the fake (anonymous unless credentials are given)."""
     return Settings(sheet_id=sheet_id, google_endpoint=endpoint, workbook=None, **extra)
 
