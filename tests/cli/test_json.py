@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spoolsheet.cli import app
-from spoolsheet.cli.docs import JSON_SHAPES
+from spoolsheet.cli.docs import BACKUP, BACKUP_KEYS, JSON_SHAPES, keys_match
 from spoolsheet.sample import write_sample
 
 CLEAN_ENV = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "MIGRATION_DRY_RUN": None,
@@ -26,9 +26,13 @@ def document(result, command: str, code: int = 0):
     assert result.exit_code == code, result.output
     doc = json.loads(result.stdout)
     kind, keys = JSON_SHAPES[command]
-    for item in (doc if kind == "list" else [doc]):
-        assert list(item) == keys, command
     assert isinstance(doc, list if kind == "list" else dict)
+    for item in (doc if kind == "list" else [doc]):
+        assert keys_match(item, keys), (command, list(item))
+        for key in BACKUP_KEYS:  # nested backups have the shape `backup list` prints
+            nested = item.get(key) if command.startswith("backup ") else None
+            for backup in nested if isinstance(nested, list) else [nested] if nested else []:
+                assert keys_match(backup, BACKUP), (command, key, list(backup))
     return doc
 
 
@@ -88,3 +92,27 @@ def test_prune_counts_in_words_a_person_reads(workbook):
     result = run(workbook, "backup", "prune", "--keep-last", "1", "--max-age", "0", "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == "1 backup would be deleted"
+
+
+def test_backup_commands_print_the_shapes_docs_cli_md_gives_them(workbook):
+    made = document(run(workbook, "backup", "create", "--verify", "--json"), "backup create")
+    assert made["dry_run"] is False and made["backup"]["verified"] is True
+    assert is_utc(made["backup"]["created"]) and "path" in made["backup"]  # .xlsx: it has a path
+    name = made["backup"]["name"]
+    listed = document(run(workbook, "backup", "list", "--json"), "backup list")
+    assert [b["name"] for b in listed] == [name]
+    checked = document(run(workbook, "backup", "verify", name, "--json"), "backup verify")
+    assert checked["ok"] is True and checked["backup"]["name"] == name
+    assert run(workbook, "backup", "create", "--verify", "--label", "second").exit_code == 0
+    pruned = document(run(workbook, "backup", "prune", "--keep-last", "1", "--max-age", "0",
+                          "--dry-run", "--json"), "backup prune")
+    assert pruned["dry_run"] is True and [b["name"] for b in pruned["removed"]] == [name]
+    restored = document(run(workbook, "backup", "restore", name, "--force", "--json"),
+                        "backup restore")
+    assert restored["backup"]["name"] == name and restored["safety_backup"] is not None
+
+
+def test_a_shape_check_refuses_a_missing_an_extra_or_a_reordered_key():
+    assert keys_match({"a": 1, "b": 2}, ["a", "b?"]) and keys_match({"a": 1}, ["a", "b?"])
+    assert not keys_match({"b": 2, "a": 1}, ["a", "b"])
+    assert not keys_match({"a": 1, "c": 3}, ["a", "b?"]) and not keys_match({}, ["a"])

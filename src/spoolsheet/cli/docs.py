@@ -2,7 +2,9 @@
 
 Run ``python -m spoolsheet.cli.docs`` after changing a command; a test fails while docs/cli.md
 differs from what this prints. Each ``--json`` command's shape is written here once: the keys of
-its JSON object (or of each object of its list), checked against real output by the tests.
+its JSON object (or of each object of its list), checked against real output by the tests; a
+key ending in ``?`` may be left out (e.g. a backup's ``path`` exists on .xlsx only). A key whose
+value is a backup (or a list of them) holds ``BACKUP`` objects, whose keys are listed once.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ OUTCOME = ["action", "tag", "row", "operation", "worker", "version_before", "ver
            "event_id", "event_type", "replayed"]
 RUN = ["action", "version_before", "version_after", "plan", "dry_run", "applied", "verified",
        "backup_id", "requests", "backup_requests", "duration_s"]
-BACKUPS = "one JSON document, its shape in [backup.md](backup.md#json-output)"
+#: One backup, as ``backup list`` prints it and the other backup commands nest it.
+BACKUP = ["id", "name", "created", "label", "schema_version", "verified", "complete", "size",
+          "source_id", "source_title", "fingerprint", "path?", "problem?"]
+#: The keys of a backup command's document that hold a BACKUP (or a list of them, or null).
+BACKUP_KEYS = ("backup", "safety_backup", "removed")
 
 #: command path → (kind, keys): "object" is one JSON object, "list" a list of such objects.
-JSON_SHAPES: dict[str, tuple[str, list[str]] | str] = {
+JSON_SHAPES: dict[str, tuple[str, list[str]]] = {
     "tomar": ("object", OUTCOME),
     "pausar": ("object", OUTCOME),
     "completar": ("object", OUTCOME),
@@ -43,8 +49,23 @@ JSON_SHAPES: dict[str, tuple[str, list[str]] | str] = {
     "migrate baseline": ("object", RUN),
     "migrate verify": ("object", ["version", "checked", "problems", "ok"]),
     "migrate check": ("object", ["version", "drift"]),
-    **{f"backup {name}": BACKUPS for name in ("create", "verify", "list", "prune", "restore")},
+    "backup create": ("object", ["dry_run", "folder", "backup"]),
+    "backup verify": ("object", ["backup", "intact", "ok", "sheets_checked", "problems",
+                                 "against_source", "source_changes", "differences", "notes"]),
+    "backup list": ("list", BACKUP),
+    "backup prune": ("object", ["dry_run", "removal", "removed"]),
+    "backup restore": ("object", ["backup", "dry_run", "safety_backup", "sheets_restored",
+                                  "sheets_unchanged", "sheets_added", "sheets_removed",
+                                  "sheets_kept", "events_kept", "migrations_rolled_back", "forced",
+                                  "write_requests", "already_restored", "resumed", "restores"]),
 }
+
+
+def keys_match(item: dict, keys: list[str]) -> bool:
+    """Whether a JSON object has exactly ``keys``, in order, the optional (``?``) ones or not."""
+    optional = {k[:-1] for k in keys if k.endswith("?")}
+    return [k for k in item if k not in optional] == [k for k in keys if not k.endswith("?")] \
+        and set(item) <= {k.rstrip("?") for k in keys}
 
 HEADER = """# Command reference
 
@@ -86,11 +107,13 @@ def shape(name: str) -> str:
     found = JSON_SHAPES.get(name)
     if found is None:
         raise KeyError(f"`spoolsheet {name} --json` has no documented shape in cli/docs.py")
-    if isinstance(found, str):
-        return f"`--json`: {found}\n"
     kind, keys = found
     what = "one object" if kind == "object" else "a list of objects"
-    return f"`--json` prints {what} with the keys: " + ", ".join(f"`{k}`" for k in keys) + "\n"
+    listed = ", ".join(f"`{k[:-1]}` (optional)" if k.endswith("?") else f"`{k}`" for k in keys)
+    nested = [k for k in keys if k in BACKUP_KEYS]
+    backups = (f"; {', '.join(f'`{k}`' for k in nested)} hold(s) backup objects, keys as in "
+               "`backup list`") if nested else ""
+    return f"`--json` prints {what} with the keys: {listed}{backups}\n"
 
 
 def render() -> str:
