@@ -14,7 +14,8 @@ one line and the exit code named on its class.
     │   ├── CorruptWorkbook              not an xlsx, unreadable zip
     │   ├── SheetNotFound                a required sheet is missing
     │   ├── SchemaError                  headers: duplicate, blank, missing, drifted
-    │   └── DataError                    a cell that cannot be read (names sheet/row/column)
+    │   ├── DataError                    a cell that cannot be read (names sheet/row/column)
+    │   └── UnsafeChange                 a part of the file a structural change cannot follow
     ├── BackendError                     the storage call failed (names the sheet/range)
     │   └── TransientBackendError        429 / 5xx / timeout / reset after the retry budget
     ├── ConflictError                    someone else holds or changed the thing       (exit 3)
@@ -83,6 +84,11 @@ class DataError(WorkbookError):
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.sheet, self.row, self.column = sheet, row, column
+
+
+class UnsafeChange(WorkbookError):
+    """Moving columns or renaming a sheet would leave a part of the file (conditional formats,
+    tables, charts, ...) pointing at the wrong cells; the message names file, sheet and part."""
 
 
 class BackendError(SpoolsheetError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from ..errors import (
     WorkbookAccessDenied,
     WorkbookNotFound,
 )
+from ..formula_refs import ColumnMove
 from ..schema import column_letter
 from ..settings import shown
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
@@ -475,6 +477,21 @@ class GoogleBackend(Backend):
                 "sheetId": sheet_id, "title": new.title,
                 "gridProperties": {"rowCount": new.rows, "columnCount": new.cols}}}})
 
+        for rn in changes.renames:
+            cur = info(rn.old)
+            if rn.new != rn.old and rn.new in infos:
+                raise UsageError(f"sheet {rn.new!r} already exists in {self.spreadsheet_id}")
+            out.append({"updateSheetProperties": {
+                "properties": {"sheetId": cur.sheet_id, "title": rn.new}, "fields": "title"}})
+            infos = {rn.new if t == rn.old else t: SheetInfo(rn.new, i.sheet_id, i.index, i.rows,
+                                                               i.cols) if t == rn.old else i
+                     for t, i in infos.items()}
+        for mv in changes.column_moves:
+            cur = info(mv.sheet)
+            out.append(column_request(mv, cur))
+            cols = cur.cols - mv.count if mv.delete else cur.cols + mv.count
+            infos[mv.sheet] = SheetInfo(cur.title, cur.sheet_id, cur.index, cur.rows, cols)
+
         # Target sizes: explicit resizes, then growth for cells written past the edge.
         target = {t: (i.rows, i.cols) for t, i in infos.items()}
         for rs in changes.resizes:
@@ -527,6 +544,19 @@ class GoogleBackend(Backend):
                         "startIndex": keep, "endIndex": have}}})
             infos[title] = SheetInfo(title, cur.sheet_id, cur.index, min(want_rows, cur.rows),
                                      min(want_cols, cur.cols))
+        for nf in changes.number_formats:
+            cur = info(nf.sheet)
+            bounds = {"sheetId": cur.sheet_id, "startRowIndex": nf.row - 1,
+                      "startColumnIndex": nf.col - 1}
+            if nf.last_row is not None:
+                bounds["endRowIndex"] = nf.last_row
+            if nf.last_col is not None:
+                bounds["endColumnIndex"] = nf.last_col
+            out.append({"repeatCell": {
+                "range": bounds,
+                "cell": {"userEnteredFormat": {"numberFormat": {
+                    "type": number_format_type(nf.pattern), "pattern": nf.pattern}}},
+                "fields": "userEnteredFormat.numberFormat"}})
         for title in changes.deleted_sheets:
             out.append({"deleteSheet": {"sheetId": info(title).sheet_id}})
             del infos[title]
@@ -534,6 +564,39 @@ class GoogleBackend(Backend):
 
     def close(self) -> None:
         self.http.session.close()
+
+
+def column_request(move: ColumnMove, sheet: SheetInfo) -> dict[str, Any]:
+    """The insertDimension / deleteDimension of a column move, checked against the grid first
+    (Google would refuse it, but with a message about indexes, not columns)."""
+    last = move.col + move.count - 1
+    if move.delete and (last > sheet.cols or move.count >= sheet.cols):
+        raise UsageError(f"sheet {sheet.title!r} has {sheet.cols} columns: cannot delete columns "
+                         f"{column_letter(move.col)}..{column_letter(last)}")
+    if not move.delete and move.col > sheet.cols + 1:
+        raise UsageError(f"sheet {sheet.title!r} has {sheet.cols} columns: cannot insert before "
+                         f"column {column_letter(move.col)}")
+    span = {"sheetId": sheet.sheet_id, "dimension": "COLUMNS", "startIndex": move.col - 1,
+            "endIndex": last}
+    if move.delete:
+        return {"deleteDimension": {"range": span}}
+    # new columns take the width and format of the column before them, as an append would
+    return {"insertDimension": {"range": span, "inheritFromBefore": move.col > 1}}
+
+
+_DATE_TOKENS = re.compile(r'"[^"]*"|\\.|\[[^]]*\]|([dmyhs])', re.I)
+
+
+def number_format_type(pattern: str) -> str:
+    """Google's NumberFormatType for a pattern: it needs one beside the pattern."""
+    if pattern.strip() == "@":
+        return "TEXT"
+    letters = {m[1].lower() for m in _DATE_TOKENS.finditer(pattern) if m[1]}
+    if not letters:
+        return "NUMBER"
+    if letters <= {"h", "m", "s"}:
+        return "TIME"
+    return "DATE_TIME" if letters & {"h", "s"} else "DATE"
 
 
 def date_formats(sheet_id: int, row: int, col: int,

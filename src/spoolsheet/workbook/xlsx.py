@@ -26,6 +26,7 @@ from ..errors import (
     CorruptWorkbook,
     DataError,
     SheetNotFound,
+    UnsafeChange,
     UsageError,
     WorkbookAccessDenied,
     WorkbookLocked,
@@ -286,7 +287,10 @@ class XlsxBackend(Backend):
             package = self._current()  # a missing or damaged file is refused before writing
             try:
                 result = rewrite(package, changes, self.path.name)
-            except NeedsWholeWorkbook:
+            except NeedsWholeWorkbook as exc:
+                if changes.moves_structure:  # openpyxl moves cells, not the formulas naming them
+                    raise UnsafeChange(f"{self.path.name}: {exc}; spoolsheet cannot move columns "
+                                       f"or rename sheets in it, nothing was written") from exc
                 self._apply_whole(changes)
                 return
             self._replace(lambda: atomic_write_bytes(self.path, result.data))
@@ -304,6 +308,9 @@ class XlsxBackend(Backend):
     def _adopt(self, package: Package, result: Result) -> None:
         """Make the file just written the current version without reading it again: sheets
         it did not touch keep what was read, touched ones take the written cells."""
+        if result.moved:
+            self._sheets.clear()
+            self._grids.clear()
         for title in result.deleted:
             self._sheets.pop(title, None)
             self._grids.pop(title, None)
@@ -368,6 +375,11 @@ def apply_in_memory(wb: openpyxl.Workbook, changes: ChangeSet, name: str) -> Non
         if ws.max_column > cols:
             ws.delete_cols(cols + 1, ws.max_column - cols)
         mark_grid_corner(ws, rows, cols)  # the old corner went with the deleted cells
+    for nf in changes.number_formats:
+        ws = _sheet(wb, nf.sheet, name)
+        for r in range(nf.row, min(nf.last_row or ws.max_row, ws.max_row) + 1):
+            for c in range(nf.col, min(nf.last_col or ws.max_column, ws.max_column) + 1):
+                ws.cell(row=r, column=c).number_format = nf.pattern
     for title in changes.deleted_sheets:
         del wb[_sheet(wb, title, name).title]
     if not wb.sheetnames:

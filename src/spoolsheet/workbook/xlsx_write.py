@@ -22,14 +22,13 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..errors import SheetNotFound, UsageError
 from ..values import DATE_DISPLAY_FORMAT, Cell, is_blank
-from .changes import ChangeSet
+from .changes import ChangeSet, NumberFormat
 from .xlsx_cells import as_read, cell_xml, column_letters
 from .xlsx_package import (
     CT_NS,
@@ -39,8 +38,10 @@ from .xlsx_package import (
     WORKSHEET_CT,
     WORKSHEET_REL,
     Package,
+    SheetEntry,
 )
 from .xlsx_read import column_index, grid_of, unescape
+from .xlsx_structure import follow, titles_after
 
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
@@ -80,6 +81,7 @@ class Result:
     edits: dict[str, SheetEdit] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    moved: bool = False  # columns moved or a sheet renamed: formulas of any sheet may differ
 
 
 @dataclass
@@ -89,6 +91,7 @@ class _Plan:
     xml: bytes | None  # None: a new sheet
     grid: tuple[int, int]
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    formats: list[NumberFormat] = field(default_factory=list)
     #: Shrinks run in order after every write, each cutting what lies beyond it and setting the
     #: grid: the last one gives the grid, the smallest bounds give what keeps data.
     shrink: tuple[int, int] | None = None
@@ -100,24 +103,30 @@ class _Plan:
 
 
 class _Styles:
-    """The styles part, copied and edited only if a date needs a style it does not have."""
+    """The styles part, copied and edited only if a date or a number format needs a style it
+    does not have."""
 
     def __init__(self, package: Package) -> None:
         self.package = package
         self.root: etree._Element | None = None
-        self.memo: dict[int, int] = {}
+        self.memo: dict[tuple[int, str], int] = {}
 
     def date_style(self, base: int) -> int:
-        if base in self.memo:
-            return self.memo[base]
+        return self.style_with(base, DATE_DISPLAY_FORMAT)
+
+    def style_with(self, base: int, pattern: str) -> int:
+        """The cell style ``base`` with its number format set to ``pattern``."""
+        wanted_key = (base, pattern)
+        if wanted_key in self.memo:
+            return self.memo[wanted_key]
         styles = self.package.styles
         if styles.root is None:
-            raise NeedsWholeWorkbook("the workbook has no styles part to hold a date format")
+            raise NeedsWholeWorkbook("the workbook has no styles part to hold a number format")
         if self.root is None:
             self.root = copy.deepcopy(styles.root)
         root = self.root
         fmt_id = next((i for i, code in self._formats(root).items()
-                       if code.lower() == DATE_DISPLAY_FORMAT), None)
+                       if code.lower() == pattern.lower()), None)
         if fmt_id is None:
             numfmts = root.find(f"{{{MAIN_NS}}}numFmts")
             if numfmts is None:
@@ -125,7 +134,7 @@ class _Styles:
                 root.insert(0, numfmts)
             fmt_id = max([163, *self._formats(root)]) + 1
             etree.SubElement(numfmts, f"{{{MAIN_NS}}}numFmt", numFmtId=str(fmt_id),
-                             formatCode=DATE_DISPLAY_FORMAT)
+                             formatCode=pattern)
             numfmts.set("count", str(len(numfmts)))
         xfs = root.find(f"{{{MAIN_NS}}}cellXfs")
         if xfs is None or not len(xfs):
@@ -140,10 +149,10 @@ class _Styles:
             xfs.set("count", str(len(xfs)))
             index = len(xfs) - 1
         else:
-            self.memo[base] = index
+            self.memo[wanted_key] = index
             if self._untouched():
                 self.root = None  # found as it was: the part stays byte-identical
-        self.memo[base] = index
+        self.memo[wanted_key] = index
         return index
 
     def _untouched(self) -> bool:
@@ -246,9 +255,12 @@ class _SheetWriter:
         self.dropped_formula = False
         self.exact = True
 
-    def cell(self, row: int, col: int, value: Cell, style: int | None) -> bytes:
+    def cell(self, row: int, col: int, value: Cell, style: int | None,
+             pattern: str | None = None) -> bytes:
         date_style = 0
-        if hasattr(value, "year"):
+        if pattern is not None:  # the change's number format wins over a date's own
+            style = date_style = self.styles.style_with(style or 0, pattern)
+        elif hasattr(value, "year"):
             date_style = self.styles.date_style(style or 0)
         elif isinstance(value, (int, float)) and style and self.styles.is_date(style):
             self.exact = False  # reads back as a date, as openpyxl would have it
@@ -257,7 +269,10 @@ class _SheetWriter:
                         row=row).encode()
 
     def row(self, number: int, old: bytes | None, writes: dict[int, Cell],
-            keep_cols: int | None) -> bytes:
+            keep_cols: int | None, formats: dict[int, str] | None = None) -> bytes:
+        """A row re-rendered: cells written, cut off (past ``keep_cols``) or given a number
+        format (``formats``: column -> pattern); every other cell copied as it was."""
+        formats = formats or {}
         cells: dict[int, bytes] = {}
         head = f'<row r="{number}">'.encode()
         if old is not None:
@@ -276,12 +291,20 @@ class _SheetWriter:
                     if col in writes:
                         style = _S_ATTR.search(attrs)
                         cells[col] = self.cell(number, col, writes[col],
-                                               int(style[1]) if style else None)
+                                               int(style[1]) if style else None, formats.get(col))
                     continue
+                if col in formats:
+                    style = _S_ATTR.search(attrs)
+                    new = str(self.styles.style_with(int(style[1]) if style else 0, formats[col]))
+                    element = (element[:style.start(1)] + new.encode() + element[style.end(1):]
+                               if style else element[:2] + f' s="{new}"'.encode() + element[2:])
                 cells[col] = element
         for col, value in writes.items():  # already within the kept bounds
             if col not in cells:
-                cells[col] = self.cell(number, col, value, None)
+                cells[col] = self.cell(number, col, value, None, formats.get(col))
+        for col, pattern in formats.items():
+            if col not in cells:
+                cells[col] = self.cell(number, col, None, None, pattern)
         order = sorted(cells)
         if _SPANS.search(head):
             spans = f' spans="{order[0]}:{order[-1]}"'.encode() if order else b""
@@ -323,6 +346,9 @@ class _SheetWriter:
         for (r, c), value in plan.cells.items():
             if plan.keep is None or (r <= plan.keep[0] and c <= plan.keep[1]):
                 by_row.setdefault(r, {})[c] = value
+        formats = self._formats(corner)
+        for number in formats:
+            by_row.setdefault(number, {})
         kept = plan.keep is None or (corner[0] <= plan.keep[0] and corner[1] <= plan.keep[1])
         has_corner = kept and self._has_cell(xml, spans, corner)
         if not has_corner and corner[1] not in by_row.get(corner[0], {}):
@@ -341,7 +367,8 @@ class _SheetWriter:
             while i < len(pending) and pending[i] < number:
                 out.append(view[copy_from:start])
                 copy_from = start
-                out.append(self.row(pending[i], None, by_row[pending[i]], None))
+                out.append(self.row(pending[i], None, by_row[pending[i]], None,
+                                    formats.get(pending[i])))
                 i += 1
             if keep_rows is not None and number > keep_rows:
                 out.append(view[copy_from:start])
@@ -350,7 +377,8 @@ class _SheetWriter:
                 continue
             if i < len(pending) and pending[i] == number:
                 out.append(view[copy_from:start])
-                out.append(self.row(number, xml[start:end], by_row[number], keep_cols))
+                out.append(self.row(number, xml[start:end], by_row[number], keep_cols,
+                                    formats.get(number)))
                 copy_from = end
                 i += 1
             elif keep_cols is not None:
@@ -359,10 +387,22 @@ class _SheetWriter:
                 copy_from = end
         out.append(view[copy_from:body_end])
         for number in pending[i:]:
-            out.append(self.row(number, None, by_row[number], None))
+            out.append(self.row(number, None, by_row[number], None, formats.get(number)))
         out.append(close_tag)
         out.append(view[tail_start:])
         return out, (rows_grid, cols_grid)
+
+    def _formats(self, corner: tuple[int, int]) -> dict[int, dict[int, str]]:
+        """Row -> column -> pattern of the change's number formats, inside the final grid
+        (the last format of a cell wins)."""
+        out: dict[int, dict[int, str]] = {}
+        for nf in self.plan.formats:
+            self.exact = False  # a date format makes numbers read as dates, and back
+            for r in range(nf.row, min(nf.last_row or corner[0], corner[0]) + 1):
+                line = out.setdefault(r, {})
+                for c in range(nf.col, min(nf.last_col or corner[1], corner[1]) + 1):
+                    line[c] = nf.pattern
+        return out
 
     def _cuts_formula(self, row_xml: bytes, number: int, keep_cols: int | None) -> bool:
         for col, _, _, content in _cells_of(row_xml):
@@ -385,8 +425,9 @@ class _SheetWriter:
 
 # --- the package ---------------------------------------------------------------------------
 
-def _plans(package: Package, changes: ChangeSet, name: str) -> tuple[dict[str, _Plan], list[str]]:
-    titles = [e.title for e in package.sheet_entries]
+def _plans(package: Package, changes: ChangeSet, name: str,
+           entries: dict[str, SheetEntry]) -> tuple[dict[str, _Plan], list[str]]:
+    titles = list(entries)
     plans: dict[str, _Plan] = {}
     added: list[str] = []
     used = set(package.zip.NameToInfo)
@@ -401,9 +442,13 @@ def _plans(package: Package, changes: ChangeSet, name: str) -> tuple[dict[str, _
         plans[new.title] = _Plan(new.title, part, None, (new.rows, new.cols))
         added.append(new.title)
 
+    if changes.moves_structure:
+        for title, done in follow(package, changes, name, entries).items():
+            plans[title] = _Plan(title, done.entry.part, done.xml, done.grid)
+
     def plan(title: str) -> _Plan:
         if title not in plans:
-            entry = package.entry(title)
+            entry = entries.get(title)
             if entry is None:
                 raise SheetNotFound(f"sheet {title!r} not found in {name}")
             xml = package.part(entry.part)
@@ -437,6 +482,8 @@ def _plans(package: Package, changes: ChangeSet, name: str) -> tuple[dict[str, _
                 p.cells[(r, c)] = value
     for p, rows, cols in shrinks:
         p.shrink_to(rows, cols)
+    for nf in changes.number_formats:
+        plan(nf.sheet).formats.append(nf)
     for title in changes.deleted_sheets:
         if title not in titles and title not in added:
             raise SheetNotFound(f"sheet {title!r} not found in {name}")
@@ -447,11 +494,12 @@ def _plans(package: Package, changes: ChangeSet, name: str) -> tuple[dict[str, _
 
 def rewrite(package: Package, changes: ChangeSet, name: str) -> Result:
     """The new file's bytes for ``changes`` applied to ``package``, and what each sheet became."""
-    plans, added = _plans(package, changes, name)
+    entries = titles_after(package, changes, name)
+    plans, added = _plans(package, changes, name, entries)
     deleted = list(dict.fromkeys(changes.deleted_sheets))
     styles = _Styles(package)
     new_parts: dict[str, list[bytes | memoryview] | bytes] = {}
-    result = Result(b"", added=added, deleted=deleted)
+    result = Result(b"", added=added, deleted=deleted, moved=changes.moves_structure)
     dropped_formula = False
     for title, plan in plans.items():
         if title in deleted:
@@ -465,9 +513,10 @@ def rewrite(package: Package, changes: ChangeSet, name: str) -> Result:
     removed: set[str] = set()
     if styles.root is not None:
         new_parts[package.styles.part] = _xml_bytes(styles.root)
-    structure = added or deleted or (dropped_formula and package.related("calcChain"))
-    if structure:
-        removed = _restructure(package, plans, added, deleted, bool(dropped_formula), new_parts)
+    # calcChain lists formula cells by position: stale once one goes or columns move
+    drop_chain = bool((dropped_formula or changes.column_moves) and package.related("calcChain"))
+    if added or deleted or changes.renames or drop_chain:
+        removed = _restructure(package, plans, entries, changes, drop_chain, new_parts)
     result.data = _assemble(package, new_parts, removed)
     return result
 
@@ -476,11 +525,13 @@ def _xml_bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _restructure(package: Package, plans: dict[str, _Plan], added: Sequence[str],
-                 deleted: Sequence[str], drop_calc_chain: bool,
+def _restructure(package: Package, plans: dict[str, _Plan], entries: dict[str, SheetEntry],
+                 changes: ChangeSet, drop_calc_chain: bool,
                  new_parts: dict[str, list[bytes | memoryview] | bytes]) -> set[str]:
-    """Workbook, relationships and content types for sheets added or removed (and a dropped
-    calcChain); returns the members that go."""
+    """Workbook, relationships and content types for sheets added, renamed or removed (and a
+    dropped calcChain); returns the members that go."""
+    added = [n.title for n in changes.new_sheets]
+    deleted = list(dict.fromkeys(changes.deleted_sheets))
     wb_part = package.workbook_part
     folder, base = posixpath.split(wb_part)
     rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
@@ -505,8 +556,11 @@ def _restructure(package: Package, plans: dict[str, _Plan], added: Sequence[str]
 
     sheets_el = workbook.find(f"{{{MAIN_NS}}}sheets")
     assert sheets_el is not None
+    by_old = {e.title: t for t, e in entries.items()}
+    for el in sheets_el:
+        el.set("name", by_old.get(el.get("name", ""), el.get("name", "")))
     for title in deleted:
-        entry = package.entry(title)
+        entry = entries.get(title)
         if entry is None:  # added and deleted in the same change: never written
             new_parts.pop(plans[title].part, None)
             continue

@@ -15,6 +15,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from ...formula_refs import ColumnMove, move_columns, rename_sheet
 from . import fieldmask
 from .a1 import Box
 from .errors import ApiError
@@ -306,6 +307,23 @@ def _shift_ranges(
     spreadsheet.named_ranges = named_ranges
 
 
+def _follow_formulas(spreadsheet: Spreadsheet, rewrite: Callable[[str, str], str]) -> None:
+    """Every formula of every sheet through ``rewrite(text, its sheet's title)``: Sheets keeps
+    references pointing at the same cells when columns move or a sheet is renamed."""
+    for sheet in spreadsheet.sheets:
+        for r, c, cell in list(sheet.grid.cells()):
+            text = cell.get("userEnteredValue", {}).get("formulaValue")
+            if text is not None and (new := rewrite(text, sheet.title)) != text:
+                sheet.grid.set(r, c, {**cell, "userEnteredValue": {"formulaValue": new}})
+
+
+def _moved_columns(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, end: int,
+                   inserted: bool) -> None:
+    if dimension == "COLUMNS":
+        move = ColumnMove(sheet.title, start + 1, end - start, delete=not inserted)
+        _follow_formulas(spreadsheet, lambda text, here: move_columns(text, here, move))
+
+
 def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -399,7 +417,10 @@ def update_sheet_properties(store: Store, spreadsheet: Spreadsheet, params: dict
     if merged.get("hidden") and all(s.properties.get("hidden") or s is sheet for s in spreadsheet.sheets):
         raise RequestError("You can't hide all the sheets in a document.")
     _unique_title(spreadsheet, merged.get("title", ""), ignore=sheet)
+    old_title = sheet.title
     sheet.properties = {"sheetId": sheet.sheet_id, **merged}
+    if sheet.title != old_title:
+        _follow_formulas(spreadsheet, lambda text, here: rename_sheet(text, here, old_title, sheet.title))
     sheet.grid.truncate(grid_props["rowCount"], grid_props["columnCount"])
     if move:
         _move(spreadsheet, sheet, given.get("index", 0))
@@ -435,6 +456,7 @@ def insert_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, A
     sheet.grid.insert(dimension, start, end - start)
     _grow(sheet, dimension, end - start)
     _shift_ranges(spreadsheet, sheet, dimension, start, end, inserted=True)
+    _moved_columns(spreadsheet, sheet, dimension, start, end, inserted=True)
 
 
 def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
@@ -447,6 +469,7 @@ def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, A
     sheet.grid.delete(dimension, start, end)
     _grow(sheet, dimension, start - end)
     _shift_ranges(spreadsheet, sheet, dimension, start, end, inserted=False)
+    _moved_columns(spreadsheet, sheet, dimension, start, end, inserted=False)
 
 
 def update_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
