@@ -134,6 +134,18 @@ def test_migrate_tables_show_markup_in_data_as_typed_without_backslashes(tmp_pat
     assert "\\[" not in text
 
 
+def test_piped_migrate_status_gives_the_ledger_whole_as_tab_separated_lines(migrated):
+    result = run("--workbook", str(migrated), "migrate", "status")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines.index("\t".join(("migration", "version", "status", "when", "who", "seconds",
+                                     "backup")))
+    [entry] = [line.split("\t") for line in lines[header + 1:]]
+    assert entry[:3] == ["v3_0_occupation", "v3.0", "verified"]
+    backups = list((migrated.parent / "backups").glob("*pre-up*.xlsx"))
+    assert [entry[6]] == [b.stem for b in backups]  # the whole id, on one line
+
+
 @pytest.mark.parametrize("args", [["--help"], ["migrate", "--help"], ["backup", "list", "--help"]])
 def test_help_does_not_import_the_heavy_libraries(args):
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "spoolsheet", *args],

@@ -55,19 +55,35 @@ def report_view(report: RunReport) -> RenderableType:
     return Text("\n".join(lines), style="green")
 
 
+LEDGER_COLUMNS = ("migration", "version", "status", "when", "who", "seconds", "backup")
+
+
+def _ledger_rows(history: Sequence[LedgerEntry]) -> list[tuple[str, ...]]:
+    return [(e.migration_id, e.schema_version, e.status, e.applied_at, e.applied_by,
+             f"{e.duration_s:.1f}" if e.duration_s is not None else "", e.backup_id)
+            for e in history]
+
+
+def ledger_lines(history: Sequence[LedgerEntry]) -> list[str]:
+    """The ledger for a pipe: tab-separated lines with a header, nothing cut or wrapped."""
+    return ["\t".join(r) for r in [LEDGER_COLUMNS, *_ledger_rows(history)]]
+
+
 def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
-    table = Table(title="Migration ledger (sheet spoolsheet_migrations)", title_justify="left")
-    for name in ("migration", "version", "status", f"when ({shop_tz()})", "who", "seconds"):
-        table.add_column(name, no_wrap=name == "migration",
-                         min_width=10 if name.startswith("when") else None)
-    table.add_column("backup", overflow="fold")
-    for e in history:
-        table.add_row(e.migration_id, e.schema_version, e.status, e.applied_at, e.applied_by,
-                      f"{e.duration_s:.1f}" if e.duration_s is not None else "", e.backup_id)
-    return table if history else Text("The ledger is empty: no migration was ever recorded.")
+    if not history:
+        return Text("The ledger is empty: no migration was ever recorded.")
+    table = Table(title=f"Migration ledger (sheet spoolsheet_migrations; times in {shop_tz()})",
+                  title_justify="left")
+    for name in LEDGER_COLUMNS:
+        table.add_column(name, no_wrap=name == "migration", min_width=10 if name == "when" else None,
+                         overflow="fold" if name == "backup" else "ellipsis")
+    for row in _ledger_rows(history):
+        table.add_row(*row)
+    return table
 
 
-def status_view(status: Status) -> RenderableType:
+def status_view(status: Status, *, ledger: bool = True) -> RenderableType:
+    """Status and (unless ``ledger`` is False: a pipe gets ``ledger_lines``) the ledger."""
     table = Table(show_header=False, title=f"{status.workbook} ({status.kind})", title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -79,7 +95,7 @@ def status_view(status: Status) -> RenderableType:
     table.add_row("lock", status.lock or "free")
     if status.checksum_mismatch:
         table.add_row("changed since applied", ", ".join(status.checksum_mismatch))
-    return Group(table, ledger_view(status.history))
+    return Group(table, ledger_view(status.history)) if ledger else table
 
 
 def verify_view(report: VerifyReport) -> RenderableType:
