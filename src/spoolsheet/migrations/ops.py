@@ -14,8 +14,8 @@ Google requests: whatever a revision holds, its operations go into the one atomi
 run (one ``spreadsheets.batchUpdate``; on .xlsx one atomic save) and cost nothing more.
 
 Not yet in the backend contract (``ChangeSet``), so refused at plan time with a message saying
-so: inserting a column in the middle (``add_column(after=)``), dropping a column that is not the
-last, ``rename_sheet``, number formats (``set_number_format``, ``add_column(number_format=)``).
+so: inserting a column in the middle (``add_column(after=)``), ``rename_sheet``, number formats
+(``set_number_format``, ``add_column(number_format=)``).
 """
 
 from __future__ import annotations
@@ -339,8 +339,10 @@ class AddFormulaColumn(AddColumn):
 @dataclass
 class DropColumn(Op):
     """``drop_column(sheet, name, allow_data_loss=False)``: refuses a column that holds data
-    unless told (the values are in the run's backup). Only the last column for now: deleting
-    one in the middle is not in the backend contract yet. Gone already: nothing to do."""
+    unless told, naming the first cell (the values are in the run's backup). Anywhere in the
+    sheet: the columns after it move left, and formulas in any sheet that point at them follow
+    (one pointing at the dropped column itself becomes ``#REF!``). The last column with data
+    goes with the blank grid after it. Gone already: nothing to do."""
 
     sheet: str
     name: str
@@ -357,21 +359,22 @@ class DropColumn(Op):
         col = header_map(sheet).get(self.name)
         if col is None:
             return []
-        beyond = [(r, c) for r, line in enumerate(sheet.rows, start=1)
-                  for c in range(col + 1, len(line) + 1) if not is_blank(line[c - 1])]
-        if beyond:
-            r, c = beyond[0]
-            raise SchemaError(f"sheet {self.sheet!r}: cell {column_letter(c)}{r} after column "
-                              f"{self.name!r} ({at(col)}) holds data; dropping a column that is "
-                              "not the last is not in the backend contract yet")
         held = [r for r in range(2, len(sheet.rows) + 1) if self._data(sheet.cell(r, col))]
         if held and not self.allow_data_loss:
             raise ConflictError(f"sheet {self.sheet!r}: column {self.name!r} holds data in "
                                 f"{len(held)} row(s) (first: {column_letter(col)}{held[0]}); "
                                 "dropping it would lose that: pass allow_data_loss=True (the "
                                 "run's backup keeps the values)")
-        return [Step(f"drop column {self.name!r} at {at(col)} of {self.sheet!r} (the grid "
-                     f"shrinks to {col - 1} columns)")]
+        if self._last(sheet, col):
+            return [Step(f"drop column {self.name!r} at {at(col)} of {self.sheet!r} (the grid "
+                         f"shrinks to {col - 1} columns)")]
+        return [Step(f"drop column {self.name!r} at {at(col)} of {self.sheet!r} (the "
+                     f"{sheet.info.cols - col} column(s) after it move left)")]
+
+    @staticmethod
+    def _last(sheet: Sheet, col: int) -> bool:
+        """Whether no cell after column ``col`` holds anything."""
+        return all(is_blank(v) for line in sheet.rows for v in line[col:])
 
     def _data(self, value: Cell) -> bool:
         if is_blank(value):
@@ -383,7 +386,11 @@ class DropColumn(Op):
     def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
         if not self.steps(sheets):
             return ChangeSet()
-        return ChangeSet().resize(self.sheet, cols=header_map(sheets[self.sheet]).index(self.name) - 1)
+        sheet = sheets[self.sheet]
+        col = header_map(sheet).index(self.name)
+        if self._last(sheet, col):
+            return ChangeSet().resize(self.sheet, cols=col - 1)
+        return ChangeSet().delete_columns(self.sheet, col)
 
 
 @dataclass
@@ -587,7 +594,7 @@ class Operations:
         self._add(RenameColumn(sheet, old, new))
 
     def drop_column(self, sheet: str, name: str, *, allow_data_loss: bool = False) -> None:
-        """Remove the last column, guarded (see ``DropColumn``)."""
+        """Remove a column anywhere, guarded (see ``DropColumn``)."""
         self._add(DropColumn(sheet, name, allow_data_loss))
 
     def add_sheet(self, name: str, headers: Sequence[str]) -> None:

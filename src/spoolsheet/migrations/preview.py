@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ..fingerprint import differences, sheet_fingerprint
+from ..formula_refs import move_columns, rename_sheet
 from ..schema import column_letter
-from ..values import canonical, is_blank
+from ..values import Formula, canonical, is_blank
 from ..workbook.base import Sheet, SheetInfo, trim
 from ..workbook.changes import ChangeSet
 from .lock import LOCK_SHEET
@@ -22,8 +23,48 @@ from .lock import LOCK_SHEET
 Region = tuple[int, int]  # (rows, cols) from A1
 
 
+def moved(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet]:
+    """The sheets after only the renames and column moves of ``changes``: where each cell that
+    existed before is when the rest of the change is written (formulas followed, as the
+    backends do)."""
+    if not changes.moves_structure:
+        return dict(sheets)
+    out = dict(sheets)
+    for rn in changes.renames:
+        out = {rn.new if t == rn.old else t: s for t, s in out.items()}
+        out[rn.new] = Sheet(SheetInfo(rn.new, *_ids(out[rn.new].info)), out[rn.new].rows)
+    grids = {t: [list(r) for r in s.rows] for t, s in out.items()}
+    infos = {t: s.info for t, s in out.items()}
+    for mv in changes.column_moves:
+        start = mv.col - 1
+        for row in grids[mv.sheet]:
+            if mv.delete:
+                del row[start:start + mv.count]
+            elif len(row) > start:
+                row[start:start] = [None] * mv.count
+        info = infos[mv.sheet]
+        infos[mv.sheet] = SheetInfo(info.title, info.sheet_id, info.index, info.rows,
+                                    info.cols + (-mv.count if mv.delete else mv.count))
+    for title, grid in grids.items():
+        follow = [(r, c) for r, row in enumerate(grid) for c, v in enumerate(row)
+                  if isinstance(v, Formula)]
+        for r, c in follow:
+            text = str(grid[r][c])
+            for rn in changes.renames:
+                text = rename_sheet(text, title, rn.old, rn.new)
+            for mv in changes.column_moves:
+                text = move_columns(text, title, mv)
+            grid[r][c] = Formula(text)
+    return {t: Sheet(infos[t], trim(grids[t])) for t in grids}
+
+
+def _ids(info: SheetInfo) -> tuple[int, int, int, int]:
+    return info.sheet_id, info.index, info.rows, info.cols
+
+
 def simulate(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet]:
     """The sheets as they will read after ``changes`` (values as written, not as re-read)."""
+    sheets = moved(sheets, changes)
     grids = {t: [list(r) for r in s.rows] for t, s in sheets.items()}
     infos = {t: s.info for t, s in sheets.items()}
 
@@ -66,13 +107,14 @@ def simulate(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet
 
 
 def regions(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Region]:
-    """The cells of each sheet that must come through ``changes`` unchanged.
+    """The cells of each sheet that must come through ``changes`` unchanged, where they are
+    after its renames and column moves (``moved``).
 
     Every sheet's data, except the lock sheet (its rows change by design), sheets the change
-    deletes, and rows/columns a resize in the change removes on purpose.
+    deletes, columns it deletes, and rows/columns a resize in the change removes on purpose.
     """
     out: dict[str, Region] = {}
-    for title, sheet in sheets.items():
+    for title, sheet in moved(sheets, changes).items():
         if title == LOCK_SHEET or title in changes.deleted_sheets:
             continue
         rows, cols = len(sheet.rows), max((len(r) for r in sheet.rows), default=0)
@@ -87,6 +129,7 @@ def overwrites(sheets: Mapping[str, Sheet], changes: ChangeSet,
                protected: Mapping[str, Region]) -> list[str]:
     """Cells of a protected region holding a value that ``changes`` would replace."""
     out = []
+    sheets = moved(sheets, changes)
     for b in changes.blocks:
         rows, cols = protected.get(b.sheet, (0, 0))
         for r, values in enumerate(b.rows, start=b.row):
@@ -145,6 +188,12 @@ def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
 def describe(changes: ChangeSet, sheets: Mapping[str, Sheet]) -> list[str]:
     """The requests inside the one atomic write ``changes`` becomes, as an admin reads them."""
     out = [f"add sheet {n.title!r} ({n.rows}x{n.cols})" for n in changes.new_sheets]
+    out += [f"rename sheet {r.old!r} to {r.new!r}" for r in changes.renames]
+    for mv in changes.column_moves:
+        cols = (column_letter(mv.col) if mv.count == 1
+                else f"{column_letter(mv.col)}..{column_letter(mv.col + mv.count - 1)}")
+        out.append(f"{'delete' if mv.delete else 'insert'} column(s) {cols} of {mv.sheet!r}"
+                   + ("" if mv.delete else " (the columns from there move right)"))
     for rs in changes.resizes:  # only the dimensions it sets: the rest may grow meanwhile
         cur = sheets[rs.sheet].info if rs.sheet in sheets else None
         dims = [f"{what} from {was} to {now}" if cur else f"{what} to {now}"
@@ -159,5 +208,7 @@ def describe(changes: ChangeSet, sheets: Mapping[str, Sheet]) -> list[str]:
         out.append(f"update {sum(counts):,} cell(s) of {title!r} in {len(counts)} block(s)")
     for title, appended in changes.appends:
         out.append(f"append {len(appended)} row(s) to {title!r}")
+    out += [f"number format {f.pattern!r} on {f.sheet!r} from {column_letter(f.col)}{f.row}"
+            for f in changes.number_formats]
     out += [f"delete sheet {t!r}" for t in changes.deleted_sheets]
     return out

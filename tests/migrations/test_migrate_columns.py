@@ -1,0 +1,80 @@
+"""``op.drop_column`` of a column in the middle of a sheet, through the real runner on both
+backends: guarded by the data it holds (naming the first cell), then every other cell moves left
+with its column, nothing else changes, and a second run has nothing to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from migration_helpers import MACHINERY
+
+from spoolsheet import backup, migrations
+from spoolsheet.errors import ConflictError
+from spoolsheet.schema import METADATA, OPERACIONES
+from spoolsheet.values import Formula
+
+
+def _matsys(wb) -> None:
+    ops = wb[OPERACIONES]
+    ops.insert_cols(21)
+    ops.cell(row=1, column=21, value="MatSys")
+    ops.cell(row=3, column=21, value="MS-1")
+
+
+def _revision(folder: Path, allow: bool) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / "v3_1_drop_matsys.py"
+    path.write_text(
+        'id = "v3_1_drop_matsys"\nversion = "v3.1"\nrevises = "v3.0"\n'
+        'description = "MatSys goes again"\n\n\ndef upgrade(op):\n'
+        f'    op.drop_column("Operaciones", "MatSys", allow_data_loss={allow})\n', encoding="utf-8")
+    return folder
+
+
+def _values(rows):
+    return [[None if isinstance(v, Formula) else v for v in row] for row in rows]
+
+
+def _without(rows, col: int):
+    out = []
+    for row in rows:
+        row = list(row[:col - 1]) + list(row[col:])
+        while row and row[-1] is None:
+            row.pop()
+        out.append(row)
+    return out
+
+
+def test_dropping_a_column_mid_sheet_moves_the_rest_left(tmp_path, drifted, sample_tiny):
+    wb = drifted(sample_tiny, _matsys)
+    migrations.up(wb, backups=backup, force=True)  # the package's v3.0 first
+    before = wb.read()
+    assert before[OPERACIONES].row(1)[20] == "MatSys"
+
+    guarded = _revision(tmp_path / "guarded", allow=False)
+    with pytest.raises(ConflictError, match=r"'MatSys' holds data in 1 row\(s\) \(first: U3\)"):
+        migrations.up(wb, backups=backup, force=True, migrations_dir=guarded)
+    assert wb.read()[OPERACIONES].rows == before[OPERACIONES].rows
+
+    folder = _revision(tmp_path / "told", allow=True)
+    plan = migrations.plan(wb, backups=backup, migrations_dir=folder)
+    [planned] = plan.migrations
+    assert "delete column(s) U of 'Operaciones'" in planned.writes
+    report = migrations.up(wb, backups=backup, force=True, migrations_dir=folder)
+    assert report.version_after == "v3.1" and report.backup_id
+    after = wb.read()
+    want = _without(before[OPERACIONES].rows, 21)
+    for r, row in enumerate(want[1:], start=2):  # the total follows the columns it sums
+        if len(row) >= 63 and row[62] == Formula(f"=SUM(BG{r}:BJ{r})"):
+            row[62] = Formula(f"=SUM(BF{r}:BI{r})")
+    assert sum(isinstance(v, Formula) for row in want for v in row) > 10
+    assert after[OPERACIONES].rows == want
+    assert after[OPERACIONES].info.cols == before[OPERACIONES].info.cols - 1
+    for title, sheet in before.items():  # other sheets: values kept, formulas follow
+        if title not in (OPERACIONES, METADATA, *MACHINERY):
+            assert _values(after[title].rows) == _values(sheet.rows), title
+    assert [Formula("=COUNTA(Operaciones!AH2:AH84)")] in [r[1:] for r in before["Resumen"].rows]
+    assert [Formula("=COUNTA(Operaciones!AG2:AG84)")] in [r[1:] for r in after["Resumen"].rows]
+    assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).applied == []
+    assert migrations.verify(wb, migrations_dir=folder).ok
