@@ -6,7 +6,8 @@ one line and the exit code named on its class.
 
     SpoolsheetError                      exit 1 unless stated
     ├── UsageError                       bad settings, flags or arguments (not I/O)
-    │   └── ConfigurationError           missing credentials, no workbook chosen, bad env value
+    │   ├── ConfigurationError           missing credentials, no workbook chosen, bad env value
+    │   └── RequestTooLarge              an atomic write over Google's 10 MB per request
     ├── WorkbookError                    something about the workbook itself
     │   ├── WorkbookNotFound             missing file, unknown spreadsheet id (404)
     │   ├── WorkbookAccessDenied         403 from Google, unreadable file
@@ -38,6 +39,10 @@ class UsageError(SpoolsheetError):
 
 class ConfigurationError(UsageError):
     """Settings are missing or inconsistent (credentials, workbook location, env values)."""
+
+
+class RequestTooLarge(UsageError):
+    """An atomic write that cannot be one request; refused before anything was sent."""
 
 
 class WorkbookError(SpoolsheetError):

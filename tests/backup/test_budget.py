@@ -47,11 +47,11 @@ CREATE_VERIFY = [
 ]
 RESTORE = [
     ("GET", "/drive/v3/files/BACKUP"),
-    ("GET", "/v4/spreadsheets/BACKUP"),
+    ("GET", "/v4/spreadsheets/BACKUP"),  # the backup: values, formulas and cell formats
     ("GET", "/v4/spreadsheets/LIVE"),  # the safety backup's read, which the write starts from
     ("POST", "/drive/v3/files/LIVE/copy"),  # the safety backup
     ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # its BACKUP_CREATED (names the restore)
-    ("GET", "/v4/spreadsheets/BACKUP"),  # the backup's cell formats
+    ("GET", "/v4/spreadsheets/LIVE"),  # the live cell formats: only those that differ are written
     ("POST", "/v4/spreadsheets/LIVE:batchUpdate"),  # the one atomic write, event included
     ("GET", "/v4/spreadsheets/LIVE"),  # verification: values and cell formats
 ]

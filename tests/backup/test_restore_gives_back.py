@@ -3,6 +3,7 @@ the run lock, the ledger's history), on both backends: issue 12 items 1, 2, 3 an
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,26 @@ def test_verify_against_a_changed_source_says_the_backup_is_intact_and_how_it_ch
     assert any("'Extra'" in c for c in report.source_changes)
     data = report.to_json()
     assert data["intact"] is True and data["ok"] is False and data["source_changes"]
+
+
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_google_restore_of_a_few_edits_writes_only_what_differs_in_one_request(live, folder,
+                                                                               monkeypatch):
+    """A full rewrite of the formats alone is over the (lowered) request limit; the cells and
+    formats that differ fit, so the restore is one atomic batchUpdate."""
+    before = formats(live)
+    full = len(json.dumps(before[OPERACIONES]))
+    backup = B.create(live, folder=folder)
+    sid = {i.title: i.sheet_id for i in live.sheets()}[OPERACIONES]
+    live.backend.http.call("POST", f"{live.backend.url}:batchUpdate", what="test: hand edit", body={
+        "requests": [{"repeatCell": {
+            "range": {"sheetId": sid, "startRowIndex": 4, "endRowIndex": 6, "startColumnIndex": 2,
+                      "endColumnIndex": 4},
+            "cell": {"userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": "0.0"}}},
+            "fields": "userEnteredFormat"}}]})
+    live.apply(ChangeSet().put(OPERACIONES, 9, 5, "edited by hand"))
+    monkeypatch.setattr(live.backend, "max_request_bytes", full // 2)
+    report = B.restore(live, backup.id, folder=folder)
+    assert report.write_requests == 1
+    after = formats(live)
+    assert all(after[t] == want for t, want in before.items() if t != METADATA)

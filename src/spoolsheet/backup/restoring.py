@@ -17,7 +17,7 @@ run's write had landed, does not write again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from ..schema import LOCK_SHEET, METADATA
 from ..values import Cell, canonical
 from ..workbook import ChangeSet, Sheet, SheetInfo, Workbook
 from ..workbook.base import Backend, BackupNotFound, BackupStore
+from ..workbook.blocks import differing_boxes
 from . import reporting
 from .catalog import find, store_for
 from .comparing import Fingerprints, compare
@@ -74,7 +75,7 @@ class RestoreReport:
         }
 
 
-def _key(row: list[Any]) -> list[Any]:
+def _key(row: Sequence[Any]) -> list[Any]:
     out = [canonical(v) for v in row]
     while out and out[-1] is None:
         out.pop()
@@ -85,28 +86,24 @@ def rollback_changes(live: Mapping[str, Sheet], target: Mapping[str, Sheet],
                      full: Fingerprinter = sheet_fingerprint) -> ChangeSet:
     """The change set that turns ``live`` (as read) into ``target``: grids, cells and sheets.
 
-    Sheets already equal are left alone; in the others every cell from the first differing row
-    down, over both extents, is written (``None`` clears), so nothing of the live content survives.
+    Sheets already equal are left alone; in the others every cell that differs, over both
+    extents, is written (``None`` clears), so nothing of the live content survives and a few
+    edits cost a few cells however large the sheet.
     """
     changes = ChangeSet()
     for title, sheet in target.items():
         info, cur = sheet.info, live.get(title)
         if cur is None:
             changes.add_sheet(title, info.rows, info.cols)
-            extent, first = sheet, 1
         elif full(cur) == full(sheet):
             continue
         else:
             changes.resize(title, info.rows, info.cols)
-            extent, first = cur, 1
-            while (first <= min(len(cur.rows), len(sheet.rows))
-                   and _key(cur.row(first)) == _key(sheet.row(first))):
-                first += 1
-        height = min(max(len(extent.rows), len(sheet.rows)), info.rows)
-        width = min(max((len(r) for r in extent.rows + sheet.rows), default=0), info.cols)
-        if height >= first and width:
-            changes.set_block(title, first, 1, [[sheet.cell(r, c) for c in range(1, width + 1)]
-                                                for r in range(first, height + 1)])
+        for box in differing_boxes(sheet.rows, cur.rows if cur else [], rows=info.rows,
+                                   cols=info.cols, key=_key):
+            changes.set_block(title, box.top + 1, box.left + 1, [
+                [sheet.cell(r, c) for c in range(box.left + 1, box.right + 1)]
+                for r in range(box.top + 1, box.bottom + 1)])
     for title in live:
         if title not in target:
             changes.delete_sheet(title)
@@ -185,7 +182,7 @@ def restore(workbook: Workbook, backup_id: str, *, dry_run: bool = False, force:
     try:
         with reporting.phase(progress, f"reading backup {backup.name}"), \
                 store.open(stored(backup), for_restore=not dry_run) as staged:
-            content = staged.read()
+            content = store.content(staged)
             return _Restore(workbook, store, folder, backup, content, force=force, actor=actor,
                             progress=progress).run(staged, dry_run=dry_run)
     except CorruptWorkbook as exc:

@@ -269,6 +269,10 @@ class BackupStore(Protocol):
     def open(self, copy: StoredCopy, *, for_restore: bool = False) -> AbstractContextManager[Backend]:
         """The backup as a backend to read; with ``for_restore`` the one ``roll_back`` takes."""
 
+    def content(self, staged: Backend) -> dict[str, Sheet]:
+        """Every sheet of an opened backup, and whatever else ``roll_back`` needs of it, in one
+        read: a restore starts with this."""
+
     def roll_back(self, staged: Backend, live_changes: ChangeSet, backup_changes: ChangeSet,
                   target: Mapping[str, Sheet], kept: Sequence[str] = ()) -> RolledBack:
         """Make the live workbook read as ``target`` (sheets in order), and check it.

@@ -30,6 +30,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from ..errors import (
     BackendError,
     ConfigurationError,
+    RequestTooLarge,
     SheetNotFound,
     UsageError,
     WorkbookAccessDenied,
@@ -438,7 +439,7 @@ class GoogleBackend(Backend):
         what = f"writing {changes.cell_count()} cells to {touched} of {self.spreadsheet_id}"
         batches = pack_requests(requests_, self.max_request_bytes)
         if len(batches) > 1 and atomic:
-            raise UsageError(f"{what}: the change is over Google's {self.max_request_bytes:,} bytes "
+            raise RequestTooLarge(f"{what}: the change is over Google's {self.max_request_bytes:,} bytes "
                              "per request, so it cannot be one atomic write")
         reply = None
         for n, batch in enumerate(batches, start=1):

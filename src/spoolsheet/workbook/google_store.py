@@ -7,8 +7,9 @@ backups (``files.list`` queried by property); reading a backup = 1 read; recordi
 verification or trashing = 1 write each (``files.update``).
 
 A restore writes values and formulas, grid sizes, every cell's format (``userEnteredFormat``:
-number formats, fonts, colours, alignment) and the sheet order: 1 read of the backup's formats,
-the write (one ``batchUpdate`` while it fits in 10 MB), then 1 read to check values and formats.
+number formats, fonts, colours, alignment) and the sheet order, each only where the live workbook
+differs: the backup is read with its formats (1 read), the live formats are read (1 read), the
+write is one ``batchUpdate`` while it fits in 10 MB, then 1 read checks values and formats.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
 
-from ..errors import BackendError, UsageError, WorkbookAccessDenied, WorkbookNotFound
+from ..errors import BackendError, RequestTooLarge, UsageError, WorkbookAccessDenied, WorkbookNotFound
 from .base import Backend, BackupNotFound, RequestStats, RolledBack, Sheet, SheetInfo, StoredCopy
+from .blocks import Box, differing_boxes
 from .changes import ChangeSet
 
 DRIVE_URL = DRIVE_FILES_API_V3_URL
@@ -40,6 +42,8 @@ MANIFEST_KEY_PREFIX = "m"
 FORMAT_FIELDS = "sheets(properties(title),data(startRow,rowData(values(userEnteredFormat))))"
 #: Rows per updateCells of formats, so that a large restore can be split across batches.
 FORMAT_ROWS_PER_UPDATE = 1000
+#: A cell whose live format is not known (rows or columns the write adds may inherit one).
+UNKNOWN = {"unknown": True}
 
 STORAGE_HINT = (
     "A service account has no Drive storage of its own: copy into a shared drive, or into a "
@@ -70,7 +74,7 @@ class LiveSpreadsheet(Protocol):
     def read(self, titles: Sequence[str] | None = None, *,
              formulas: bool = True) -> dict[str, Sheet]: ...
 
-    def sibling(self, spreadsheet_id: str) -> Backend: ...
+    def sibling(self, spreadsheet_id: str) -> Backend: ...  # a GoogleBackend: a LiveSpreadsheet too
 
     def read_with_formats(self, titles: Sequence[str] | None = None) -> tuple[dict[str, Sheet], dict]: ...
 
@@ -107,16 +111,51 @@ def unpack_text(props: Mapping[str, str]) -> str | None:
     return "".join(parts) if parts else None
 
 
+def _cells(row: Mapping[str, Any]) -> list[Any]:
+    """One rowData row as its cells' formats, without trailing empty ones (None: no format)."""
+    cells = [c.get("userEnteredFormat") or None for c in row.get("values", [])]
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
 def _trimmed(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     """Format rows without trailing empty cells and rows, to compare two reads."""
-    out = []
-    for r in rows:
-        cells = [c.get("userEnteredFormat") for c in r.get("values", [])]
-        while cells and not cells[-1]:
-            cells.pop()
-        out.append(cells)
+    out = [_cells(r) for r in rows]
     while out and not out[-1]:
         out.pop()
+    return out
+
+
+def _live_formats(rows: Sequence[Mapping[str, Any]], live: SheetInfo | None,
+                  grid: SheetInfo) -> list[list[Any]]:
+    """The formats a sheet holds before the write, as cells to compare with the backup's; rows
+    and columns the write adds to an existing sheet are ``UNKNOWN`` (they are written)."""
+    if live is None:  # re-created: a new sheet has no formats
+        return []
+    out = [_cells(r) for r in rows[:live.rows]]
+    if grid.cols > live.cols:
+        out = [r + [None] * (live.cols - len(r)) + [UNKNOWN] * (grid.cols - live.cols) for r in out]
+        out += [[None] * live.cols + [UNKNOWN] * (grid.cols - live.cols)
+                for _ in range(live.rows - len(out))]
+    return out + [[UNKNOWN] * grid.cols for _ in range(grid.rows - live.rows)]
+
+
+def _format_updates(sheet_id: int, want: Sequence[Mapping[str, Any]], boxes: Sequence[Box]) -> list[dict]:
+    """``updateCells`` of the backup's formats over each box (no format = cleared), split every
+    ``FORMAT_ROWS_PER_UPDATE`` rows so that a large restore can go in several batches."""
+    out = []
+    for box in boxes:
+        for top in range(box.top, box.bottom, FORMAT_ROWS_PER_UPDATE):
+            rows = []
+            for r in range(top, min(top + FORMAT_ROWS_PER_UPDATE, box.bottom)):
+                cells = _cells(want[r]) if r < len(want) else []
+                rows.append({"values": [
+                    {"userEnteredFormat": cells[c]} if c < len(cells) and cells[c] else {}
+                    for c in range(box.left, box.right)]})
+            out.append({"updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": top, "columnIndex": box.left},
+                "rows": rows, "fields": "userEnteredFormat"}})
     return out
 
 
@@ -129,6 +168,7 @@ class GoogleStore:
 
     def __init__(self, live: LiveSpreadsheet, folder: str | None) -> None:
         self.live = live
+        self._backup_formats: dict[str, Formats] = {}  # backup id -> its formats, from content()
         self.given = folder
         self.http = live.http
         self.folder = f"Drive folder {folder}" if folder else "the source spreadsheet's Drive folder"
@@ -230,6 +270,12 @@ class GoogleStore:
         """The backup spreadsheet over the live session; its requests count with the live's."""
         yield self.live.sibling(copy.id)  # not closed: it shares the live workbook's session
 
+    def content(self, staged: Backend) -> dict[str, Sheet]:
+        """The backup's sheets, and its cell formats kept for ``roll_back``: one read."""
+        sheets, formats = cast(LiveSpreadsheet, staged).read_with_formats()
+        self._backup_formats[staged.id] = formats
+        return sheets
+
     def _formats(self, spreadsheet_id: str, titles: Sequence[str]) -> Formats:
         """Every cell's ``userEnteredFormat`` of these sheets: 1 read."""
         if not titles:
@@ -250,32 +296,29 @@ class GoogleStore:
 
     def roll_back(self, staged: Backend, live_changes: ChangeSet, backup_changes: ChangeSet,
                   target: Mapping[str, Sheet], kept: Sequence[str] = ()) -> RolledBack:
-        """One ``batchUpdate``: ``live_changes``, then each restored sheet's formats
-        (cleared, then set from the backup) and the sheet order; then values and formats are
-        read back (one read) and compared.
+        """One ``batchUpdate``: ``live_changes``, then the backup's formats of each restored
+        sheet where the live formats (1 read) differ, and the sheet order; then values and formats
+        are read back (one read) and compared.
 
-        Past Google's 10 MB per request the write goes as several batchUpdates in order: no longer
-        atomic, but a restore stopped between them is finished by running it again.
+        Past Google's 10 MB per request the write goes as several batchUpdates in order, the
+        ``kept`` sheets' cells (the restore's log line) in the last one: no longer atomic, but a
+        restore stopped between them has not logged itself, so running it again finishes it.
         """
         have = {i.title for i in staged.sheets()}
         titles = [t for t in target if t not in kept and t in have]
-        formats = self._formats(staged.id, titles)
+        formats = self._backup_formats[staged.id]  # read by content(), which a restore starts with
+        live = {i.title: i for i in self.live.sheets()}
+        now_formats = self._formats(self.live.id, [t for t in titles if t in live])
+        boxes = {t: differing_boxes(
+            [_cells(r) for r in formats.get(t, [])],
+            _live_formats(now_formats.get(t, []), live.get(t), target[t].info),
+            rows=target[t].info.rows, cols=target[t].info.cols) for t in titles}
         order = list(target)
 
         def then(infos: dict[str, SheetInfo]) -> list[dict]:
             out: list[dict] = []
-            for title, rows in formats.items():
-                sid = infos[title].sheet_id
-                out.append({"repeatCell": {"range": {"sheetId": sid}, "cell": {},
-                                           "fields": "userEnteredFormat"}})
-                rows = rows[:infos[title].rows]
-                for first in range(0, len(rows), FORMAT_ROWS_PER_UPDATE):
-                    part = rows[first:first + FORMAT_ROWS_PER_UPDATE]
-                    if any(r.get("values") for r in part):
-                        out.append({"updateCells": {
-                            "start": {"sheetId": sid, "rowIndex": first, "columnIndex": 0},
-                            "rows": [{"values": r.get("values", [])} for r in part],
-                            "fields": "userEnteredFormat"}})
+            for title, found in boxes.items():
+                out += _format_updates(infos[title].sheet_id, formats.get(title, []), found)
             now = [i.title for i in sorted(infos.values(), key=lambda i: i.index)]
             if now != order:
                 out += [{"updateSheetProperties": {
@@ -283,7 +326,15 @@ class GoogleStore:
                     for i, t in enumerate(order) if t in infos]
             return out
 
-        self.live.apply(live_changes, atomic=False, then=then)
+        try:
+            self.live.apply(live_changes, then=then)
+        except RequestTooLarge:  # refused before anything was sent
+            closing = [b for b in live_changes.blocks if b.sheet in kept]
+            if any(n.title in kept for n in live_changes.new_sheets):
+                closing = []  # a kept sheet re-created: its content goes with its creation
+            self.live.apply(replace(live_changes, blocks=[
+                b for b in live_changes.blocks if b not in closing]), atomic=False, then=then)
+            self.live.apply(ChangeSet(blocks=closing))
         after, found = self.live.read_with_formats()
         problems = [f"sheet {t!r}: cell formats differ in the restored workbook"
                     for t in titles if _trimmed(found.get(t, [])) != _trimmed(formats.get(t, []))]

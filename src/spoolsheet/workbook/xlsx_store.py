@@ -156,6 +156,10 @@ class XlsxStore:
                 if lock is not None:
                     lock.unlink(missing_ok=True)
 
+    def content(self, staged: Backend) -> dict[str, Sheet]:
+        """The backup file's sheets: all a roll back needs is in the file itself."""
+        return staged.read()
+
     def _sweep_stale_stages(self) -> None:
         """Remove what restores killed mid-way left: staged copies, their locks and temp files."""
         for stale in self.live_path.parent.glob(f"*.{self.live_path.name}.restore.*"):
