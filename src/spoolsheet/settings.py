@@ -102,12 +102,15 @@ class Settings(Clock):
         None, validation_alias=AliasChoices("SPOOLSHEET_API_TOKENS_FILE", "api_tokens_file"))
     writes_per_minute: float = Field(
         60.0, gt=0, validation_alias=AliasChoices("SPOOLSHEET_WRITES_PER_MINUTE", "writes_per_minute"))
+    # None: as many as writes (Google's per-user quotas are 60 of each).
+    reads_per_minute: float | None = Field(
+        None, gt=0, validation_alias=AliasChoices("SPOOLSHEET_READS_PER_MINUTE", "reads_per_minute"))
     view_ttl: float = Field(
         5.0, ge=0, validation_alias=AliasChoices("SPOOLSHEET_VIEW_TTL", "view_ttl"))
 
     @field_validator("workbook", "sheet_id", "credentials_file", "google_endpoint", "google_timeout",
                      "backup_folder", "migration_dry_run", "actor", "api_tokens_file",
-                     "writes_per_minute", "view_ttl", mode="before")
+                     "writes_per_minute", "reads_per_minute", "view_ttl", mode="before")
     @classmethod
     def _no_secret(cls, value: object) -> object:
         if value is not None and looks_secret(value):

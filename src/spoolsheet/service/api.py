@@ -154,7 +154,7 @@ def healthz(request: Request) -> dict[str, object]:
     return {"status": "degraded" if problem else "ok", "problem": problem,
             "backend": request.app.state.backend,
             "schema_version": writer.service.directory.schema_version or None,
-            "writes_per_minute": round(60 / writer.pacer.interval, 3),
-            "quota_used_this_minute": writer.pacer.used(),
+            "quota_per_minute": writer.quota.limits,
+            "quota_used_this_minute": {k: writer.quota.used(k) for k in writer.quota.limits},
             "last_write": last.isoformat() if last else None,
             "queue_depth": writer.queue_depth, "groups_written": writer.groups}

@@ -24,21 +24,24 @@ from ..workbook import Workbook, open_workbook
 from . import api, pages
 from .auth import AuthError, Tokens
 from .errors import error_body
+from .quota import Paced, Quota
 from .writer import Writer
 
 
 def create_app(settings: Settings | None = None, *, open_wb: Callable[[], Workbook] | None = None,
-               tokens: Tokens | None = None) -> FastAPI:
+               tokens: Tokens | None = None, quota: Quota | None = None) -> FastAPI:
     """The service for the workbook ``settings`` name (``open_wb`` overrides how it is opened,
-    e.g. on a test's fake); ``tokens`` default to the settings' ones."""
+    e.g. on a test's fake); ``tokens`` and ``quota`` default to the settings' ones."""
     settings = settings or Settings()
     tokens = tokens if tokens is not None else Tokens.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workbook = open_wb() if open_wb is not None else open_workbook(settings)
+        paced = quota or Quota(settings.reads_per_minute or settings.writes_per_minute,
+                               settings.writes_per_minute)
+        workbook = Paced(open_wb() if open_wb is not None else open_workbook(settings), paced)
         service = OccupationService(workbook, view_ttl=settings.view_ttl)
-        writer = Writer(service, writes_per_minute=settings.writes_per_minute)
+        writer = Writer(service, paced)
         app.state.writer, app.state.tokens = writer, tokens
         app.state.backend, app.state.startup_error = workbook.kind, None
         try:

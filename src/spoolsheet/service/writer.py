@@ -2,7 +2,8 @@
 
 Callers ``submit`` a StateChange and wait on its future. The thread waits for the pacer's next
 slot (``writes_per_minute`` evenly spaced: each group costs at most one read and one write
-request), takes every change queued by then, in arrival order, and hands them to
+request) and for room in the quota (``quota.py``: GET endpoints spend reads too), takes every
+change queued by then, in arrival order, and hands them to
 ``OccupationService.commit`` as one group: one atomic write. So a caller waits at most for the
 next write, and the more tablets push at once, the bigger (not the more numerous) the writes.
 
@@ -23,46 +24,36 @@ from contextlib import contextmanager
 from ..errors import SpoolsheetError, TransientBackendError
 from ..occupation import OccupationService, Outcome, StateChange
 from ..occupation.service import Result
-
-WINDOW = 60.0  # seconds: Google's quotas are per minute
+from .quota import WINDOW, Quota
 
 
 class Pacer:
-    """Evenly spaced slots, ``per_minute`` of them a minute, and how many were used lately."""
+    """Evenly spaced slots, ``per_minute`` of them a minute: one group write per slot."""
 
-    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: float, window: float = WINDOW,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if per_minute <= 0:
             raise ValueError("writes per minute must be more than 0")
-        self.interval = WINDOW / per_minute
+        self.interval = window / per_minute
         self._clock = clock
         self._next = clock()
-        self._used: collections.deque[float] = collections.deque()
 
     def wait(self, stop: threading.Event) -> bool:
         """Sleep until the next slot (False if ``stop`` was set meanwhile), then take it."""
         delay = self._next - self._clock()
         if delay > 0 and stop.wait(delay):
             return False
-        now = self._clock()
-        self._next = max(now, self._next) + self.interval
-        self._used.append(now)
+        self._next = max(self._clock(), self._next) + self.interval
         return True
-
-    def used(self) -> int:
-        """Slots taken in the last minute."""
-        now = self._clock()
-        while self._used and now - self._used[0] >= WINDOW:
-            self._used.popleft()
-        return len(self._used)
 
 
 class Writer:
     """Owns ``service`` for its thread's life: every change and every read goes through it."""
 
-    def __init__(self, service: OccupationService, *, writes_per_minute: float = 60.0,
-                 max_group: int = 500) -> None:
+    def __init__(self, service: OccupationService, quota: Quota, *, max_group: int = 500) -> None:
         self.service = service
-        self.pacer = Pacer(writes_per_minute)
+        self.quota = quota
+        self.pacer = Pacer(quota.limits["writes"], quota.window)
         self.max_group = max_group
         self.groups = 0  # groups committed so far
         self._queue: collections.deque[tuple[StateChange, Future[Result]]] = collections.deque()
@@ -123,6 +114,10 @@ class Writer:
                 while not self._queue and not self._stop.is_set():
                     self._ready.wait()
             if self._stop.is_set() or not self.pacer.wait(self._stop):
+                return
+            # Room for the group's read and write, waited for without the lock: a GET served
+            # from the cache meanwhile needs no quota.
+            if not (self.quota.wait("reads", self._stop) and self.quota.wait("writes", self._stop)):
                 return
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_group))]
             try:
