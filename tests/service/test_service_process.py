@@ -4,14 +4,16 @@ of each gives the right answer. Also: it refuses to listen beyond loopback witho
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,11 +34,24 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
             "SPOOLSHEET_VIEW_TTL": "0", **extra}
 
 
+def file_size_limit(size: int) -> Callable[[], None]:
+    """For a child: files it writes cannot grow past ``size`` bytes (a write past it fails with
+    EFBIG, as on a full disk), the signal that would kill it for trying ignored."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
 @contextmanager
-def server(tmp_path: Path, env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def server(tmp_path: Path, env: dict[str, str], *args: str,
+           limit: Callable[[], None] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
     """``spoolsheet serve --port 0`` in its own process; yields it and its base URL."""
     proc = subprocess.Popen([sys.executable, "-m", "spoolsheet", "serve", "--port", "0", *args],
-                            cwd=tmp_path, env=env, text=True, stderr=subprocess.PIPE)
+                            cwd=tmp_path, env=env, text=True, stderr=subprocess.PIPE,
+                            preexec_fn=limit)
     assert proc.stderr is not None
     base = None
     lines = []
@@ -135,6 +150,50 @@ def test_kill_9_while_the_group_write_hangs_on_google(opener, tmp_path, fake_goo
 
         kill_mid_group_then_retry(tmp_path, env, OccupationService(wb), 1.0, arm)
         assert fake_google.count(kind="write", status=None) >= 1  # it really was in flight
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_a_write_failing_mid_file_on_xlsx_fails_every_caller_and_changes_nothing(
+        opener, tmp_path, v3_workbook):
+    """A real failure in the middle of the group's file write (the file may not grow past half
+    its size: EFBIG, like a full disk): every caller of the group gets an error, the file is
+    byte-identical, and after a restart without the limit each retry applies once."""
+    path = tmp_path / v3_workbook.name
+    env = environment(tmp_path, SPOOLSHEET_WORKBOOK=str(path), SPOOLSHEET_WRITES_PER_MINUTE="60")
+    with opener() as wb:
+        look = OccupationService(wb)
+        armadores = [w.id for w in look.workers() if w.activo and w.has_role("Armador")]
+        tags = [s.tag for s in look.spools() if s.free and s.materiales is not None
+                and s.stage(Operation.ARM) is Stage.PENDING][:4]
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    answers: dict[int, httpx.Response] = {}
+
+    def tomar(client: httpx.Client, i: int) -> httpx.Response:
+        return client.post(f"/spools/{tags[i]}/tomar", headers={**auth, "Idempotency-Key": f"fs-{i}"},
+                           json={"worker": armadores[i % len(armadores)], "op": "ARM"})
+
+    with server(tmp_path, env, limit=file_size_limit(path.stat().st_size // 2)) as (_, base), \
+            httpx.Client(base_url=base, timeout=30) as client:
+        threads = [threading.Thread(target=lambda i=i: answers.update({i: tomar(client, i)}))
+                   for i in range(4)]  # the first opens a group; the other three share the next
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    for answer in answers.values():
+        assert (answer.status_code, answer.json()["error"]) == (502, "storage_refused"), answer.text
+        assert "was not changed" in answer.json()["message"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not list(tmp_path.glob(f".{path.name}.*.tmp"))  # no half-written file left behind
+    with server(tmp_path, env) as (_, base), httpx.Client(base_url=base, timeout=30) as client:
+        retried = [tomar(client, i) for i in range(4)]
+    assert [(r.status_code, r.json()["version"], r.json()["replayed"]) for r in retried] == [
+        (200, 1, False)] * 4
+    with opener() as wb:
+        logged = [e.metadata.get("idempotency_key") for e in read_events(wb.read_sheet(METADATA))]
+    assert sorted(k for k in logged if k and k.startswith("fs-")) == [f"fs-{i}" for i in range(4)]
 
 
 def test_no_listening_beyond_loopback_without_tokens(tmp_path, v3_workbook):
