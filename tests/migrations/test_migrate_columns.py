@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 from migration_helpers import MACHINERY
 
@@ -78,3 +79,50 @@ def test_dropping_a_column_mid_sheet_moves_the_rest_left(tmp_path, drifted, samp
     assert [Formula("=COUNTA(Operaciones!AG2:AG84)")] in [r[1:] for r in after["Resumen"].rows]
     assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).applied == []
     assert migrations.verify(wb, migrations_dir=folder).ok
+
+
+def _formats_of(wb, sheet: str, col: int, rows: int) -> set:
+    """The number format patterns of a column's cells, rows 2..rows, on either backend."""
+    if wb.backend.kind == "google":
+        _, formats = wb.backend.read_with_formats([sheet])
+        return {row["values"][col - 1].get("userEnteredFormat", {}).get("numberFormat", {})
+                .get("pattern") for row in formats[sheet][1:rows]}
+    ws = openpyxl.load_workbook(wb.id)[sheet]
+    return {ws.cell(r, col).number_format for r in range(2, rows + 1)}
+
+
+def test_add_column_after_a_header_rename_sheet_and_formats_up_down_up(tmp_path, open_copy,
+                                                                      sample_tiny):
+    wb = open_copy(sample_tiny)
+    migrations.up(wb, backups=backup, force=True)
+    before = wb.read()
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "v3_1_peso.py").write_text(
+        'id = "v3_1_peso"\nversion = "v3.1"\nrevises = "v3.0"\ndescription = "Peso_Neto"\n\n\n'
+        'def upgrade(op):\n'
+        '    op.add_column("Operaciones", "Peso_Neto", "number", backfill=1.5, after="OT",\n'
+        '                  number_format="0.00")\n'
+        '    op.rename_sheet("Resumen", "Resumen_Planta")\n', encoding="utf-8")
+    [planned] = migrations.plan(wb, backups=backup, migrations_dir=folder).migrations
+    assert "insert column(s) C of 'Operaciones' (the columns from there move right)" in planned.writes
+    assert "rename sheet 'Resumen' to 'Resumen_Planta'" in planned.writes
+    migrations.up(wb, backups=backup, force=True, migrations_dir=folder)
+    after = wb.read()
+    ops = after[OPERACIONES]
+    assert ops.row(1)[:4] == ["NV", "OT", "Peso_Neto", before[OPERACIONES].row(1)[2]]
+    tag = ops.row(1).index("TAG_SPOOL / CODIGO_BARRA") + 1
+    tags = [r for r in range(2, len(ops.rows) + 1) if ops.cell(r, tag) is not None]
+    assert tags and all(ops.cell(r, 3) == 1.5 for r in tags)
+    assert _formats_of(wb, OPERACIONES, 3, 5) == {"0.00"}
+    assert "Resumen" not in after and _values(after["Resumen_Planta"].rows) == _values(
+        before["Resumen"].rows)
+    assert [Formula("=COUNTA(Operaciones!AI2:AI84)")] in [r[1:] for r in after["Resumen_Planta"].rows]
+    assert migrations.verify(wb, migrations_dir=folder).ok
+
+    down = migrations.down(wb, backups=backup, force=True, to="v3.0", migrations_dir=folder)
+    assert down.version_after == "v3.0"
+    reverted = wb.read()
+    assert reverted[OPERACIONES].rows == before[OPERACIONES].rows  # formulas back where they were
+    assert reverted["Resumen"].rows == before["Resumen"].rows
+    assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).version_after == "v3.1"

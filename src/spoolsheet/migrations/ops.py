@@ -13,9 +13,8 @@ Types come from the value codec (``spoolsheet.values``): ``text``, ``worker`` (`
 Google requests: whatever a revision holds, its operations go into the one atomic write of the
 run (one ``spreadsheets.batchUpdate``; on .xlsx one atomic save) and cost nothing more.
 
-Not yet in the backend contract (``ChangeSet``), so refused at plan time with a message saying
-so: inserting a column in the middle (``add_column(after=)``), ``rename_sheet``, number formats
-(``set_number_format``, ``add_column(number_format=)``).
+Columns inserted or dropped mid-sheet and sheets renamed move the formulas that point at them,
+in every sheet, as Sheets and Excel do (``ChangeSet``'s structural changes).
 """
 
 from __future__ import annotations
@@ -137,11 +136,14 @@ class AddColumn(Op):
     """``add_column(sheet, name, type, default=, backfill=, after=, number_format=)``.
 
     Placed at the end: right after the last column that is not one this revision appends to the
-    sheet (``group``), in the order the revision appends them, so nothing existing moves. A
-    column already at its place is kept (its cells must be of its type); one standing anywhere
-    else, or a cell holding data where it goes, is refused naming it. ``backfill`` (a value or
-    a function of the ``Row``) fills its blank cells on every record row; ``default`` is the
-    backfill when none is given.
+    sheet (``group``), in the order the revision appends them, so nothing existing moves. With
+    ``after="Header"`` it is inserted right after that column (found by name): the columns from
+    there move right, and formulas in every sheet that point at them follow. A column already at
+    its place is kept (its cells must be of its type); one standing anywhere else, or a cell
+    holding data where an appended one goes, is refused naming it. ``backfill`` (a value or a
+    function of the ``Row``) fills its blank cells on every record row; ``default`` is the
+    backfill when none is given. ``number_format`` (``0.00``, ``dd-mm-yyyy``) is set on its
+    cells below the header when the column is added.
     """
 
     sheet: str
@@ -164,21 +166,16 @@ class AddColumn(Op):
         fill = self.backfill if self.backfill is not None else self.default
         how = "" if fill is None else (
             ", backfilled by a function of the row" if callable(fill) else f", backfilled {fill!r}")
-        return f"add column {self.name!r} ({self.type}) at the end of {self.sheet!r}{how}"
-
-    def _unsupported(self) -> None:
-        if self.after is not None:
-            raise SchemaError(f"add_column {self.name!r} after={self.after!r}: inserting a column "
-                              "in the middle is not in the backend contract yet; add it at the end")
-        if self.number_format is not None:
-            raise SchemaError(f"add_column {self.name!r} number_format=: number formats are not in "
-                              "the backend contract yet")
+        where = f"after {self.after!r} of" if self.after else "at the end of"
+        shown = f", shown {self.number_format!r}" if self.number_format else ""
+        return f"add column {self.name!r} ({self.type}) {where} {self.sheet!r}{how}{shown}"
 
     def place(self, sheets: Mapping[str, Sheet]) -> tuple[Sheet, ColumnMap, int, bool]:
         """(sheet, headers, the column's place, whether it is there already); raises on conflict."""
-        self._unsupported()
         sheet = sheet_of(sheets, self.sheet)
         cmap = header_map(sheet)
+        if self.after is not None:
+            return self._place_after(sheet, cmap)
         group = {normalise_header(n) for n in (self.group or (self.name,))}
         base = max((i for i, h in enumerate(cmap.headers, start=1)
                     if h and normalise_header(h) not in group), default=0)
@@ -204,6 +201,25 @@ class AddColumn(Op):
                 check(sheet.cell(r, want), sheet=self.sheet, row=r, column=self.name)
         return sheet, cmap, want, found is not None
 
+    def _place_after(self, sheet: Sheet, cmap: ColumnMap) -> tuple[Sheet, ColumnMap, int, bool]:
+        assert self.after is not None
+        anchor = cmap.get(self.after)
+        if anchor is None:
+            raise SchemaError(f"sheet {self.sheet!r}: add_column {self.name!r} goes after "
+                              f"{self.after!r}, which is not a header of the sheet")
+        found = cmap.get(self.name)
+        if found is not None and found != anchor + 1:
+            raise SchemaError(f"sheet {self.sheet!r}: column {self.name!r} stands at {at(found)}, "
+                              f"but {self.owner} puts it right after {self.after!r} "
+                              f"({at(anchor)}); move or remove it by hand, then run again")
+        if found is not None:
+            for r in range(2, len(sheet.rows) + 1):
+                TYPES[self.type](sheet.cell(r, found), sheet=self.sheet, row=r, column=self.name)
+        return sheet, cmap, anchor + 1, found is not None
+
+    def _inserts(self, present: bool) -> bool:
+        return self.after is not None and not present
+
     def value(self, row: Row) -> Cell:
         fill = self.backfill if self.backfill is not None else self.default
         return fill(row) if callable(fill) else fill
@@ -211,19 +227,25 @@ class AddColumn(Op):
     def fills(self) -> bool:
         return self.backfill is not None or self.default is not None
 
-    def missing(self, sheet: Sheet, cmap: ColumnMap, col: int) -> list[int]:
-        """Record rows whose cell is blank and should be filled."""
+    def missing(self, sheet: Sheet, cmap: ColumnMap, col: int, inserted: bool = False) -> list[int]:
+        """Record rows whose cell is blank and should be filled (all of them when the column is
+        still to be inserted: the cells at ``col`` now are another column's)."""
         if not self.fills():
             return []
-        return [r for r in data_rows(sheet) if is_blank(sheet.cell(r, col))]
+        return [r for r in data_rows(sheet) if inserted or is_blank(sheet.cell(r, col))]
 
     def steps(self, sheets: Mapping[str, Sheet]) -> list[Step]:
         sheet, cmap, col, present = self.place(sheets)
-        out = [Step(f"{'keep' if present else 'add'} column {self.name!r} ({self.type}) at "
-                    f"{at(col)} of {self.sheet!r}", change=not present)]
-        if col > sheet.info.cols:
+        inserts = self._inserts(present)
+        out = [Step(f"{'keep' if present else 'insert' if inserts else 'add'} column "
+                    f"{self.name!r} ({self.type}) at {at(col)} of {self.sheet!r}"
+                    + (f" (the {sheet.info.cols - col + 1} column(s) from there move right)"
+                       if inserts else ""), change=not present)]
+        if col > sheet.info.cols and not inserts:
             out.append(Step(f"grow the {self.sheet} grid from {sheet.info.cols} to {col} columns"))
-        missing = self.missing(sheet, cmap, col)
+        if self.number_format and not present:
+            out.append(Step(f"show {self.name} as {self.number_format!r}", structural=False))
+        missing = self.missing(sheet, cmap, col, inserts)
         if missing:
             out.append(Step(f"backfill {self.name} on {len(missing):,} row(s) of {self.sheet!r}",
                             structural=False))
@@ -232,12 +254,18 @@ class AddColumn(Op):
     def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
         sheet, cmap, col, present = self.place(sheets)
         changes = ChangeSet()
+        inserts = self._inserts(present)
+        if inserts:
+            changes.insert_columns(self.sheet, col)
+        elif not present and col > sheet.info.cols:
+            changes.resize(self.sheet, cols=col)
         if not present:
-            if col > sheet.info.cols:
-                changes.resize(self.sheet, cols=col)
             changes.put(self.sheet, 1, col, self.name)
+            if self.number_format:
+                changes.set_number_format(self.sheet, self.number_format, row=2, col=col,
+                                          last_col=col)
         for first, values in _runs([(r, self.value(Row(sheets, sheet, cmap, r)))
-                                    for r in self.missing(sheet, cmap, col)]):
+                                    for r in self.missing(sheet, cmap, col, inserts)]):
             changes.set_block(self.sheet, first, col, [[v] for v in values])
         return changes
 
@@ -256,7 +284,7 @@ class AddColumn(Op):
             return [f"sheet {self.sheet!r}: column {self.name!r} is at {at(now or 0)}, the plan "
                     f"put it at {at(col)}"]
         bad = [f"{column_letter(col)}{r} = {after[self.sheet].cell(r, col)!r}"
-               for r in self.missing(sheet, cmap, col)
+               for r in self.missing(sheet, cmap, col, self._inserts(present))
                if canonical(after[self.sheet].cell(r, col)) != canonical(
                    self.value(Row(before, sheet, cmap, r)))]
         if bad:
@@ -533,21 +561,65 @@ class Backfill(Op):
 
 
 @dataclass
-class Unsupported(Op):
-    """An operation the backend contract cannot carry yet: refused at plan time, naming it."""
+class RenameSheet(Op):
+    """``rename_sheet(old, new)``: done when ``new`` stands and ``old`` does not; both present
+    is refused naming both, neither is refused naming ``old``. Formulas in every sheet that name
+    it follow, as in Sheets and Excel."""
 
-    call: str
-    missing: str
+    old: str
+    new: str
 
     def line(self) -> str:
-        return self.call
+        return f"rename sheet {self.old!r} to {self.new!r}"
 
     def steps(self, sheets: Mapping[str, Sheet]) -> list[Step]:
-        raise SchemaError(f"{self.call}: not supported yet ({self.missing} is not in the backend "
-                          "contract); nothing was written")
+        if self.old in sheets and self.new in sheets:
+            raise SchemaError(f"sheets {self.old!r} and {self.new!r} both exist; rename or remove "
+                              "one by hand, then run again")
+        if self.new in sheets:
+            return []
+        sheet_of(sheets, self.old)
+        return [Step(f"rename sheet {self.old!r} to {self.new!r}")]
 
     def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
-        return ChangeSet()
+        return ChangeSet().rename_sheet(self.old, self.new) if self.steps(sheets) else ChangeSet()
+
+    def inverse(self) -> Op:
+        return RenameSheet(self.new, self.old)
+
+
+@dataclass
+class SetNumberFormat(Op):
+    """``set_number_format(sheet, column, format)``: the format of the column's cells below its
+    header (found by name), to the grid's edge. The sheets as read hold values, not formats, so
+    it is written each time the revision runs (writing it again changes nothing)."""
+
+    sheet: str
+    column: str
+    number_format: str
+
+    def line(self) -> str:
+        return f"show column {self.column!r} of {self.sheet!r} as {self.number_format!r}"
+
+    def steps(self, sheets: Mapping[str, Sheet]) -> list[Step]:
+        col = header_map(sheet_of(sheets, self.sheet)).get(self.column)
+        if col is None:
+            raise SchemaError(f"sheet {self.sheet!r}: no column {self.column!r} to format")
+        return [Step(f"number format {self.number_format!r} on {at(col)} of {self.sheet!r}",
+                     structural=False)]
+
+    def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
+        self.steps(sheets)
+        col = header_map(sheets[self.sheet]).index(self.column)
+        return ChangeSet().set_number_format(self.sheet, self.number_format, row=2, col=col,
+                                             last_col=col)
+
+    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet]) -> list[str]:
+        try:
+            self.steps(after)
+        except (SchemaError, DataError) as exc:
+            return [str(exc)]
+        return []
 
 
 def _runs(cells: Sequence[tuple[int, Cell]]) -> list[tuple[int, list[Cell]]]:
@@ -572,7 +644,7 @@ class Operations:
 
     def _add(self, op: Op) -> None:
         self.ops.append(op)
-        appended = [o for o in self.ops if isinstance(o, AddColumn)]
+        appended = [o for o in self.ops if isinstance(o, AddColumn) and o.after is None]
         for sheet in {o.sheet for o in appended}:
             group = tuple(o.name for o in appended if o.sheet == sheet)
             for o in appended:
@@ -611,10 +683,9 @@ class Operations:
         self._add(Backfill(sheet, column, value, where))
 
     def rename_sheet(self, old: str, new: str) -> None:
-        """Not yet: refused at plan time (the contract has no sheet rename)."""
-        self._add(Unsupported(f"rename_sheet({old!r}, {new!r})", "renaming a sheet"))
+        """Rename a sheet; formulas naming it follow (see ``RenameSheet``)."""
+        self._add(RenameSheet(old, new))
 
     def set_number_format(self, sheet: str, column: str, number_format: str) -> None:
-        """Not yet: refused at plan time (the contract has no number formats)."""
-        self._add(Unsupported(f"set_number_format({sheet!r}, {column!r}, {number_format!r})",
-                              "a number format"))
+        """Show a column's cells below its header with a format (see ``SetNumberFormat``)."""
+        self._add(SetNumberFormat(sheet, column, number_format))
