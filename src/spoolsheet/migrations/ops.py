@@ -602,7 +602,8 @@ class SetNumberFormat(Op):
         return f"show column {self.column!r} of {self.sheet!r} as {self.number_format!r}"
 
     def steps(self, sheets: Mapping[str, Sheet]) -> list[Step]:
-        col = header_map(sheet_of(sheets, self.sheet)).get(self.column)
+        sheet = sheet_of(sheets, self.sheet)
+        col = header_map(sheet).get(self.column)
         if col is None:
             raise SchemaError(f"sheet {self.sheet!r}: no column {self.column!r} to format")
         return [Step(f"number format {self.number_format!r} on {at(col)} of {self.sheet!r}",
