@@ -4,6 +4,7 @@ and the bytes on the service's own transport)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -13,7 +14,7 @@ from served import SECRET, TOKENS, settings
 
 from spoolsheet import migrations
 from spoolsheet.occupation import OccupationService, Operation, Stage
-from spoolsheet.schema import OCUPADO_POR, OPERACIONES
+from spoolsheet.schema import METADATA, OCUPADO_POR, OPERACIONES
 from spoolsheet.service import create_app
 from spoolsheet.service.auth import Tokens
 from spoolsheet.settings import Settings
@@ -66,8 +67,24 @@ def test_a_state_change_costs_one_read_one_write_and_under_100_kb(sample_2500, t
                              headers={"Idempotency-Key": "measured"})
         assert answer.status_code == 200, answer.text
         downloaded = counting.received - received
-    assert (fake_google.count(kind="read"), fake_google.count(kind="write")) == (1, 1)
+        assert (fake_google.count(kind="read"), fake_google.count(kind="write")) == (1, 1)
+        reads = {}  # GET → (requests, bytes down): view_ttl 0, so each reads afresh
+        for url in (f"/spools/{tags[1]}", f"/spools/{tags[1]}/history"):
+            fake_google.reset_log()
+            received = counting.received
+            got = client.get(url)
+            assert got.status_code == 200 and tags[1] in got.text, got.text
+            reads[url] = (fake_google.count(kind="read"), counting.received - received)
     assert downloaded <= 100 * 1024, downloaded
+    spool, history = reads.values()
+    assert spool[0] == 1 and spool[1] <= 100 * 1024, spool  # the TAG column and the row
+    assert history[0] == 1 and history[1] <= 100 * 1024 + metadata_bytes(path), (history, spool)
+
+
+def metadata_bytes(path) -> int:
+    """About what the Metadata log weighs as values (history reads it whole, and no more)."""
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        return len(json.dumps(wb.read_sheet(METADATA, formulas=False).rows, default=str))
 
 
 def test_listings_read_only_the_columns_they_show(opener, backend_kind, fake_google):

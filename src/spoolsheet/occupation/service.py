@@ -193,8 +193,30 @@ class OccupationService:
         return self._shown
 
     def get(self, tag: str) -> Spool:
-        """The spool as it is now, with the ``version`` and ``row_hash`` to expect when changing it."""
-        return self.board().spool(tag)
+        """The spool as it is now, with the ``version`` and ``row_hash`` to expect when changing it.
+
+        Past the first read, only what a state change reads: the header, the TAG column and the
+        row (one request, a few KB), unless the board is fresh or the revision says unchanged."""
+        return self._one(tag)[0]
+
+    def _one(self, tag: str, *extra: Region) -> tuple[Spool, list[list[list]]]:
+        """The spool ``tag`` read fresh (cheaply when the layout is known) and ``extra``'s cells,
+        in one request."""
+        board, at = self._board, self._board_at
+        if not extra and board is not None and at is not None and not self.directory.stale():
+            revision = self.workbook.revision()
+            if self._clock() - at < self.view_ttl or (
+                    revision is not None and revision == self._revision):
+                return board.spool(tag), []
+        if self._layout is not None and not self.directory.stale():
+            view, cells = self._touched([tag], [], *extra)
+            self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
+            self._revision = None  # the board is no longer known whole at any revision
+            if view.where(tag) in view.rows:
+                return view.spool(tag), cells
+        cells = self._read_board(*extra)  # new to us, moved, or nothing known yet: read it whole
+        assert self._board is not None
+        return self._board.spool(tag), cells
 
     def survey(self, *, free: bool = False, occupied: bool = False,
                op: Operation | None = None) -> list[Spool | DataError]:
@@ -223,9 +245,7 @@ class OccupationService:
 
     def history(self, tag: str) -> list[Holding]:
         """Who held the spool, for which operation, from when to when (from the Metadata log)."""
-        (log,) = self._read_board(Region(METADATA))
-        assert self._board is not None
-        spool = self._board.spool(tag)
+        spool, (log,) = self._one(tag, Region(METADATA))
         info = {i.title: i for i in self.workbook.sheets()}[METADATA]
         return rules.holdings(read_events(Sheet(info, log)), spool.tag)
 
@@ -336,27 +356,36 @@ class OccupationService:
             view = Operaciones.whole(OPERACIONES, cells[-1])
             self._board, self._board_at = Operaciones.whole(OPERACIONES, cells[-1]), self._clock()
         else:
-            tag_col = layout.tag_column
-            rows = sorted({r for c in changes for r in layout.tags.get(c.tag.strip(), [])})
-            regions = [Region(OPERACIONES, 1, 1), Region(OPERACIONES, 2, None, tag_col, tag_col),
-                       *[Region(OPERACIONES, r, r) for r in rows]]
-            cells = self.workbook.read_regions([*slow, *regions])
-            self._take_slow(slow, cells[:len(slow)])
-            header, tags, *read = cells[len(slow):]
-            view = Operaciones(OPERACIONES, header[0] if header else [],
-                               tag_rows([r[0] if r else None for r in tags]),
-                               {r: c[0] if c else [] for r, c in zip(rows, read, strict=True)})
-            if view.tag_column != tag_col or view.header != layout.header:
-                self._layout = self._board = None
-                if view.tag_column != tag_col:
-                    raise SheetChanged(f"the header of {OPERACIONES} changed since it was read "
-                                       f"(the TAG column moved); nothing was written; try again")
-            if self._board is not None and view.tags != self._board.tags:
-                self._board = None  # rows moved by hand: the board must be read again
+            view, _ = self._touched([c.tag for c in changes], slow)
         self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
         # The board is known whole at ``revision`` only after a whole read.
         self._revision = revision if layout is None else None
         return view
+
+    def _touched(self, tags: Sequence[str], slow: Sequence[Region],
+                 *extra: Region) -> tuple[Operaciones, list[list[list]]]:
+        """One request: ``slow``, Operaciones' header, its TAG column, the rows ``tags`` stood at
+        when last read, and ``extra`` (whose cells it returns). Needs the layout."""
+        layout = self._layout
+        assert layout is not None
+        tag_col = layout.tag_column
+        rows = sorted({r for t in tags for r in layout.tags.get(t.strip(), [])})
+        regions = [Region(OPERACIONES, 1, 1), Region(OPERACIONES, 2, None, tag_col, tag_col),
+                   *[Region(OPERACIONES, r, r) for r in rows]]
+        cells = self.workbook.read_regions([*slow, *regions, *extra])
+        self._take_slow(slow, cells[:len(slow)])
+        header, tag_cells, *read = cells[len(slow):len(slow) + len(regions)]
+        view = Operaciones(OPERACIONES, header[0] if header else [],
+                           tag_rows([r[0] if r else None for r in tag_cells]),
+                           {r: c[0] if c else [] for r, c in zip(rows, read, strict=True)})
+        if view.tag_column != tag_col or view.header != layout.header:
+            self._layout = self._board = None
+            if view.tag_column != tag_col:
+                raise SheetChanged(f"the header of {OPERACIONES} changed since it was read "
+                                   f"(the TAG column moved); nothing was written; try again")
+        if self._board is not None and view.tags != self._board.tags:
+            self._board = None  # rows moved by hand: the board must be read again
+        return view, cells[len(slow) + len(regions):]
 
     def _taken_for(self, spool: Spool) -> Operation:
         """The operation the holder took the spool for, when its columns do not tell (ARM paused
