@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,19 +104,30 @@ class LoggedEvent:
     metadata: dict[str, Any]
 
 
+def log_rows(sheet: Sheet, columns: Mapping[str, int], key: str,
+             json_column: str) -> Iterator[tuple[int, Callable[[str], Cell], dict[str, Any]]]:
+    """The rows of an append-only log sheet (Metadata, the migration ledger) whose ``key`` cell
+    is filled: the row number, its cells by column name, and its ``json_column`` parsed (``{}``
+    when blank; a bad one is a SchemaError naming the sheet and row)."""
+    for r in range(2, len(sheet.rows) + 1):
+        def get(name: str, r: int = r) -> Cell:
+            return sheet.cell(r, columns[name]) if name in columns else None
+
+        if is_blank(get(key)):
+            continue
+        try:
+            data = parse_json(get(json_column))
+        except ValueError:
+            raise SchemaError(f"sheet {sheet.title!r} row {r}: {json_column} is not valid "
+                              "JSON") from None
+        yield r, get, data if isinstance(data, dict) else {"value": data}
+
+
 def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
     """Every event in the Metadata sheet, oldest first. A bad metadata_json is a SchemaError."""
     cmap = metadata_columns(sheet)
     idx = {name: cmap.index(name) for name in METADATA_HEADERS}
-    for r in range(2, len(sheet.rows) + 1):
-        get = lambda name, r=r: sheet.cell(r, idx[name])  # noqa: E731
-        if is_blank(get("evento_tipo")):
-            continue
-        raw = get("metadata_json")
-        try:
-            meta = parse_json(raw)
-        except ValueError:
-            raise SchemaError(f"sheet {sheet.title!r} row {r}: metadata_json is not valid JSON") from None
+    for r, get, meta in log_rows(sheet, idx, "evento_tipo", "metadata_json"):
         worker = get("worker_id")
         yield LoggedEvent(
             row=r,
@@ -128,5 +139,5 @@ def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
             worker_nombre=str(get("worker_nombre") or ""),
             operacion=str(get("operacion") or ""),
             accion=str(get("accion") or ""),
-            metadata=meta if isinstance(meta, dict) else {"value": meta},
+            metadata=meta,
         )

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SchemaError
+from .audit import log_rows
 from .schema import ColumnMap
-from .values import Cell, is_blank, parse_json, shop_now
+from .values import Cell, shop_now
 from .workbook import Workbook
 from .workbook.base import Sheet
 from .workbook.changes import ChangeSet
@@ -94,18 +94,8 @@ def read_ledger(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
     ledger = sheets.get(LEDGER_SHEET)
     if ledger is None or not ledger.rows:
         return []
-    idx = _columns(ledger)
     out = []
-    for r in range(2, len(ledger.rows) + 1):
-        row = {name: ledger.cell(r, col) for name, col in idx.items()}
-        get = row.get
-        if is_blank(get("migration_id")):
-            continue
-        raw = get("details")
-        try:
-            details = parse_json(raw)
-        except ValueError:
-            raise SchemaError(f"sheet {LEDGER_SHEET!r} row {r}: details is not valid JSON") from None
+    for r, get, details in log_rows(ledger, _columns(ledger), "migration_id", "details"):
         duration = get("duration_s")
         out.append(LedgerEntry(
             row=r,
@@ -118,7 +108,7 @@ def read_ledger(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
             duration_s=float(duration) if isinstance(duration, (int, float)) else None,
             backup_id=str(get("backup_id") or ""),
             checksum=str(get("checksum") or ""),
-            details=details if isinstance(details, dict) else {"value": details},
+            details=details,
         ))
     return out
 

@@ -67,3 +67,37 @@ def test_the_migrations_package_never_imports_backup():
             else:
                 continue
             assert not any("backup" in n.split(".") for n in names), (path.name, names)
+
+
+def _sheet(title: str, rows: list[list]):
+    from spoolsheet.workbook import Sheet, SheetInfo
+
+    return Sheet(SheetInfo(title, 1, 0, len(rows) + 5, len(rows[0])), rows)
+
+
+def test_both_log_readers_skip_blank_rows_and_name_the_row_of_bad_json():
+    from spoolsheet.audit import read_events
+    from spoolsheet.errors import SchemaError
+    from spoolsheet.ledger import LEDGER_HEADERS, read_ledger
+    from spoolsheet.schema import METADATA, METADATA_HEADERS
+
+    def ledger_row(details):
+        return ["v3_0_occupation", "v3.0", "", "verified", "", "ana", 1.5, "b1", "", details]
+
+    def event_row(meta):
+        return ["e1", "01-12-2026 10:00:00", "BACKUP_CREATED", "", None, "ana", "", "", "", meta]
+
+    good = _sheet(LEDGER_SHEET, [list(LEDGER_HEADERS), ledger_row('{"run": "x"}'), [None] * 10,
+                                 ledger_row("[1]")])
+    [first, second] = read_ledger({LEDGER_SHEET: good})
+    assert (first.row, first.details, second.row, second.details) == (2, {"run": "x"}, 4,
+                                                                       {"value": [1]})
+    events = list(read_events(_sheet(METADATA, [list(METADATA_HEADERS), event_row(""),
+                                                event_row('{"backup_id": "b1"}')])))
+    assert [(e.row, e.metadata) for e in events] == [(2, {}), (3, {"backup_id": "b1"})]
+    with pytest.raises(SchemaError, match=f"sheet '{LEDGER_SHEET}' row 2: details is not valid"):
+        read_ledger({LEDGER_SHEET: _sheet(LEDGER_SHEET, [list(LEDGER_HEADERS),
+                                                          ledger_row("{oops")])})
+    with pytest.raises(SchemaError, match="sheet 'Metadata' row 3: metadata_json is not valid"):
+        list(read_events(_sheet(METADATA, [list(METADATA_HEADERS), event_row(""),
+                                           event_row("{oops")])))
