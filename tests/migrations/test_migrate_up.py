@@ -164,3 +164,13 @@ def test_up_counts_how_far_it_is_and_its_backup_reports_through_the_same_callbac
     names = [s.phase for s in steps]
     assert names.index("checking") < names.index(next(n for n in names if n.startswith("backup done")))
     assert last("writing v3_0_occupation (one atomic write)").finished
+
+
+def test_plan_reports_its_read_and_the_migrations_it_planned(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
+    steps = []
+    plan = migrations.plan(wb, backups=backup, progress=steps.append)
+    assert [m.id for m in plan.migrations] == ["v3_0_occupation"]
+    read = [s for s in steps if s.phase == "reading the workbook (to plan)"]
+    planned = [s for s in steps if s.phase == "planning"]
+    assert read[-1].finished and [(s.done, s.total) for s in planned] == [(0, 1), (1, 1)]

@@ -90,8 +90,9 @@ def plan(ctx: typer.Context, to: str | None = TO,
     from .. import backup, migrations
     from . import migrate_views as render
 
-    with workbook(ctx) as wb:
-        result = migrations.plan(wb, to=to, backups=backup, migrations_dir=migrations_dir)
+    with workbook(ctx) as wb, progress_view(verbose=state(ctx).verbose) as progress:
+        result = migrations.plan(wb, to=to, backups=backup, migrations_dir=migrations_dir,
+                                 progress=progress)
     if as_json:
         emit_json(result)
     else:

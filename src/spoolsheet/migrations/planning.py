@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SchemaError, UsageError, VerificationError
 from ..ledger import LedgerEntry, read_ledger, schema_version
-from ..progress import Progress, report
+from ..progress import Progress, phase, report
 from ..schema import METADATA
 from ..workbook import Workbook
 from ..workbook.base import Sheet
@@ -130,12 +130,14 @@ def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migration
 
 
 def plan(workbook: Workbook, *, to: str | None = None, backups: Backups | None = None,
-         migrations_dir: str | Path | None = None) -> Plan:
+         migrations_dir: str | Path | None = None, progress: Progress | None = None) -> Plan:
     """The dry run of ``up``: the exact changes and the requests it will make; writes nothing.
 
     ``backups``: the backup feature ``up`` would be given (its requests are then in the plan).
-    ``migrations_dir``: a shop's revision folder (see ``registry.load``).
+    ``migrations_dir``: a shop's revision folder (see ``registry.load``). ``progress`` hears the
+    read and the migrations planned, as in ``up``.
     """
-    sheets = workbook.read()
+    with phase(progress, "reading the workbook (to plan)"):
+        sheets = workbook.read()
     return make(workbook, sheets, "up", todo("up", sheets, to, load(migrations_dir)),
-                backups=backups)
+                backups=backups, progress=progress)
