@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ from requests.adapters import HTTPAdapter
 
 from spoolsheet import migrations
 from spoolsheet.audit import read_events
+from spoolsheet.fs import atomic_write_bytes
 from spoolsheet.occupation import OccupationService, Operation, Stage
 from spoolsheet.sample import write_sample
 from spoolsheet.schema import METADATA
@@ -52,7 +54,7 @@ from spoolsheet.service import create_app
 from spoolsheet.service.auth import Tokens
 from spoolsheet.settings import Settings
 from spoolsheet.testing.fake_google import FakeGoogle
-from spoolsheet.workbook import Workbook, open_workbook
+from spoolsheet.workbook import Region, Workbook, open_workbook
 
 SECRET = "bench-tablet-secret-0123456789"
 
@@ -170,6 +172,7 @@ def bench(kind: str, sample: Path, args: argparse.Namespace, tmp: Path) -> None:
             fake.load_xlsx(sample, "bench")
             settings = Settings(sheet_id="bench", google_endpoint=fake_server.base_url,
                                 workbook=None, writes_per_minute=args.writes_per_minute)
+            path = None
         else:
             path = tmp / f"bench_{kind}.xlsx"
             shutil.copy(sample, path)
@@ -186,6 +189,7 @@ def bench(kind: str, sample: Path, args: argparse.Namespace, tmp: Path) -> None:
                     and s.stage(Operation.ARM) in (Stage.PENDING, Stage.PAUSED)][:args.pool]
             logged_before = sum(1 for _ in read_events(look.read_sheet(METADATA)))
         fake.latency = args.latency
+        floor = request_floor(opened, path if kind != "google" else None)
         fake.set_quota(read_per_user=60, write_per_user=60)
         fake.quotas.reset()
         app = create_app(settings, open_wb=opened, tokens=Tokens.parse(f"bench={SECRET}", "bench"))
@@ -210,6 +214,26 @@ def bench(kind: str, sample: Path, args: argparse.Namespace, tmp: Path) -> None:
         with open_workbook(settings) as after:
             found = audit(after, [r for r in records if r["status"] == 200], logged_before)
     report(kind, records, elapsed, args, found, groups, stats, stats_before, log, counter)
+    p50 = percentile([r["latency"] for r in records], 50)
+    what = "one header read through the fake" if path is None else "one atomic write of the file"
+    print(f"floor (same run): {floor:.3f} s = {what}; p50 = {p50 / floor:.1f} x the floor; "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
+def request_floor(opened: Any, path: Path | None, repeat: int = 5) -> float:
+    """The cheapest thing a state change must do, median of ``repeat``: on Google one request
+    (the header of Metadata) through the fake at its latency; on .xlsx one atomic write of the
+    file's own bytes (temp file, fsync, rename)."""
+    times = []
+    with opened() as wb:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            if path is None:
+                wb.read_regions([Region(METADATA, 1, 1)])
+            else:
+                atomic_write_bytes(path.with_name("floor.xlsx"), path.read_bytes())
+            times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 def report(kind: str, records: list[dict[str, Any]], elapsed: float, args: argparse.Namespace,
