@@ -29,6 +29,7 @@ from .xlsx_read import column_index, grid_of, unescape
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'(\sr=")([A-Z]{1,3})(\d+)(")')
 _F = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+_F_START = re.compile(rb"<f[\s>/]")
 _SHARED = re.compile(rb'\st="(?:shared|array)"')
 _T = re.compile(rb'\st="[^"]*"')
 _V = re.compile(rb"<v>.*?</v>|<v/>", re.S)
@@ -161,34 +162,56 @@ def _sheet_part(xml: bytes, title: str, moves: Sequence[ColumnMove], changes: Ch
                 name: str) -> bytes:
     """One sheet part with its cells, widths and merges moved and its formulas followed."""
     follow_text = formula_follower(changes, title)
+    letters: dict[bytes, bytes | None] = {}  # a column's letters -> its new ones (None: deleted)
 
-    def position(col: int) -> int | None:
-        at: int | None = col
-        for m in moves:
-            at = m.position(at) if at is not None else None
-        return at
+    def moved_letters(old: bytes) -> bytes | None:
+        if old not in letters:
+            at: int | None = column_index(old)
+            for m in moves:
+                at = m.position(at) if at is not None else None
+            letters[old] = None if at is None else column_letters(at).encode()
+        return letters[old]
 
     def cell(m: re.Match[bytes]) -> bytes:
         element, attrs, content = m[0], m[1], m[2]
         ref = _REF.search(attrs)
         if ref is None:
             raise UsageError(f"{name}: a cell of sheet {title!r} has no reference")
-        if moves:
-            col = position(column_index(ref[2]))
-            if col is None:
-                return b""
-            new_ref = ref[1] + column_letters(col).encode() + ref[3] + ref[4]
-            element = element[:ref.start() + 2] + new_ref + element[ref.end() + 2:]
+        new = moved_letters(ref[2])
+        if new is None:
+            return b""
+        if new != ref[2]:
+            element = element[:ref.start(2) + 2] + new + element[ref.end(2) + 2:]
         if content and b"<f" in content:
             element = _follow_formula(element, title, moves, follow_text, name)
         return element
 
+    if not moves:  # only formula cells can change: visit those alone
+        return _formula_cells(xml, lambda element: _follow_formula(element, title, moves,
+                                                                   follow_text, name))
     out = _CELL.sub(cell, xml)
     if moves:
         out = _SPANS.sub(rb"\1", out)
         out = _COLS.sub(lambda m: _cols(m, moves), out, count=1)
         out = _MERGES.sub(lambda m: _merges(m, moves), out, count=1)
     return out
+
+
+def _formula_cells(xml: bytes, change: Callable[[bytes], bytes]) -> bytes:
+    """``xml`` with each cell element that holds a formula passed through ``change``."""
+    out: list[bytes] = []
+    pos = 0
+    for f in _F_START.finditer(xml):
+        start = xml.rfind(b"<c ", 0, f.start())
+        if start < pos:
+            continue  # a second <f> in a cell already done
+        end = xml.index(b"</c>", f.start()) + 4
+        out += [xml[pos:start], change(xml[start:end])]
+        pos = end
+    if not out:
+        return xml
+    out.append(xml[pos:])
+    return b"".join(out)
 
 
 def _follow_formula(element: bytes, title: str, moves: Sequence[ColumnMove],
