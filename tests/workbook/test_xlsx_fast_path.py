@@ -1,16 +1,26 @@
 """The part-rewriting writer against openpyxl: same values, untouched cells byte-identical,
-every file it writes read alike by openpyxl and calamine."""
+every file it writes read alike by openpyxl and calamine.
+
+Batches are state-change-like edits (cells, appended log rows, grid changes) and the v3.0
+migration's own change sets (up, and down again), in any order. The default run tries a few
+examples (a few seconds); ``--hypothesis-profile=thorough`` tries many more.
+"""
 
 import datetime as dt
+import functools
 import re
 import shutil
+import tempfile
 import zipfile
+from pathlib import Path
 
 import openpyxl
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from spoolsheet.errors import SpoolsheetError
+from spoolsheet.migrations import v3_0_occupation
 from spoolsheet.sample import generate, write_xlsx
 from spoolsheet.values import Formula
 from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
@@ -33,6 +43,31 @@ change = st.one_of(
     st.tuples(st.just("append"), st.sampled_from(SHEETS),
               st.lists(st.lists(values, min_size=1, max_size=4), min_size=1, max_size=2)),
     st.tuples(st.just("grow"), st.sampled_from(SHEETS), st.integers(1, 80), st.integers(1, 70)))
+batch = st.one_of(st.lists(change, min_size=1, max_size=4), st.just("migrate"))
+#: Few examples by default (each writes two workbooks several times); many when thorough.
+EXAMPLES = 300 if settings.get_current_profile_name() == "thorough" else 6
+
+
+def migration(backend):
+    """The v3.0 migration's change set for the workbook as it is: up, or down when it is up.
+
+    Edits may have broken the layout it needs (a header overwritten): then it refuses, as a
+    real run would, and the batch writes nothing."""
+    sheets = backend.read()
+    header = sheets["Operaciones"].rows[0] if sheets["Operaciones"].rows else []
+    try:
+        if "Ocupado_Por" in header:
+            return v3_0_occupation.downgrade(sheets, force=True)
+        return v3_0_occupation.upgrade(sheets)
+    except SpoolsheetError:
+        return ChangeSet()
+
+
+@functools.cache
+def sample_bytes() -> bytes:
+    """The 15-spool sample, written once for every example."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_xlsx(Path(tmp) / "sample.xlsx", generate(spools=15, seed=7)).read_bytes()
 
 
 def change_set(steps):
@@ -48,9 +83,14 @@ def change_set(steps):
 
 
 def openpyxl_values(path):
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: {(c.row, c.column): c.value for row in ws.iter_rows() for c in row
-                       if c.value not in (None, "")} for ws in wb.worksheets}
+    """Every non-blank cell as openpyxl reads it (its read-only mode: the same values, faster)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: {(r, c): v for r, row in enumerate(ws.iter_rows(values_only=True), 1)
+                           for c, v in enumerate(row, 1) if v not in (None, "")}
+                for ws in wb.worksheets}
+    finally:
+        wb.close()
 
 
 def cells_xml(path, part):
@@ -65,22 +105,27 @@ def same_cell(a, b):
     return a == b
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(change, min_size=1, max_size=4), min_size=1, max_size=3))
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(batch, min_size=1, max_size=3))
 # several resizes of one sheet in one change set: each shrink cuts, the last one sets the grid
 @example([[("grow", "Operaciones", 5, 50), ("grow", "Operaciones", 60, 3)]])
 @example([[("grow", "Operaciones", 60, 3), ("grow", "Operaciones", 5, 50)]])
 @example([[("set", "Operaciones", 40, 12, [[None, 0]]), ("grow", "Operaciones", 1, 1)]])
+# the migration up, a state-change-like edit of its columns and a log row, then down
+@example(["migrate", [("set", "Operaciones", 3, 64, [["MR(93)", dt.date(2026, 3, 1), 1]]),
+                      ("append", "Metadata", [["id", "2026-03-01", "TOMAR_SPOOL"]])], "migrate"])
 def test_fast_writes_match_openpyxl_and_leave_the_rest_as_it_was(tmp_path_factory, batches):
     folder = tmp_path_factory.mktemp("fast")
-    fast = write_xlsx(folder / "fast.xlsx", generate(spools=15, seed=7))
+    fast = folder / "fast.xlsx"
+    fast.write_bytes(sample_bytes())
     model = folder / "model.xlsx"
     shutil.copyfile(fast, model)
     backend = Workbook(XlsxBackend(fast))
     for steps in batches:
         before = {t: cells_xml(fast, f"xl/worksheets/sheet{i}.xml")
                   for t, i in (("Operaciones", 1), ("Trabajadores", 2), ("Metadata", 4))}
-        cs = change_set(steps)
+        cs = migration(backend) if steps == "migrate" else change_set(steps)
         backend.apply(cs)
         wb = load_xlsx(model)
         apply_in_memory(wb, cs, model.name)
