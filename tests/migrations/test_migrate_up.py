@@ -174,3 +174,12 @@ def test_plan_reports_its_read_and_the_migrations_it_planned(open_copy, sample_t
     read = [s for s in steps if s.phase == "reading the workbook (to plan)"]
     planned = [s for s in steps if s.phase == "planning"]
     assert read[-1].finished and [(s.done, s.total) for s in planned] == [(0, 1), (1, 1)]
+
+
+def test_status_reports_its_one_read(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
+    steps = []
+    result = migrations.status(wb, progress=steps.append)
+    assert result.version == "v2.1"
+    assert [(s.phase, s.done, s.total) for s in steps] == [("reading the workbook", 0, None),
+                                                           ("reading the workbook", 1, 1)]

@@ -67,8 +67,8 @@ def status(ctx: typer.Context, as_json: bool = json_option(),
     from .. import migrations
     from . import migrate_views as render
 
-    with workbook(ctx) as wb:
-        result = migrations.status(wb, migrations_dir=migrations_dir)
+    with workbook(ctx) as wb, progress_view(verbose=state(ctx).verbose) as progress:
+        result = migrations.status(wb, migrations_dir=migrations_dir, progress=progress)
     if as_json:
         emit_json(result)
     else:

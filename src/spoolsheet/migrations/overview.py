@@ -13,6 +13,7 @@ from typing import Any
 from ..audit import read_events
 from ..errors import SpoolsheetError
 from ..ledger import LedgerEntry, read_ledger, schema_version
+from ..progress import Progress, phase
 from ..schema import METADATA
 from ..values import shop_time, shop_tz
 from ..workbook import Workbook
@@ -94,10 +95,13 @@ def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) ->
     return found
 
 
-def status(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> Status:
-    """Schema version, pending migrations, history, last backup and lock (1 read)."""
+def status(workbook: Workbook, *, migrations_dir: str | Path | None = None,
+           progress: Progress | None = None) -> Status:
+    """Schema version, pending migrations, history, last backup and lock (1 read, which
+    ``progress`` hears: on a large workbook it is what takes the time)."""
     chain = load(migrations_dir)
-    sheets = workbook.read()
+    with phase(progress, "reading the workbook"):
+        sheets = workbook.read()
     history = read_ledger(sheets)
     mismatch = changed_files(history, chain)
     held = holder(workbook, sheets)
