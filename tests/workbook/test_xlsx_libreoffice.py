@@ -1,10 +1,15 @@
 """Workbooks saved by the real LibreOffice (tests/fixtures/libreoffice, made by its make.py):
 booleans as TRUE()/FALSE() formulas, shared strings, formulas with cached values, its styles.
-They go through migrate up and tomar/pausar/completar unharmed."""
+They go through migrate up and tomar/pausar/completar unharmed. A third file is the first one
+with its Precio Total column turned into one shared formula, as Excel writes a filled-down
+column (an anchor ``<f t="shared" ref=... si=...>`` and bare ``<f t="shared" si=.../>`` below it,
+each cell with its cached value): LibreOffice 7 writes none from these files."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,27 @@ from spoolsheet.values import Formula
 from spoolsheet.workbook import open_workbook
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "libreoffice"
+
+
+_TOTAL = re.compile(rb'(<c r="BK(\d+)"[^>]*>)<f aca="false">([^<]*)</f>')
+
+
+def with_shared_formulas(source: Path, target: Path) -> Path:
+    """``source`` with Operaciones' BK formulas as one shared group, cached values kept."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                rows = [int(m[2]) for m in _TOTAL.finditer(data)]
+                assert len(rows) > 5
+                ref = f"BK{rows[0]}:BK{rows[-1]}".encode()
+
+                anchor = b'<f t="shared" ref="' + ref + b'" si="0">'
+                data = _TOTAL.sub(lambda m, first=rows[0], anchor=anchor: m[1] + (
+                    anchor + m[3] + b"</f>" if int(m[2]) == first else b'<f t="shared" si="0"/>'),
+                    data)
+            out.writestr(info, data)
+    return target
 
 
 def formula_cells(path: Path) -> dict[tuple[str, int, int], object]:
@@ -35,10 +61,14 @@ def formula_cells(path: Path) -> dict[tuple[str, int, int], object]:
     return out
 
 
-@pytest.mark.parametrize("name", ["kronos_v2.xlsx", "kronos_v3.xlsx"])
+@pytest.mark.parametrize("name", ["kronos_v2.xlsx", "kronos_v3.xlsx", "shared formulas"])
 def test_libreoffice_file_through_migrate_and_occupation(tmp_path, name):
-    path = tmp_path / name
-    shutil.copy(FIXTURES / name, path)
+    path = tmp_path / "kronos.xlsx"
+    if name == "shared formulas":
+        with_shared_formulas(FIXTURES / "kronos_v2.xlsx", path)
+        assert zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").count(b't="shared"') > 5
+    else:
+        shutil.copy(FIXTURES / name, path)
     cached = formula_cells(path)
     assert sum(v not in ("", None) for v in cached.values()) > 10  # LibreOffice stored results
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
