@@ -113,3 +113,22 @@ def test_listings_read_only_the_columns_they_show(opener, backend_kind, fake_goo
 
     assert shown(listed) == shown(whole) and listed[0].holder == worker.ref
     assert all(s.row_hash is None for s in listed)
+
+
+def test_one_spool_is_read_cheaply_even_when_workers_and_roles_expired(opener, backend_kind,
+                                                                       fake_google):
+    """``get`` past the first read: one request for the row, the TAG column and the header, with
+    the expired workers and roles riding along; the board read whole at first is not read again."""
+    now = [0.0]
+    with opener() as wb:
+        svc = OccupationService(wb, cache_ttl=60, clock=lambda: now[0])
+        tag = svc.spools()[0].tag  # the first read is whole
+        board = svc._board
+        now[0] = 100.0  # the directory's cache expired
+        fake_google.reset_log()
+        got = svc.get(tag)
+        if backend_kind == "google":
+            assert [e.path.rsplit("/", 1)[-1] for e in fake_google.log
+                    if e.kind in ("read", "write")] == ["values:batchGet"]
+        assert svc._board is board and not svc.directory.stale()
+        assert got == OccupationService(wb).get(tag)

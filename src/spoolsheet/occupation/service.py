@@ -208,8 +208,8 @@ class OccupationService:
             if self._clock() - at < self.view_ttl or (
                     revision is not None and revision == self._revision):
                 return board.spool(tag), []
-        if self._layout is not None and not self.directory.stale():
-            view, cells = self._touched([tag], [], *extra)
+        if self._layout is not None:  # workers and roles ride along when their cache expired
+            view, cells = self._touched([tag], self._slow_regions(with_log=False), *extra)
             self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
             self._revision = None  # the board is no longer known whole at any revision
             if view.where(tag) in view.rows:
