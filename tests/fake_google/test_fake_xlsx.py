@@ -8,6 +8,7 @@ import os
 import re
 import time
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -152,9 +153,17 @@ def _entered(cell):
     return "stringValue", value
 
 
-def test_the_sample_loads_as_a_full_openpyxl_load_reads_it(fake, tmp_path):
-    """Every cell kind the project's writer produces, through the fast path and openpyxl's."""
-    path = write_sample(tmp_path / "Kronos.xlsx", spools=30, seed=5)
+LIBREOFFICE = Path(__file__).parents[1] / "fixtures" / "libreoffice"
+
+
+@pytest.mark.parametrize("made_by", ["spoolsheet", "kronos_v2.xlsx", "kronos_v3.xlsx"])
+def test_a_workbook_loads_as_a_full_openpyxl_load_reads_it(fake, tmp_path, made_by):
+    """Every cell kind the project's writer produces (inline strings) and LibreOffice's files
+    (shared strings, TRUE() booleans, cached results), through the fast path and openpyxl's."""
+    if made_by == "spoolsheet":
+        path = write_sample(tmp_path / "Kronos.xlsx", spools=30, seed=5)
+    else:
+        path = LIBREOFFICE / made_by
     fake.load_xlsx(path, "demo")
     spreadsheet = fake.store.spreadsheet("demo")
     workbook = openpyxl.load_workbook(path)

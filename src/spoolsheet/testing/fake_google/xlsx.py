@@ -125,7 +125,7 @@ def _parse_sheet(workbook: Any, ws: Any) -> ParsedSheet:
     with workbook._archive.open(ws._worksheet_path) as source:
         parser = _SheetParser(
             source,
-            workbook.shared_strings,
+            ws._shared_strings,  # the reader's table: workbook.shared_strings is always empty
             epoch=workbook.epoch,
             date_formats=workbook._date_formats,
             timedelta_formats=workbook._timedelta_formats,
