@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+import requests as http
 
 from spoolsheet import backup as B
 from spoolsheet.progress import Step
@@ -28,6 +29,33 @@ from spoolsheet.workbook import ChangeSet, Workbook, open_workbook
 ENDPOINT = "http://fake-google.test"
 #: Restore's safety backup runs from the read of the live workbook to the end of its copy.
 SAFETY_START, SAFETY_END = "reading the workbook", "copying to"
+
+
+class Measured(http.adapters.BaseAdapter):
+    """The fake's transport, noting each exchange's method, URL and bytes up and down."""
+
+    def __init__(self, inner: http.adapters.BaseAdapter) -> None:
+        super().__init__()
+        self.inner, self.seen = inner, []
+
+    def send(self, request, *args, **kwargs):
+        response = self.inner.send(request, *args, **kwargs)
+        self.seen.append((request.method, request.url, len(request.body or b""), len(response.content)))
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def restore_bytes(seen: list, backup_id: str, writes: int) -> str:
+    """The restore's own write (its last ``writes`` batchUpdates) against the floor: the bytes of
+    the backup's values and formats as Google sends them (its read with formats)."""
+    floor = [down for method, url, _, down in seen
+             if method == "GET" and "/v4/" in url and backup_id in url][-1]  # the restore's read
+    sent = [up for _, url, up, _ in seen if url.split("?")[0].endswith(":batchUpdate")]
+    up = sum(sent[-writes:]) if writes else 0
+    return (f"restore write: {writes} request(s), {up / 1e6:.3f} MB up; floor (the backup's "
+            f"values+formats) {floor / 1e6:.3f} MB; ratio {up / floor:.4f}")
 
 
 def requests(wb: Workbook, before: dict[str, int]) -> str:
@@ -48,7 +76,8 @@ def change(wb: Workbook) -> None:
              .set_row(OPERACIONES, 1, ops.info.cols + 1, ["Ocupado_Por", "Fecha_Ocupacion", "version"]))
 
 
-def run(label: str, wb: Workbook, folder: str | None) -> dict[str, float]:
+def run(label: str, wb: Workbook, folder: str | None,
+        measured: Measured | None = None) -> dict[str, float]:
     print(f"\n{label}")
     print(f"  {'operation':<34}{'requests':>10}{'seconds':>10}")
     backup, seconds, used = timed(wb, lambda: B.create(wb, folder=folder, verify=True))
@@ -65,6 +94,8 @@ def run(label: str, wb: Workbook, folder: str | None) -> dict[str, float]:
     print(f"  {'restore (with its safety backup)':<34}{used:>10}{seconds:>10.2f}"
           f"   {'one atomic write' if report.write_requests == 1 else f'{report.write_requests} writes'}")
     print(f"  {'  of which the safety backup':<34}{'':>10}{safety:>10.2f}")
+    if measured is not None:
+        print("  " + restore_bytes(measured.seen, backup.id, report.write_requests))
     return {"restore": seconds, "safety": safety}
 
 
@@ -96,9 +127,10 @@ def main() -> None:
             fake.load_xlsx(path, "bench")
             folder = fake.create_folder("backups")
             fake.latency = args.latency
+            measured = Measured(fake.adapter())
             wb = open_workbook(Settings(sheet_id="bench", google_endpoint=ENDPOINT, workbook=None),
-                               transport=fake.adapter())
-            run(f"google (fake, {args.latency * 1000:.0f} ms per request)", wb, folder)
+                               transport=measured)
+            run(f"google (fake, {args.latency * 1000:.0f} ms per request)", wb, folder, measured)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,21 @@ def test_events_logged_after_the_backup_stay_in_the_log(live, folder):
     assert live.read_sheet(OPERACIONES).cell(2, 1) != "changed"
 
 
+def test_metadata_is_kept_whole_with_its_extra_columns_and_hand_edits(live, folder):
+    """docs/backup.md: Metadata is kept as it is live, whole: a column the office added after the
+    backup (beside the ten the log needs) and its cells stay, and so does a hand-edited cell."""
+    backup = B.create(live, folder=folder)
+    meta = live.read_sheet(METADATA)
+    extra = meta.info.cols + 1
+    live.apply(ChangeSet().put(METADATA, 1, extra, "revisado_por").put(METADATA, 2, extra, "JP")
+               .put(OPERACIONES, 2, 1, "changed"))
+    B.restore(live, backup.id, folder=folder)
+    after = live.read_sheet(METADATA)
+    assert after.cell(1, extra) == "revisado_por" and after.cell(2, extra) == "JP"
+    assert [r[:meta.info.cols] for r in after.rows[1:len(meta.rows)]] == meta.rows[1:]  # log kept
+    assert list(read_events(after))[-1].evento_tipo == "BACKUP_RESTORED"
+
+
 def test_the_ledger_says_truthfully_that_a_migration_was_rolled_back(live, folder):
     backup = B.create(live, folder=folder)
     migrations.up(live, force=True)
