@@ -167,3 +167,19 @@ def test_a_piped_listing_is_one_line_per_backup_and_grammar_is_right(path):
     assert any("a-rather-long-label-for-a-backup-name" in line.split("\t")[0] for line in listing)
     one = run(*w, "backup", "prune", "--keep-last", "1", "--max-age", "0", "--dry-run")
     assert "1 backup would be deleted" in one.stdout
+
+
+@pytest.mark.parametrize("text", ["[/x]", "[bold]X", "[red]a[/]"])
+def test_markup_in_a_backup_option_or_argument_is_one_literal_line(path, text):
+    """Issue 12 item 5: Rich markup typed into an option once crashed with MarkupError."""
+    before = digest(path)
+    for args in (("backup", "create", "--label", text), ("backup", "verify", text),
+                 ("backup", "restore", text, "--force"), ("backup", "create", "--folder", text)):
+        result = run("-w", str(path), *args)
+        assert result.exit_code in (1, 2), (args, result.output)
+        assert "Traceback" not in result.output and "MarkupError" not in result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        if args[1] != "create" or args[2] == "--label":
+            assert text in result.output, (args, result.output)  # shown as typed
+        assert len(lines) <= 2, (args, result.output)
+    assert digest(path) == before
