@@ -74,7 +74,7 @@ def test_baseline_adopts_a_workbook_migrated_by_hand(open_copy, sample_tiny):
         migrations.baseline(wb, "v3_0_occupation", force=True)
     # the seed's script, by hand: headers at 64-66 and version 0 on every spool
     sheets = wb.read()
-    changes = migrations.v3_0_occupation.upgrade(sheets)
+    changes = migrations.MIGRATIONS[0].upgrade(sheets)
     wb.apply(changes)
     before = wb.read()
 

@@ -94,9 +94,10 @@ def test_plan_and_dry_run_write_nothing(open_copy, sample_tiny, backend_kind):
     assert report.dry_run and not report.changed and report.plan.as_dict() == plan.as_dict()
     [m] = plan.migrations
     text = [s.text for s in m.steps]
-    assert text[:3] == ["add column 'Ocupado_Por' (text) at BL (64)",
-                        "add column 'Fecha_Ocupacion' (date) at BM (65)",
-                        "add column 'version' (integer) at BN (66)"]
+    assert [t for t in text if " column '" in t] == [
+        "add column 'Ocupado_Por' (worker) at BL (64) of 'Operaciones'",
+        "add column 'Fecha_Ocupacion' (date) at BM (65) of 'Operaciones'",
+        "add column 'version' (integer) at BN (66) of 'Operaciones'"]
     assert any(t.startswith("grow the Operaciones grid from 63 to 66 columns") for t in text)
     spools = sum(1 for r in before[OPERACIONES].rows[1:] if len(r) > 5 and r[5])
     assert any(f"backfill version = 0 on {spools:,} spool rows" in t for t in text)

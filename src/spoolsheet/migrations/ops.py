@@ -1,8 +1,8 @@
 """The operations a revision file's ``upgrade(op)`` / ``downgrade(op)`` calls, and what each does.
 
 Every operation finds columns and sheets by header name, never by position, and has five parts:
-a plan line (``line``), a pre-flight and idempotency check of its own (``steps``: ``[]`` when it
-is already done, the rest of the work when it is half done; it raises naming the sheet, column
+a plan line (``line``), a pre-flight and idempotency check of its own (``steps``: no changing
+step when it is already done, the rest of the work when it is half done; it raises naming the sheet, column
 or cell when the workbook holds something that conflicts), the change (``change``), a check of
 the result (``verify``) and, where one exists, its ``inverse`` (what ``downgrade`` does when a
 revision defines none). All are pure functions of the sheets as read; the machinery does I/O.
@@ -113,7 +113,8 @@ class Op(ABC):
 
     @abstractmethod
     def steps(self, sheets: Mapping[str, Sheet]) -> list[Step]:
-        """Pre-flight and idempotency: what is left to do ([] when done); raises on conflict."""
+        """Pre-flight and idempotency: what is left to do (no ``change`` step when done);
+        raises on conflict."""
 
     @abstractmethod
     def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
@@ -176,18 +177,18 @@ class AddColumn(Op):
         cmap = header_map(sheet)
         if self.after is not None:
             return self._place_after(sheet, cmap)
-        group = {normalise_header(n) for n in (self.group or (self.name,))}
-        base = max((i for i, h in enumerate(cmap.headers, start=1)
-                    if h and normalise_header(h) not in group), default=0)
-        order = [normalise_header(n) for n in (self.group or (self.name,))]
-        want = base + 1 + order.index(normalise_header(self.name))
+        names = self.group or (self.name,)
+        base = self.base(cmap)
+        for k, name in enumerate(names):  # every column of the group where it goes, first
+            found = cmap.get(name)
+            if found is not None and found != base + 1 + k:
+                raise SchemaError(
+                    f"sheet {self.sheet!r}: column {name!r} stands at {at(found)}, but "
+                    f"{self.owner} puts it at {at(base + 1 + k)}, right after the last column "
+                    f"{cmap.headers[base - 1] if base else '(none)'!r}; move or remove it by "
+                    "hand, then run again")
+        want = base + 1 + [normalise_header(n) for n in names].index(normalise_header(self.name))
         found = cmap.get(self.name)
-        if found is not None and found != want:
-            raise SchemaError(
-                f"sheet {self.sheet!r}: column {self.name!r} stands at {at(found)}, but "
-                f"{self.owner} puts it at {at(want)}, right after the last column "
-                f"{cmap.headers[base - 1] if base else '(none)'!r}; move or remove it by hand, "
-                "then run again")
         if found is None:
             stray = next((r for r in range(1, len(sheet.rows) + 1)
                           if not is_blank(sheet.cell(r, want))), None)
@@ -220,6 +221,17 @@ class AddColumn(Op):
     def _inserts(self, present: bool) -> bool:
         return self.after is not None and not present
 
+    def base(self, cmap: ColumnMap) -> int:
+        """The column the group goes after: the last one not of the group, or, when the whole
+        group stands in order already, the one before it (whatever later revisions appended)."""
+        names = self.group or (self.name,)
+        found = [cmap.get(n) for n in names]
+        if found[0] is not None and found == list(range(found[0], found[0] + len(names))):
+            return found[0] - 1
+        group = {normalise_header(n) for n in names}
+        return max((i for i, h in enumerate(cmap.headers, start=1)
+                    if h and normalise_header(h) not in group), default=0)
+
     def value(self, row: Row) -> Cell:
         fill = self.backfill if self.backfill is not None else self.default
         return fill(row) if callable(fill) else fill
@@ -241,15 +253,21 @@ class AddColumn(Op):
                     f"{self.name!r} ({self.type}) at {at(col)} of {self.sheet!r}"
                     + (f" (the {sheet.info.cols - col + 1} column(s) from there move right)"
                        if inserts else ""), change=not present)]
-        if col > sheet.info.cols and not inserts:
-            out.append(Step(f"grow the {self.sheet} grid from {sheet.info.cols} to {col} columns"))
+        end = self.base(cmap) + len(self.group or (self.name,))
+        if not present and col > sheet.info.cols and not inserts:
+            out.append(Step(f"grow the {self.sheet} grid from {sheet.info.cols} to {end} columns"))
         if self.number_format and not present:
             out.append(Step(f"show {self.name} as {self.number_format!r}", structural=False))
         missing = self.missing(sheet, cmap, col, inserts)
         if missing:
-            out.append(Step(f"backfill {self.name} on {len(missing):,} row(s) of {self.sheet!r}",
-                            structural=False))
-        return out if any(s.change for s in out) else []
+            fill = self.backfill if self.backfill is not None else self.default
+            what = " by a function of the row" if callable(fill) else f" = {fill!r}"
+            others = len(sheet.rows) - 1 - len(data_rows(sheet))
+            rows = (f"spool rows (rows with a TAG; {others:,} other rows left alone)"
+                    if TAG_COLUMN in cmap else "row(s)")
+            out.append(Step(f"backfill {self.name}{what} on {len(missing):,} {rows} of "
+                            f"{self.sheet!r}", structural=False))
+        return out
 
     def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
         sheet, cmap, col, present = self.place(sheets)
@@ -257,8 +275,8 @@ class AddColumn(Op):
         inserts = self._inserts(present)
         if inserts:
             changes.insert_columns(self.sheet, col)
-        elif not present and col > sheet.info.cols:
-            changes.resize(self.sheet, cols=col)
+        elif not present and col > sheet.info.cols:  # once, for the whole group: the rest fit
+            changes.resize(self.sheet, cols=self.base(cmap) + len(self.group or (self.name,)))
         if not present:
             changes.put(self.sheet, 1, col, self.name)
             if self.number_format:
@@ -304,7 +322,8 @@ class AddColumn(Op):
             sheet = sheet_of(after, self.sheet)
             cmap = header_map(sheet)
             col = cmap.get(self.name)
-            if col is None:
+            if col is None:  # where it would go, when something stands in its way there
+                self.place(after)
                 return [f"sheet {self.sheet!r}: column {self.name!r} is missing"]
             for r in range(2, len(sheet.rows) + 1):
                 TYPES[self.type](sheet.cell(r, col), sheet=self.sheet, row=r, column=self.name)
@@ -561,6 +580,30 @@ class Backfill(Op):
 
 
 @dataclass
+class Require(Op):
+    """``require(check, what)``: a pre-flight of the revision's own, for what no operation knows
+    (a column its data hangs on; work a downgrade must not lose unless ``op.force``).
+    ``check(sheets)`` raises naming the sheet, column or cell to refuse; writes nothing; it runs
+    again on the result as part of the verification."""
+
+    check: Callable[[Mapping[str, Sheet]], None]
+    what: str
+
+    def line(self) -> str:
+        return f"require {self.what}"
+
+    def steps(self, sheets: Mapping[str, Sheet]) -> list[Step]:
+        self.check(sheets)
+        return []
+
+    def change(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
+        return ChangeSet()
+
+    def inverse(self) -> Op:
+        return self  # what the data hangs on holds on the way back too
+
+
+@dataclass
 class RenameSheet(Op):
     """``rename_sheet(old, new)``: done when ``new`` stands and ``old`` does not; both present
     is refused naming both, neither is refused naming ``old``. Formulas in every sheet that name
@@ -682,6 +725,10 @@ class Operations:
                  where: Callable[[Row], bool] | None = None) -> None:
         """Fill blank cells of a column (see ``Backfill``)."""
         self._add(Backfill(sheet, column, value, where))
+
+    def require(self, check: Callable[[Mapping[str, Sheet]], None], what: str) -> None:
+        """A pre-flight of the revision's own (see ``Require``)."""
+        self._add(Require(check, what))
 
     def rename_sheet(self, old: str, new: str) -> None:
         """Rename a sheet; formulas naming it follow (see ``RenameSheet``)."""

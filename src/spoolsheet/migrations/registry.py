@@ -18,10 +18,11 @@ from ..errors import SchemaError, UsageError
 from ..ledger import BASE_VERSION
 from . import v3_0_occupation
 from .migration import Migration
-from .revision import load_file
+from .revision import Revision, load_file
 
-#: The package's own chain, oldest first; each revises the version of the one before.
-MIGRATIONS: list[Migration] = [v3_0_occupation]
+#: The package's own chain, oldest first; each revises the version of the one before. Revision
+#: files like a shop's own.
+MIGRATIONS: list[Migration] = [Revision(v3_0_occupation, Path(v3_0_occupation.__file__))]
 #: Where a shop's revision folder is named when no folder is given.
 FOLDER_VARIABLE = "SPOOLSHEET_MIGRATIONS"
 
