@@ -10,10 +10,12 @@ evaluated by the fake's COUNTIF(S)/SUMIF(S) over Uniones).
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
 from migration_helpers import changed_cells
+from requests.adapters import BaseAdapter
 
 from spoolsheet import backup, migrations
 from spoolsheet.errors import SchemaError
@@ -166,6 +168,85 @@ def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sa
     fake_google.faults.clear()
     report = up(wb, break_lock=True)
     after = wb.read()
+    assert report.version_after == "v4.0"
+    assert_v40(after, 66)
+    assert changed_cells(before, after) == []
+    assert [(e.migration_id, e.status) for e in read_ledger(after)] == [
+        ("v3_0_occupation", "verified"), ("v3_1_estado_detalle", "verified"),
+        ("v4_0_uniones", "verified")]
+
+
+class Recording(BaseAdapter):
+    """The fake's adapter, keeping the body of every batchUpdate sent to the live sheet."""
+
+    def __init__(self, inner: BaseAdapter) -> None:
+        super().__init__()
+        self.inner, self.batches = inner, []
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        if request.url.endswith("/live:batchUpdate"):  # not the backup copy's
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body
+            self.batches.append(json.dumps(json.loads(body)))
+        return self.inner.send(request, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_each_revision_is_one_atomic_batch_update_on_google(fake_google, sample_tiny):
+    """v3.1 and v4.0 in one run: every operation of a revision, its ledger row and its event
+    travel in one batchUpdate (v4.0: the new sheet, its headers, five formula columns, the
+    Metadata column); the run makes 2 requests per revision besides lock, reads and release."""
+    from spoolsheet.testing import fake_settings
+    from spoolsheet.workbook import open_workbook
+    from spoolsheet.workbook.retry import FAST_RETRY
+
+    fake_google.load_xlsx(sample_tiny, "live")
+    recording = Recording(fake_google.adapter())
+    with open_workbook(fake_settings("live"), transport=recording, retry=FAST_RETRY) as wb:
+        up(wb, to="v3.0")
+        recording.batches.clear()
+        report = up(wb)
+    assert report.applied == ["v3_1_estado_detalle", "v4_0_uniones"]
+    assert report.requests == {"reads": 4, "writes": 4, "retries": 0}  # 6 + 2 for the second
+    lock, backed_up, v31, v40, release = recording.batches  # the backup logs its event
+    assert "BACKUP_CREATED" in backed_up
+    assert "Estado_Detalle" in v31 and "v3_1_estado_detalle" in v31 and "MIGRATION_APPLIED" in v31
+    assert '"addSheet"' in v40 and '"title": "Uniones"' in v40 and "NDT_STATUS" in v40
+    assert all(name in v40 for name in V40.COUNTERS) and "=COUNTIF(" in v40 and "=SUMIFS(" in v40
+    assert "N_UNION" in v40 and "v4_0_uniones" in v40 and "MIGRATION_APPLIED" in v40
+    assert not any(mark in other for other in (lock, backed_up, v31, release)
+                   for mark in ("Uniones", "N_UNION", "=COUNTIF("))
+    assert "Estado_Detalle" not in lock + backed_up + v40 + release
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", HISTORY_STEPS)
+def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_tiny,
+                                                                         step):
+    """The real command SIGKILLed at each step of v3.1 then v4.0; the next run ends at v4.0
+    with nothing duplicated or changed and every ledger row verified."""
+    import os
+    import shutil
+    import signal
+
+    from test_migrate_resume import kill_cli_at
+
+    from spoolsheet.settings import Settings
+    from spoolsheet.workbook import open_workbook
+
+    path = tmp_path / "Kronos.xlsx"
+    shutil.copy(sample_tiny, path)
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        up(wb, to="v3.0")
+        before = wb.read()
+
+    env = {**os.environ, "SPOOLSHEET_MIGRATIONS": str(HISTORY)}
+    assert kill_cli_at(["--workbook", str(path)], step, env) == -signal.SIGKILL
+
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        report = up(wb)  # the dead run's file lock is taken over at once
+        after = wb.read()
     assert report.version_after == "v4.0"
     assert_v40(after, 66)
     assert changed_cells(before, after) == []
