@@ -20,13 +20,14 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from spoolsheet.errors import SpoolsheetError
-from spoolsheet.migrations import v3_0_occupation
+from spoolsheet.migrations import MIGRATIONS
 from spoolsheet.sample import generate, write_xlsx
 from spoolsheet.values import Formula
 from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
 from spoolsheet.workbook.xlsx import apply_in_memory, load_xlsx, mark_grid_corner
 from spoolsheet.workbook.xlsx_read import normal
 
+V3_0 = MIGRATIONS[0]  # the package's v3.0 revision, as the runner sees it
 SHEETS = ("Operaciones", "Metadata", "Trabajadores")
 CELL = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
 
@@ -57,8 +58,8 @@ def migration(backend):
     header = sheets["Operaciones"].rows[0] if sheets["Operaciones"].rows else []
     try:
         if "Ocupado_Por" in header:
-            return v3_0_occupation.downgrade(sheets, force=True)
-        return v3_0_occupation.upgrade(sheets)
+            return V3_0.downgrade(sheets, force=True)
+        return V3_0.upgrade(sheets)
     except SpoolsheetError:
         return ChangeSet()
 
