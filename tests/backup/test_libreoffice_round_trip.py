@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
+from spool_life import arm_life
 from spoolsheet import backup as B
 from spoolsheet import migrations
 from spoolsheet.ledger import LEDGER_SHEET
 from spoolsheet.occupation import OccupationService
-from spoolsheet.occupation.rules import Operation, Stage
 from spoolsheet.sample import write_sample
 from spoolsheet.schema import OPERACIONES, TAG_COLUMN, ColumnMap
 from spoolsheet.settings import Settings
@@ -96,13 +96,7 @@ def test_libreoffice_reads_every_pre_existing_cell_unchanged_through_migrate_occ
         migrations.up(wb, force=True)
         files.append(keep("migrated"))
         service = OccupationService(wb)
-        worker = next(w for w in service.workers() if w.activo and w.has_role("Armador"))
-        spool = next(s for s in service.spools() if s.free and s.materiales is not None
-                     and s.stage(Operation.ARM) is Stage.PENDING)
-        service.tomar(spool.tag, worker=worker.id, op="ARM")
-        service.pausar(spool.tag, worker=worker.id)
-        service.tomar(spool.tag, worker=worker.id, op="ARM")
-        service.completar(spool.tag, worker=worker.id)
+        spool = arm_life(service)
         files.append(keep("operated"))
         B.restore(wb, backup.id)
         files.append(keep("restored"))

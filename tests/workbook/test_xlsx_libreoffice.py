@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
+from spool_life import arm_life
 from spoolsheet import migrations
 from spoolsheet.occupation import OccupationService
 from spoolsheet.occupation.rules import Operation, Stage
@@ -79,13 +80,7 @@ def test_libreoffice_file_through_migrate_and_occupation(tmp_path, name):
         service = OccupationService(wb)
         workers = service.workers()
         assert workers and all(isinstance(w.activo, bool) for w in workers)
-        worker = next(w for w in workers if w.activo and w.has_role("Armador"))
-        spool = next(s for s in service.spools() if s.free and s.materiales is not None
-                     and s.stage(Operation.ARM) is Stage.PENDING)
-        service.tomar(spool.tag, worker=worker.id, op="ARM")
-        service.pausar(spool.tag, worker=worker.id)
-        service.tomar(spool.tag, worker=worker.id, op="ARM")
-        service.completar(spool.tag, worker=worker.id)
+        spool = arm_life(service)
         assert service.get(spool.tag).stage(Operation.ARM) is Stage.DONE
     after = formula_cells(path)
     lost = {k: (v, after.get(k)) for k, v in cached.items() if after.get(k) != v}
