@@ -162,19 +162,13 @@ def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sa
                                                                   fake_google, step):
     """At the step the process is as good as dead (every request fails from then on); the next
     run, once the admin breaks its lock, ends at v4.0 with nothing duplicated or changed."""
-    from test_migrate_resume import Killed
+    from test_migrate_resume import Killed, google_dies_at
 
     wb = google_copy(sample_tiny)
     up(wb, to="v3.0")
     before = wb.read()
-
-    def die_at(reached) -> None:
-        if reached.phase.startswith(step):
-            fake_google.inject("any", nth=1, fault="500", times=10_000)
-            raise Killed(step)
-
     with pytest.raises(Killed):
-        up(wb, progress=die_at)
+        up(wb, progress=google_dies_at(fake_google, step))
     fake_google.faults.clear()
     report = up(wb, break_lock=True)
     after = wb.read()

@@ -29,6 +29,18 @@ class Killed(Exception):
     """Stands for the process dying at a step."""
 
 
+def google_dies_at(fake_google, step: str):
+    """A progress callback under which, once the run reports ``step``, the process is as good
+    as dead: every request to the fake fails from then on and the run stops there."""
+
+    def die_at(reached) -> None:
+        if reached.phase.startswith(step):
+            fake_google.inject("any", nth=1, fault="500", times=10_000)
+            raise Killed(step)
+
+    return die_at
+
+
 def kill_cli_at(target: list[str], step: str, env: dict[str, str] | None = None) -> int:
     """Run `spoolsheet TARGET migrate up` and SIGKILL it once it reports ``step``."""
     proc = subprocess.Popen(
@@ -79,13 +91,8 @@ def test_google_run_dying_at_each_step_is_finished_by_the_next(google_copy, samp
     wb = google_copy(sample_tiny)
     before = wb.read()
 
-    def die_at(reached) -> None:
-        if reached.phase.startswith(step):
-            fake_google.inject("any", nth=1, fault="500", times=10_000)
-            raise Killed(step)
-
     with pytest.raises(Killed):
-        migrations.up(wb, backups=backup, force=True, progress=die_at)
+        migrations.up(wb, backups=backup, force=True, progress=google_dies_at(fake_google, step))
     fake_google.faults.clear()
     if step != "record done":
         with pytest.raises(LockHeld):
