@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
+from spoolsheet.testing.fake_google import IN_PROCESS_BASE
+
 pytestmark = pytest.mark.slow
 
 
@@ -168,3 +170,18 @@ def test_a_request_body_over_10_mb_is_refused_over_the_wire_too(fake, server, ht
     )
     assert at_limit.status_code == 200
     assert fake.grid(sid, "Sheet1") == (1001, 26)
+
+
+def test_the_log_counts_the_bytes_each_request_sent_and_received(fake, server, http, sid):
+    """What byte budgets are asserted from: the body as the client got it, on both transports."""
+    write(http, server, sid, "hola")
+    over_socket = http.get(f"{server.base_url}/v4/spreadsheets/{sid}/values:batchGet",
+                           params={"ranges": ["Sheet1!A1:B2", "Sheet1!A:A"]})
+    in_process = requests.Session()
+    in_process.mount(IN_PROCESS_BASE, fake.adapter())
+    same = in_process.get(f"{IN_PROCESS_BASE}/v4/spreadsheets/{sid}/values:batchGet",
+                          params={"ranges": ["Sheet1!A1:B2", "Sheet1!A:A"]})
+    put, got, again = fake.log
+    assert put.request_bytes == len(b'{"values": [["hola"]]}') and put.response_bytes > 0
+    assert got.request_bytes == 0 and got.response_bytes == len(over_socket.content) > 0
+    assert again.response_bytes == len(same.content) == len(over_socket.content)

@@ -56,7 +56,10 @@ class Exchange:
 
     def respond(self) -> Reply:
         reply = self.fake._answer(self.request, self.entry)
+        reply.body = reply.content()  # encoded once: the transport sends these bytes, the log counts them
         self.entry.status = reply.status
+        self.entry.request_bytes = len(self.request.body)
+        self.entry.response_bytes = len(reply.body)
         return reply
 
     def drop(self) -> None:

@@ -34,6 +34,8 @@ class LogEntry:
     user: str
     status: int | None = None  # None: the connection was dropped (reset, or a hang the client gave up on)
     fault: str | None = None
+    request_bytes: int = 0
+    response_bytes: int = 0  # the body as sent: what a client downloads
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
