@@ -186,6 +186,8 @@ def test_control_endpoints(fake, session, sid):
             "user": "anonymous",
             "status": None,
             "fault": None,
+            "request_bytes": 0,  # still being answered: nothing counted yet
+            "response_bytes": 0,
         }
     ]
     session.post(f"{BASE}/_fake/latency", json={"seconds": 0.0})
