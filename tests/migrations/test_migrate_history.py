@@ -1,6 +1,7 @@
 """The shop's real schema history replayed as a migrations folder of its own (tests/migrations/
 history): v3.0 (the package) → v3.1 (Estado_Detalle backfilled from each spool's state) → v4.0
-(the Uniones sheet, five counter formulas over it by TAG, Metadata.N_UNION). Both backends.
+(the Uniones sheet, five counter formulas over it by TAG, Metadata.N_UNION) → v4.1 (version
+dropped, guarded). Both backends.
 
 Each revision up, down and up again; on a sheet where MatSys was inserted mid-sheet by hand;
 nothing pre-existing changed, cell by cell; formulas read back as formulas (and, on Google,
@@ -35,6 +36,7 @@ def _module(name: str):
 
 
 V31, V40 = _module("v3_1_estado_detalle"), _module("v4_0_uniones")
+CHAIN = ["v3_0_occupation", "v3_1_estado_detalle", "v4_0_uniones", "v4_1_drop_version"]
 
 
 def headers(sheets, title=OPERACIONES) -> ColumnMap:
@@ -73,6 +75,12 @@ def assert_v40(sheets, width: int) -> None:
     assert "N_UNION" in headers(sheets, METADATA)
 
 
+def assert_v41(sheets, width: int) -> None:
+    """v4.0 with ``version`` gone: everything after it one column to the left."""
+    assert "version" not in headers(sheets)
+    assert_v40(sheets, width - 1)
+
+
 def assert_v30(sheets, width: int) -> None:
     cmap = headers(sheets)
     assert cmap.width == width and "Estado_Detalle" not in cmap and "Uniones" not in sheets
@@ -93,27 +101,27 @@ def test_the_shops_history_up_down_up(drifted, open_copy, sample_tiny, matsys):
     before = wb.read()
 
     plan = migrations.plan(wb, backups=backup, migrations_dir=HISTORY)
-    assert [m.id for m in plan.migrations] == ["v3_0_occupation", "v3_1_estado_detalle",
-                                               "v4_0_uniones"]
+    assert [m.id for m in plan.migrations] == CHAIN
     report = up(wb)
-    assert report.version_after == "v4.0" and report.backup_id
+    assert report.version_after == "v4.1" and report.backup_id
     after = wb.read()
-    assert_v40(after, width)
+    assert_v41(after, width)
     assert changed_cells(before, after) == []
+    assert migrations.check(wb, migrations_dir=HISTORY).drift == []
 
     v3 = down(wb, to="v3.0")
-    assert v3.applied == ["v4_0_uniones", "v3_1_estado_detalle"] and v3.version_after == "v3.0"
+    assert v3.applied == CHAIN[:0:-1] and v3.version_after == "v3.0"
     reverted = wb.read()
     assert_v30(reverted, width)
     assert changed_cells(before, reverted) == []
 
-    assert up(wb).version_after == "v4.0"
+    assert up(wb).version_after == "v4.1"
     again = wb.read()
-    assert_v40(again, width)
+    assert_v41(again, width)
     assert changed_cells(after, again) == [] or all(
         c.startswith(METADATA) for c in changed_cells(after, again))
     statuses = [(e.migration_id, e.status) for e in read_ledger(again)]
-    assert statuses[-2:] == [("v3_1_estado_detalle", "verified"), ("v4_0_uniones", "verified")]
+    assert statuses[-3:] == [(m, "verified") for m in CHAIN[1:]]
     assert migrations.verify(wb, migrations_dir=HISTORY).ok
 
 
@@ -144,24 +152,28 @@ def test_status_and_down_without_the_folder_name_the_unknown_version(open_copy, 
 
 HISTORY_STEPS = ["lock acquired", "backup done", "write done: v3_1_estado_detalle",
                  "verify done: v3_1_estado_detalle", "write done: v4_0_uniones",
-                 "verify done: v4_0_uniones", "record done"]
+                 "verify done: v4_0_uniones", "write done: v4_1_drop_version",
+                 "verify done: v4_1_drop_version", "record done"]
 
 
 def assert_resumed(report, before, after) -> None:
-    """A killed run finished by the next: at v4.0, nothing duplicated or changed, all verified."""
-    assert report.version_after == "v4.0"
-    assert_v40(after, 66)
-    assert changed_cells(before, after) == []
+    """A killed run finished by the next: at v4.1, nothing duplicated or changed, all verified."""
+    assert report.version_after == "v4.1"
+    assert_v41(after, 66)
+    dropped = f"{OPERACIONES}!R1C66: 'version' -> 'Estado_Detalle'"  # v3.0's last column
+    changed = changed_cells(before, after)
+    assert dropped in changed
+    assert [c for c in changed if not c.startswith(f"{OPERACIONES}!") or
+            not c.split(":")[0].endswith("C66")] == []
     assert [(e.migration_id, e.status) for e in read_ledger(after)] == [
-        ("v3_0_occupation", "verified"), ("v3_1_estado_detalle", "verified"),
-        ("v4_0_uniones", "verified")]
+        (m, "verified") for m in CHAIN]
 
 
 @pytest.mark.parametrize("step", HISTORY_STEPS)
 def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sample_tiny,
                                                                   fake_google, step):
     """At the step the process is as good as dead (every request fails from then on); the next
-    run, once the admin breaks its lock, ends at v4.0 with nothing duplicated or changed."""
+    run, once the admin breaks its lock, ends at v4.1 with nothing duplicated or changed."""
     from test_migrate_resume import Killed, google_dies_at
 
     wb = google_copy(sample_tiny)
@@ -205,7 +217,7 @@ def test_each_revision_is_one_atomic_batch_update_on_google(fake_google, sample_
     with open_workbook(fake_settings("live"), transport=recording, retry=FAST_RETRY) as wb:
         up(wb, to="v3.0")
         recording.batches.clear()
-        report = up(wb)
+        report = up(wb, to="v4.0")
     assert report.applied == ["v3_1_estado_detalle", "v4_0_uniones"]
     assert report.requests == {"reads": 4, "writes": 4, "retries": 0}  # 6 + 2 for the second
     lock, backed_up, v31, v40, release = recording.batches  # the backup logs its event
@@ -223,7 +235,7 @@ def test_each_revision_is_one_atomic_batch_update_on_google(fake_google, sample_
 @pytest.mark.parametrize("step", HISTORY_STEPS)
 def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_tiny,
                                                                          step):
-    """The real command SIGKILLed at each step of v3.1 then v4.0; the next run ends at v4.0
+    """The real command SIGKILLed at each step of v3.1, v4.0 and v4.1; the next run ends at v4.1
     with nothing duplicated or changed and every ledger row verified."""
     import os
     import shutil
@@ -247,3 +259,57 @@ def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_pat
         report = up(wb)  # the dead run's file lock is taken over at once
         after = wb.read()
     assert_resumed(report, before, after)
+
+
+def test_drop_column_refuses_a_column_holding_data_without_allow_data_loss(open_copy,
+                                                                           sample_tiny):
+    """The guard v4.1 passes deliberately: without it, the versions are refused, nothing lost."""
+    from spoolsheet.errors import ConflictError
+    from spoolsheet.migrations.ops import DropColumn
+
+    wb = open_copy(sample_tiny)
+    up(wb, to="v4.0")
+    sheets = wb.read()
+    col = headers(sheets).index("version")
+    r = tag_rows(sheets)[0]
+    with pytest.raises(ConflictError, match=rf"column 'version' holds data in \d+ row\(s\) "
+                                            rf"\(first: {column_letter(col)}{r}\).*allow_data_loss"):
+        DropColumn(OPERACIONES, "version").steps(sheets)
+    assert DropColumn(OPERACIONES, "version", allow_data_loss=True).steps(sheets)
+
+
+@pytest.mark.parametrize("at_v40", [True, False], ids=["missing-before-v4.1", "back-after-v4.1"])
+def test_drift_knows_v41_dropped_version(open_copy, sample_tiny, at_v40):
+    """Missing before v4.1 is drift; present again after v4.1 is drift; gone after v4.1 is not."""
+    wb = open_copy(sample_tiny)
+    up(wb, to="v4.0" if at_v40 else "v4.1")
+    sheets = wb.read()
+    cmap = headers(sheets)
+    if at_v40:
+        wb.apply(ChangeSet().put(OPERACIONES, 1, cmap.index("version"), "versión_vieja"))
+    else:
+        wb.apply(ChangeSet().put(OPERACIONES, 1, cmap.width + 1, "version"))
+    problems = migrations.check(wb, migrations_dir=HISTORY).drift
+    if at_v40:
+        assert problems and all(p.startswith("v3_0_occupation: ") for p in problems), problems
+    else:
+        assert [p.split(":")[0] for p in problems] == ["v4_1_drop_version"], problems
+
+
+def test_occupation_refuses_a_v41_workbook_naming_the_revision_that_dropped_version(
+        open_copy, sample_tiny):
+    """Occupation needs `version`: at v4.1 one line names v4.1's drop, not a KeyError; once
+    `migrate down` brings the column back, occupation opens the same workbook."""
+    from spoolsheet.occupation import NotMigrated, OccupationService
+
+    wb = open_copy(sample_tiny)
+    up(wb)
+    tag = str(wb.read([OPERACIONES])[OPERACIONES].cell(
+        tag_rows(wb.read([OPERACIONES]))[0], headers(wb.read([OPERACIONES])).index("TAG_SPOOL")))
+    with pytest.raises(NotMigrated, match=r"^'[^']+' is at schema v4.1: v4_1_drop_version "
+                                          r"dropped 'version' from 'Operaciones', which "
+                                          r"occupation needs; .*migrate down") as refused:
+        OccupationService(wb).get(tag)
+    assert "\n" not in str(refused.value)
+    down(wb, to="v4.0")
+    assert OccupationService(wb).get(tag).version == 0

@@ -7,7 +7,7 @@ as read; the machinery does the I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,7 +59,12 @@ class Migration(Protocol):
     def downgrade(self, sheets: Mapping[str, Sheet], force: bool = False) -> ChangeSet:
         """The way back; refuses (raises) to lose work unless ``force``."""
 
-    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet]) -> list[str]:
-        """Problems with the upgraded ``after`` (``before``: what the upgrade was planned on)."""
+    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet],
+               gone: Set[tuple[str, str]] = frozenset()) -> list[str]:
+        """Problems with the upgraded ``after`` (``before``: what the upgrade was planned on;
+        ``gone``: (sheet, column) a later revision dropped, not looked for)."""
+
+    def drops(self) -> set[tuple[str, str]]:
+        """(sheet, column) its upgrade drops."""
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]: ...

@@ -19,21 +19,23 @@ from ..values import shop_time, shop_tz
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from .lock import holder
-from .planning import todo, unverified
-from .preview import region_problems
+from .planning import resumed_regions, todo, unverified
 from .registry import Chain, checksum, load
 from .reports import CheckReport, Status, VerifyReport
 
 
 def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
     """How the workbook differs from the layout its chain says it has at its version: every
-    column an applied migration created present, once, with its header and type; every sheet.
-    [] when none. A pure function of sheets already read: occupation and the service call it
-    on what they read when they open a workbook (``migrate check`` is it on one read)."""
+    column an applied migration created present, once, with its header and type (gone, when a
+    later applied one dropped it); every sheet. [] when none. A pure function of sheets already
+    read: occupation and the service call it on what they read when they open a workbook
+    (``migrate check`` is it on one read)."""
     chain = chain or load()
+    applied = chain[:chain.applied_count(schema_version(sheets))]
     problems = []
-    for m in chain[:chain.applied_count(schema_version(sheets))]:
-        problems += [f"{m.id}: {p}" for p in m.verify(None, sheets)]
+    for k, m in enumerate(applied):
+        gone = {c for later in applied[k + 1:] for c in later.drops()}
+        problems += [f"{m.id}: {p}" for p in m.verify(None, sheets, gone)]
     return problems
 
 
@@ -62,7 +64,7 @@ def verify(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> V
                  "ledger)" for mid in changed_files(read_ledger(sheets), chain)]
     for entry in unverified(sheets):
         problems += [f"{entry.migration_id} (ledger row {entry.row}), never verified: {p}"
-                     for p in region_problems(entry.details.get("regions", {}), sheets)]
+                     for p in resumed_regions(entry, sheets)]
     return VerifyReport(version, checked, problems)
 
 

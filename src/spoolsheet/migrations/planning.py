@@ -20,7 +20,7 @@ from ..workbook.base import Sheet
 from .backups import Backups
 from .lock import LOCK_SHEET, holder, needs_state_read
 from .migration import Migration, Step
-from .preview import describe, simulate
+from .preview import describe, region_problems, simulate
 from .registry import Chain, load
 from .reports import Plan, PlannedMigration
 
@@ -36,6 +36,26 @@ def unverified(sheets: Mapping[str, Sheet]) -> list[LedgerEntry]:
     for entry in read_ledger(sheets):
         last[entry.migration_id] = entry
     return [e for e in last.values() if e.status == "applied"]
+
+
+def resumed_regions(entry: LedgerEntry, sheets: Mapping[str, Sheet]) -> list[str]:
+    """A landed but never verified run's protected regions not as it left them: checked only
+    when nothing landed after it (a later revision was planned on its result and may change
+    them on purpose, e.g. drop a column; its own regions cover the rest)."""
+    if any(e.row > entry.row for e in read_ledger(sheets)):
+        return []
+    return region_problems(entry.details.get("regions", {}), sheets)
+
+
+def resumed_problems(entry: LedgerEntry, sheets: Mapping[str, Sheet], chain: Chain) -> list[str]:
+    """Why a landed but never verified run does not verify: its regions, then its columns
+    (those a later applied revision dropped are not looked for)."""
+    problems = resumed_regions(entry, sheets)
+    m = chain.find(entry.migration_id)
+    if m is None:
+        return problems
+    applied = chain[chain.index(m.id) + 1:chain.applied_count(schema_version(sheets))]
+    return problems + m.verify(None, sheets, {c for n in applied for c in n.drops()})
 
 
 def todo(action: str, sheets: Mapping[str, Sheet], to: str | None, chain: Chain) -> list[Migration]:

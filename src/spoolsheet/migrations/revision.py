@@ -20,7 +20,7 @@ the expected result of the ones before: all of them become the one change of the
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from pathlib import Path
 from types import ModuleType
 
@@ -28,7 +28,7 @@ from ..errors import ConflictError, DataError, SchemaError
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet, Resize
 from .migration import Step
-from .ops import Op, Operations
+from .ops import AddColumn, DropColumn, Op, Operations
 from .preview import simulate
 
 FIELDS = ("id", "version", "revises", "description")
@@ -91,11 +91,12 @@ class Revision:
         return self._plan("down", sheets, force)[1]
 
     def _verify(self, direction: str, before: Mapping[str, Sheet] | None,
-                after: Mapping[str, Sheet]) -> list[str]:
+                after: Mapping[str, Sheet], gone: Set[tuple[str, str]] = frozenset()) -> list[str]:
         problems: list[str] = []
         current = dict(before) if before is not None else None
         for op in self.ops(direction, force=True):
-            problems += op.verify(current, after)
+            if not (isinstance(op, AddColumn) and (op.sheet, op.name) in gone):
+                problems += op.verify(current, after)
             if current is not None:
                 try:
                     current = simulate(current, op.change(current))
@@ -103,8 +104,12 @@ class Revision:
                     current = None
         return problems
 
-    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet]) -> list[str]:
-        return self._verify("up", before, after)
+    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet],
+               gone: Set[tuple[str, str]] = frozenset()) -> list[str]:
+        return self._verify("up", before, after, gone)
+
+    def drops(self) -> set[tuple[str, str]]:
+        return {(op.sheet, op.name) for op in self.ops("up") if isinstance(op, DropColumn)}
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]:
         return self._verify("down", None, sheets)

@@ -191,9 +191,7 @@ class _Run:
         """Finish the verification of runs that landed but were never verified."""
         done = []
         for entry in planning.unverified(sheets):
-            m = self.chain.find(entry.migration_id)
-            problems = region_problems(entry.details.get("regions", {}), sheets)
-            problems += m.verify(None, sheets) if m is not None else []
+            problems = planning.resumed_problems(entry, sheets, self.chain)
             if problems:
                 raise self.fail(lock, sheets, entry.row, "verify_failed", entry.details, problems,
                                 f"{entry.migration_id} (ledger row {entry.row}) landed but does "

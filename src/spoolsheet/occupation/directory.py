@@ -9,17 +9,39 @@ deactivated by hand is therefore seen within ``ttl`` seconds, not at once.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..audit import metadata_columns
 from ..errors import DataError, SheetNotFound
-from ..ledger import schema_version
-from ..schema import METADATA, ROLES, TRABAJADORES, normalise_header
+from ..ledger import read_ledger, schema_version
+from ..schema import METADATA, OPERACIONES, ROLES, TRABAJADORES, V3_COLUMNS, normalise_header
 from ..values import Cell, WorkerRef, parse_bool, parse_int
 from ..workbook import Sheet, columns
 from .errors import UnknownWorker
+
+
+def dropped_columns(sheets: Mapping[str, Sheet]) -> dict[str, str]:
+    """The v3.0 columns occupation needs that an applied revision dropped from Operaciones, each
+    with that revision's id, from the steps its ledger row records (none undone since)."""
+    gone: dict[str, str] = {}
+    names = {spec.name for spec in V3_COLUMNS}
+    for entry in read_ledger(sheets):
+        if entry.status not in ("applied", "verified", "reverted"):
+            continue
+        if entry.details.get("direction") == "down":  # its drops undone
+            gone = {name: mid for name, mid in gone.items() if mid != entry.migration_id}
+            continue
+        for step in entry.details.get("steps", []):
+            found = re.match(rf"(add|drop) column '([^']+)' .*of '{OPERACIONES}'", str(step))
+            if found and found[2] in names:
+                if found[1] == "drop":
+                    gone[found[2]] = entry.migration_id
+                else:
+                    gone.pop(found[2], None)
+    return gone
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,7 @@ class Directory:
         self.workers: dict[int, Worker] = {}
         self.metadata: Sheet | None = None  # the Metadata header row only
         self.schema_version = ""
+        self.dropped: dict[str, str] = {}
 
     def stale(self) -> bool:
         return self._loaded_at is None or self._clock() - self._loaded_at >= self.ttl
@@ -103,6 +126,7 @@ class Directory:
         self.workers = workers
         self.metadata = Sheet(metadata.info, metadata.rows[:1])
         self.schema_version = schema_version(sheets)
+        self.dropped = dropped_columns(sheets)
         self._loaded_at = self._clock()
 
     def expire(self) -> None:

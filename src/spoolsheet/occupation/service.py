@@ -136,6 +136,12 @@ class OccupationService:
                 self.directory.expire()  # so that the next call sees a migration at once
                 raise NotMigrated(f"{self.workbook.title!r} is at schema {found}, occupation "
                                   f"needs {REQUIRED_VERSION}; {MIGRATE_HINT}")
+            if self.directory.dropped:
+                self.directory.expire()
+                raise NotMigrated(f"{self.workbook.title!r} is at schema {found}: " + ", ".join(
+                    f"{mid} dropped {name!r}" for name, mid in self.directory.dropped.items())
+                    + f" from {OPERACIONES!r}, which occupation needs; occupation cannot run on "
+                    "it until `spoolsheet migrate down` undoes that")
         if any(r.title == METADATA and r.last_row is None for r in regions):
             self._receipts = receipts_from_log(sheets[METADATA])
 
