@@ -47,7 +47,7 @@ def test_check_reports_drift_by_sheet_and_column(open_copy, sample_tiny, tmp_pat
     assert migrations.check(wb, migrations_dir=HISTORY).ok
     ops = wb.read([OPERACIONES])[OPERACIONES]
     cmap = ColumnMap.from_row(OPERACIONES, ops.row(1))
-    # at v4.1 (version gone). By hand: a header renamed, then a second 'Total_Uniones' typed over Pulgadas_SOLD
+    # at v4.1 (version gone), by hand: a header renamed, then a 2nd 'Total_Uniones' over Pulgadas_SOLD
     wb.apply(ChangeSet().put(OPERACIONES, 1, cmap.index("Estado_Detalle"), "Estado"))
     drift = migrations.check(wb, migrations_dir=HISTORY).drift
     assert drift == ["v3_1_estado_detalle: sheet 'Operaciones': column 'Estado_Detalle' is missing"]
