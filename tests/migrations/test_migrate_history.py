@@ -156,6 +156,17 @@ HISTORY_STEPS = ["lock acquired", "backup done", "write done: v3_1_estado_detall
                  "verify done: v4_1_drop_version", "record done"]
 
 
+def same_workbook(clean, after) -> list[str]:
+    """Cells differing either way between two runs' results, Metadata aside (its events carry
+    their own ids and times), and sheets only one of them has."""
+    def data(sheets):
+        return {t: s for t, s in sheets.items() if t != METADATA}
+
+    titles = sorted(set(data(clean)) ^ set(data(after)))
+    return titles + changed_cells(data(clean), data(after)) + changed_cells(data(after),
+                                                                            data(clean))
+
+
 def assert_resumed(report, before, after) -> None:
     """A killed run finished by the next: at v4.1, nothing duplicated or changed, all verified."""
     assert report.version_after == "v4.1"
@@ -173,9 +184,19 @@ def assert_resumed(report, before, after) -> None:
 def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sample_tiny,
                                                                   fake_google, step):
     """At the step the process is as good as dead (every request fails from then on); the next
-    run, once the admin breaks its lock, ends at v4.1 with nothing duplicated or changed."""
+    run, once the admin breaks its lock, ends at v4.1 with nothing duplicated or changed, and
+    with the very workbook an uninterrupted run gives: every op of the history (add_column
+    with a backfill, add_sheet, add_formula_column, drop_column) killed before, between and
+    after its write."""
     from test_migrate_resume import Killed, google_dies_at
 
+    from spoolsheet.testing import open_fake
+
+    fake_google.load_xlsx(sample_tiny, "clean")
+    with open_fake(fake_google, "clean") as other:
+        up(other, to="v3.0")
+        up(other)
+        clean = other.read()  # the same runs, uninterrupted
     wb = google_copy(sample_tiny)
     up(wb, to="v3.0")
     before = wb.read()
@@ -185,6 +206,7 @@ def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sa
     report = up(wb, break_lock=True)
     after = wb.read()
     assert_resumed(report, before, after)
+    assert same_workbook(clean, after) == []
 
 
 class Recording(BaseAdapter):
@@ -235,7 +257,8 @@ def test_each_revision_is_one_atomic_batch_update_on_google(fake_google, sample_
 @pytest.mark.parametrize("step", HISTORY_STEPS)
 def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_tiny,
                                                                          step):
-    """The real command SIGKILLed at each step of v3.1, v4.0 and v4.1; the next run ends at v4.1
+    """The real command SIGKILLed at each step of v3.1, v4.0 and v4.1; the next run ends at v4.1,
+    the very workbook an uninterrupted run gives,
     with nothing duplicated or changed and every ledger row verified."""
     import os
     import shutil
@@ -246,6 +269,13 @@ def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_pat
     from spoolsheet.settings import Settings
     from spoolsheet.workbook import open_workbook
 
+    clean_path = tmp_path / "clean" / "Kronos.xlsx"
+    clean_path.parent.mkdir()
+    shutil.copy(sample_tiny, clean_path)
+    with open_workbook(Settings(workbook=clean_path, sheet_id=None)) as wb:
+        up(wb, to="v3.0")
+        up(wb)
+        clean = wb.read()  # the same runs, uninterrupted
     path = tmp_path / "Kronos.xlsx"
     shutil.copy(sample_tiny, path)
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
@@ -259,6 +289,7 @@ def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_pat
         report = up(wb)  # the dead run's file lock is taken over at once
         after = wb.read()
     assert_resumed(report, before, after)
+    assert same_workbook(clean, after) == []
 
 
 def test_drop_column_refuses_a_column_holding_data_without_allow_data_loss(open_copy,
