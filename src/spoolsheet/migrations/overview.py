@@ -28,8 +28,8 @@ def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
     """How the workbook differs from the layout its chain says it has at its version: every
     column an applied migration created present, once, with its header and type (gone, when a
     later applied one dropped it); every sheet. [] when none. A pure function of sheets already
-    read: occupation and the service call it on what they read when they open a workbook
-    (``migrate check`` is it on one read)."""
+    read (``migrate check`` is it on one read), so that a caller which has read them can check
+    without another request."""
     chain = chain or load()
     applied = chain[:chain.applied_count(schema_version(sheets))]
     problems = []
