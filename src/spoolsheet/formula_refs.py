@@ -7,7 +7,8 @@ stepped over whole), so only real cell references change. A reference to a sheet
 reference at or after an insertion moves right, a range that spans it grows; a range losing
 some of its columns shrinks, one losing all of them, or a single cell deleted, becomes
 ``#REF!``. ``$`` marks stay (they matter for copying, not for moving). Row-only references
-(``2:5``) never move with columns.
+(``2:5``) never move with columns, column-only ones (``A:C``) never with rows: rows move
+with the same arithmetic, on the row part of each reference.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ class ColumnMove:
         return new_first, new_last
 
 
+@dataclass(frozen=True)
+class RowMove(ColumnMove):
+    """Rows ``[col, col + count)`` (1-based) of ``sheet`` inserted, or deleted: the same
+    arithmetic as columns, applied to the row part of each reference."""
+
+
 def quote_title(title: str) -> str:
     """A sheet name as a formula writes it: bare when it can be, quoted (quotes doubled) else."""
     if _PLAIN_TITLE.fullmatch(title) and not _CELL_LIKE.fullmatch(title):
@@ -89,20 +96,34 @@ def _col(part: str) -> tuple[str, int | None, str]:
     return dollar, number, rest
 
 
+def _row(part: str) -> tuple[str, int | None, str]:
+    """``$AB$12`` -> ("$AB$", 12, ""): the text before the row, its number (None if
+    column-only) and nothing after, shaped like ``_col`` so ``_moved`` serves both."""
+    m = _PART.fullmatch(part)
+    assert m is not None
+    if not m[4]:
+        return part, None, ""
+    return m[1] + m[2] + m[3], int(m[4]), ""
+
+
 def _moved(start: str, end: str | None, move: ColumnMove) -> str | None:
     """The cells part of a reference after ``move``; None when it is gone (#REF!)."""
-    d1, c1, r1 = _col(start)
+    if isinstance(move, RowMove):
+        split, label = _row, str
+    else:
+        split, label = _col, column_letter
+    d1, c1, r1 = split(start)
     if c1 is None:
         return start + (":" + end if end else "")
     if end is None:
         at = move.position(c1)
-        return None if at is None else f"{d1}{column_letter(at)}{r1}"
-    d2, c2, r2 = _col(end)
+        return None if at is None else f"{d1}{label(at)}{r1}"
+    d2, c2, r2 = split(end)
     assert c2 is not None
     span = move.span(min(c1, c2), max(c1, c2))
     if span is None:
         return None
-    return f"{d1}{column_letter(span[0])}{r1}:{d2}{column_letter(span[1])}{r2}"
+    return f"{d1}{label(span[0])}{r1}:{d2}{label(span[1])}{r2}"
 
 
 def _rewrite(formula: str, here: str, change) -> str:

@@ -213,3 +213,31 @@ def test_v4_counters_evaluate_as_sheets_would(sh):
     assert got == expected
     assert any(count == 0 for count, _ in expected) and any(total % 1 for _, total in expected)
     assert ops.acell("G2", value_render_option=FORMULA).value == "=COUNTIF(Uniones!D:D, F2)"
+
+
+def _rows(sh: gspread.Spreadsheet, ws: gspread.Worksheet, kind: str, start: int, end: int) -> None:
+    sh.batch_update({"requests": [{kind: {"range": {
+        "sheetId": ws.id, "dimension": "ROWS", "startIndex": start, "endIndex": end}}}]})
+
+
+def test_row_insert_and_delete_move_references_as_sheets_does(sh, ws):
+    """Sheets keeps every reference on the same cells when rows come or go (other sheets'
+    formulas too); a deleted single cell becomes #REF!, a range losing rows shrinks."""
+    other = sh.add_worksheet("Otra hoja", 10, 3)
+    ws.update([[n] for n in range(1, 11)], "A1", value_input_option=RAW)
+    ws.update([["=SUM(A1:A10)", "=A5*2", "=$A$3", "=SUM(2:4)", "=SUM(A:A)"]], "C1",
+              value_input_option=USER_ENTERED)
+    other.update([["='Sheet1'!A5"]], "A1", value_input_option=USER_ENTERED)
+    before = ws.get("C1:G1", value_render_option=UNFORMATTED)
+
+    _rows(sh, ws, "insertDimension", 2, 4)  # two rows before row 3
+    assert ws.get("C1:G1", value_render_option=FORMULA) == [
+        ["=SUM(A1:A12)", "=A7*2", "=$A$5", "=SUM(2:6)", "=SUM(A:A)"]]
+    assert ws.get("C1:G1", value_render_option=UNFORMATTED) == before
+    assert other.acell("A1", value_render_option=FORMULA).value == "='Sheet1'!A7"
+
+    _rows(sh, ws, "deleteDimension", 6, 7)  # row 7, the old A5 (5)
+    assert ws.get("C1:G1", value_render_option=FORMULA) == [
+        ["=SUM(A1:A11)", "=#REF!*2", "=$A$5", "=SUM(2:6)", "=SUM(A:A)"]]
+    assert ws.acell("C1", value_render_option=UNFORMATTED).value == sum(range(1, 11)) - 5
+    assert other.acell("A1", value_render_option=FORMULA).value == "=#REF!"

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ...formula_refs import ColumnMove, move_columns, rename_sheet
+from ...formula_refs import ColumnMove, RowMove, move_columns, rename_sheet
 from . import fieldmask
 from .a1 import Box
 from .errors import ApiError
@@ -317,11 +317,11 @@ def _follow_formulas(spreadsheet: Spreadsheet, rewrite: Callable[[str, str], str
                 sheet.grid.set(r, c, {**cell, "userEnteredValue": {"formulaValue": new}})
 
 
-def _moved_columns(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, end: int,
+def _moved_cells(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, end: int,
                    inserted: bool) -> None:
-    if dimension == "COLUMNS":
-        move = ColumnMove(sheet.title, start + 1, end - start, delete=not inserted)
-        _follow_formulas(spreadsheet, lambda text, here: move_columns(text, here, move))
+    kind = ColumnMove if dimension == "COLUMNS" else RowMove
+    move = kind(sheet.title, start + 1, end - start, delete=not inserted)
+    _follow_formulas(spreadsheet, lambda text, here: move_columns(text, here, move))
 
 
 def _overlaps(a: Box, b: Box) -> bool:
@@ -456,7 +456,7 @@ def insert_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, A
     sheet.grid.insert(dimension, start, end - start)
     _grow(sheet, dimension, end - start)
     _shift_ranges(spreadsheet, sheet, dimension, start, end, inserted=True)
-    _moved_columns(spreadsheet, sheet, dimension, start, end, inserted=True)
+    _moved_cells(spreadsheet, sheet, dimension, start, end, inserted=True)
 
 
 def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
@@ -469,7 +469,7 @@ def delete_dimension(store: Store, spreadsheet: Spreadsheet, params: dict[str, A
     sheet.grid.delete(dimension, start, end)
     _grow(sheet, dimension, start - end)
     _shift_ranges(spreadsheet, sheet, dimension, start, end, inserted=False)
-    _moved_columns(spreadsheet, sheet, dimension, start, end, inserted=False)
+    _moved_cells(spreadsheet, sheet, dimension, start, end, inserted=False)
 
 
 def update_cells(store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]) -> None:
