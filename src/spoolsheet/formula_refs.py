@@ -108,10 +108,7 @@ def _row(part: str) -> tuple[str, int | None, str]:
 
 def _moved(start: str, end: str | None, move: ColumnMove) -> str | None:
     """The cells part of a reference after ``move``; None when it is gone (#REF!)."""
-    if isinstance(move, RowMove):
-        split, label = _row, str
-    else:
-        split, label = _col, column_letter
+    split, label = (_row, str) if isinstance(move, RowMove) else (_col, column_letter)
     d1, c1, r1 = split(start)
     if c1 is None:
         return start + (":" + end if end else "")
