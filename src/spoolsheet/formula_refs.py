@@ -142,8 +142,9 @@ def _rewrite(formula: str, here: str, change) -> str:
     return "".join(out)
 
 
-def move_columns(formula: str, here: str, move: ColumnMove) -> str:
-    """``formula`` (of a cell of sheet ``here``, with or without its ``=``) after ``move``."""
+def move_cells(formula: str, here: str, move: ColumnMove) -> str:
+    """``formula`` (of a cell of sheet ``here``, with or without its ``=``) after ``move`` (of
+    columns, or of rows: a ``RowMove``)."""
     target = move.sheet.casefold()
 
     def change(title: str, m: re.Match[str]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from spoolsheet.formula_refs import ColumnMove, mentions, move_columns, quote_title, rename_sheet
+from spoolsheet.formula_refs import ColumnMove, mentions, move_cells, quote_title, rename_sheet
 
 DELETE_C = ColumnMove("Ops", 3, 1, delete=True)
 INSERT_2_AT_C = ColumnMove("Ops", 3, 2, delete=False)
@@ -24,7 +24,7 @@ INSERT_2_AT_C = ColumnMove("Ops", 3, 2, delete=False)
     ("=SUM(C2:D2)+B2", "Ops", INSERT_2_AT_C, "=SUM(E2:F2)+B2"),  # starts at it: moves
 ])
 def test_move_columns(formula, here, move, want):
-    assert move_columns(formula, here, move) == want
+    assert move_cells(formula, here, move) == want
 
 
 def test_rename_quotes_a_title_only_when_it_must():

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ..fingerprint import differences, sheet_fingerprint
-from ..formula_refs import move_columns, rename_sheet
+from ..formula_refs import move_cells, rename_sheet
 from ..schema import column_letter
 from ..values import Formula, canonical, is_blank
 from ..workbook.base import Sheet, SheetInfo, trim
@@ -53,7 +53,7 @@ def moved(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet]:
             for rn in changes.renames:
                 text = rename_sheet(text, title, rn.old, rn.new)
             for mv in changes.column_moves:
-                text = move_columns(text, title, mv)
+                text = move_cells(text, title, mv)
             grid[r][c] = Formula(text)
     return {t: Sheet(infos[t], trim(grids[t])) for t in grids}
 

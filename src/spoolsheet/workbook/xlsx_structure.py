@@ -20,7 +20,7 @@ from functools import partial
 from xml.sax.saxutils import escape as xml_escape
 
 from ..errors import SheetNotFound, UnsafeChange, UsageError
-from ..formula_refs import REF_ERROR, ColumnMove, mentions, move_columns, rename_sheet
+from ..formula_refs import REF_ERROR, ColumnMove, mentions, move_cells, rename_sheet
 from .changes import ChangeSet
 from .xlsx_cells import column_letters
 from .xlsx_package import MAIN_NS, Package, SheetEntry
@@ -152,7 +152,7 @@ def formula_follower(changes: ChangeSet, here: str) -> Callable[[str], str]:
         for rn in changes.renames:
             text = rename_sheet(text, here, rn.old, rn.new)
         for m in changes.column_moves:
-            text = move_columns(text, here, m)
+            text = move_cells(text, here, m)
         return text
 
     return follow_text

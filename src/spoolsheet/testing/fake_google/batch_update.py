@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ...formula_refs import ColumnMove, RowMove, move_columns, rename_sheet
+from ...formula_refs import ColumnMove, RowMove, move_cells, rename_sheet
 from . import fieldmask
 from .a1 import Box
 from .errors import ApiError
@@ -321,7 +321,7 @@ def _moved_cells(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: 
                    inserted: bool) -> None:
     kind = ColumnMove if dimension == "COLUMNS" else RowMove
     move = kind(sheet.title, start + 1, end - start, delete=not inserted)
-    _follow_formulas(spreadsheet, lambda text, here: move_columns(text, here, move))
+    _follow_formulas(spreadsheet, lambda text, here: move_cells(text, here, move))
 
 
 def _overlaps(a: Box, b: Box) -> bool:
