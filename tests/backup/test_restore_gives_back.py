@@ -151,7 +151,7 @@ def test_a_backup_taken_during_a_migration_never_brings_back_a_held_lock(live, f
 def test_migrate_status_on_google_finds_the_last_backup(live, folder):
     made = B.create(live, folder=folder)
     status = migrations.status(live)
-    assert status.last_backup is not None and made.id in status.last_backup
+    assert status.last_backup is not None and status.last_backup.id == made.id
 
 
 @pytest.mark.parametrize("backend_kind", ["google"])

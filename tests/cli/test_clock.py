@@ -62,8 +62,13 @@ def test_last_backup_agrees_with_the_backups_own_name_and_shows_the_zone(tiny, m
     assert stamp is not None
     day, clock = stamp[1], stamp[2]
     shown = f"{day[:4]}-{day[4:6]}-{day[6:]} {clock[:2]}:{clock[2:4]}:{clock[4:]}"
-    assert status.last_backup.startswith(report.backup_id)
-    assert f"created {shown} " in status.last_backup and "America/Santiago" in status.last_backup
+    line = status.last_backup.describe()
+    assert line.startswith(report.backup_id)
+    assert f"created {shown} " in line and "America/Santiago" in line
+    machine = status.as_dict()["last_backup"]
+    assert machine["id"] == report.backup_id and machine["name"] == report.backup_id
+    created = dt.datetime.fromisoformat(machine["created"])
+    assert created.utcoffset() == dt.timedelta(0) and machine["created"].endswith("+00:00")
 
 
 def test_lock_expiry_is_read_in_shop_time_with_its_zone_and_utc(tiny, monkeypatch):

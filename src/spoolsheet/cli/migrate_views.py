@@ -91,7 +91,7 @@ def status_view(status: Status, *, ledger: bool = True) -> RenderableType:
     table.add_row("pending", ", ".join(status.pending) or "none")
     if status.unverified:
         table.add_row("never verified", ", ".join(status.unverified) + " (run `migrate up`)")
-    table.add_row("last backup", status.last_backup or "none found")
+    table.add_row("last backup", status.last_backup.describe() if status.last_backup else "none found")
     table.add_row("lock", status.lock or "free")
     if status.checksum_mismatch:
         table.add_row("changed since applied", ", ".join(status.checksum_mismatch))

@@ -15,13 +15,13 @@ from ..errors import SpoolsheetError
 from ..ledger import LedgerEntry, read_ledger, schema_version
 from ..progress import Progress, phase
 from ..schema import METADATA
-from ..values import shop_time, shop_tz
+from ..values import shop_tz
 from ..workbook import Workbook
 from ..workbook.base import Sheet
 from .lock import holder
 from .planning import resumed_regions, todo, unverified
 from .registry import Chain, checksum, load
-from .reports import CheckReport, Status, VerifyReport
+from .reports import CheckReport, LastBackup, Status, VerifyReport
 
 
 def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
@@ -68,22 +68,21 @@ def verify(workbook: Workbook, *, migrations_dir: str | Path | None = None) -> V
     return VerifyReport(version, checked, problems)
 
 
-def _backup_line(logged: Mapping[str, Any], logged_at: dt.datetime | dt.date | None) -> str:
-    """``NAME (id ID, created TIME ZONE)``: the time the backup's own name holds (its creation,
-    logged in the event as UTC), in shop time with the zone; older events only have the time
-    they were logged (shop time, seconds later)."""
+def _backup_line(logged: Mapping[str, Any], logged_at: dt.datetime | dt.date | None) -> LastBackup:
+    """The backup an event names, created at the UTC time its own name holds; older events only
+    have the time they were logged (shop time, seconds later)."""
     name, backup_id = logged.get("backup_name") or logged["backup_id"], logged["backup_id"]
-    ident = "" if name == backup_id else f"id {backup_id}, "
     try:
-        created = dt.datetime.fromisoformat(str(logged["created"]))
+        created: dt.datetime | None = dt.datetime.fromisoformat(str(logged["created"]))
     except (KeyError, ValueError):
-        if not isinstance(logged_at, dt.datetime):
-            return f"{name} ({ident}logged {logged_at or 'at an unknown time'})"
-        return f"{name} ({ident}logged {shop_time(logged_at.replace(tzinfo=shop_tz()))})"
-    return f"{name} ({ident}created {shop_time(created)})"
+        created = logged_at.replace(tzinfo=shop_tz()) if isinstance(logged_at, dt.datetime) else None
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return LastBackup(str(name), str(backup_id),
+                      created.astimezone(dt.UTC).isoformat() if created else None)
 
 
-def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) -> str | None:
+def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) -> LastBackup | None:
     """The newest backup the workbook knows of: its Metadata BACKUP_CREATED events, the ledger."""
     found = None
     try:
@@ -93,7 +92,8 @@ def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) ->
     except SpoolsheetError:
         found = None
     if found is None:
-        found = next((e.backup_id for e in reversed(history) if e.backup_id), None)
+        found = next((LastBackup(e.backup_id, e.backup_id, None)
+                      for e in reversed(history) if e.backup_id), None)
     return found
 
 

@@ -5,10 +5,12 @@ Plain data, JSON-ready through ``as_dict``; the CLI renders them (``cli/migrate_
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..ledger import LedgerEntry
+from ..values import shop_time
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from .migration import Step
@@ -108,6 +110,20 @@ class VerifyReport:
 
 
 @dataclass
+class LastBackup:
+    """The newest backup a workbook knows of, for machines (``created``: UTC ISO 8601 with its
+    offset, None when unknown) and, through ``describe``, for people (shop time, zone named)."""
+    name: str
+    id: str
+    created: str | None
+
+    def describe(self) -> str:
+        ident = "" if self.name == self.id else f"id {self.id}, "
+        when = shop_time(dt.datetime.fromisoformat(self.created)) if self.created else "at an unknown time"
+        return f"{self.name} ({ident}created {when})"
+
+
+@dataclass
 class Status:
     workbook: str
     kind: str
@@ -115,7 +131,7 @@ class Status:
     pending: list[str]
     history: list[LedgerEntry]
     unverified: list[str]
-    last_backup: str | None
+    last_backup: LastBackup | None
     lock: str | None
     checksum_mismatch: list[str]
 
