@@ -4,6 +4,7 @@ and ``--help`` without the heavy libraries."""
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +145,19 @@ def test_piped_migrate_status_gives_the_ledger_whole_as_tab_separated_lines(migr
     assert entry[:3] == ["v3_0_occupation", "v3.0", "verified"]
     backups = list((migrated.parent / "backups").glob("*pre-up*.xlsx"))
     assert [entry[6]] == [b.stem for b in backups]  # the whole id, on one line
+
+
+def test_the_demo_piped_gives_its_ledger_whole_as_tab_separated_lines(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", *CLEAN_ENV)}
+    out = subprocess.run([sys.executable, "-m", "spoolsheet", "demo", "--dir", str(tmp_path / "demo"),
+                          "--spools", "30"], capture_output=True, text=True, env=env, check=True)
+    lines = out.stdout.splitlines()
+    header = lines.index("\t".join(("migration", "version", "status", "when", "who", "seconds",
+                                     "backup")))
+    [entry] = [line.split("\t") for line in lines[header + 1:header + 2]]
+    assert entry[:3] == ["v3_0_occupation", "v3.0", "verified"]
+    backups = list((tmp_path / "demo" / "backups").glob("*pre-up*.xlsx"))
+    assert [entry[6]] == [b.stem for b in backups]  # the whole name, on one line
 
 
 @pytest.mark.parametrize("args", [["--help"], ["migrate", "--help"], ["backup", "list", "--help"]])

@@ -34,10 +34,11 @@ def register(app: typer.Typer) -> None:
             ("3. The plan (nothing written yet)", render.plan_view(report.plan)),
             ("4. Back up, migrate to v3.0, verify, record", render.report_view(report.run)),
             ("5. Verify again, from the workbook as it is now", render.verify_view(report.verified)),
-            ("6. Status and ledger", render.status_view(report.status_after)),
         ]
         for title, body in sections:
             console.rule(title)
             console.print(body)
+        console.rule("6. Status and ledger")
+        render.print_status(report.status_after)
         console.print(f"Done in {report.seconds:.1f} s. Try: spoolsheet --workbook {report.path} "
                       "migrate status", soft_wrap=True)

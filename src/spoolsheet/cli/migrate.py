@@ -72,12 +72,7 @@ def status(ctx: typer.Context, as_json: bool = json_option(),
     if as_json:
         emit_json(result)
     else:
-        piped = not console.is_terminal  # the ledger as tab-separated lines, never cut
-        console.print(render.status_view(result, ledger=not piped))
-        if piped and result.history:
-            typer.echo("\n".join(render.ledger_lines(result.history)))
-        elif piped:
-            console.print(render.ledger_view(result.history))
+        render.print_status(result)
 
 
 @migrate_app.command()

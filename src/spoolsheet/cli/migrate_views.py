@@ -1,4 +1,5 @@
-"""Rich renderings of plans, reports, status and the ledger, shared by the CLI and the demo.
+"""Rich renderings of plans, reports, status and the ledger, shared by the CLI and the demo (which
+print status with ``print_status``: a pipe gets the ledger as tab-separated lines).
 
 Cells are plain strings shown literally: the CLI's consoles have markup off (cli/common.py), so
 a TAG or a step holding ``[bold]`` is printed as typed, with nothing to escape.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import typer
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -15,6 +17,7 @@ from rich.text import Text
 from ..ledger import LedgerEntry
 from ..migrations import CheckReport, Plan, RunReport, Status, VerifyReport
 from ..values import shop_tz
+from .common import console
 
 
 def plan_view(plan: Plan) -> RenderableType:
@@ -83,7 +86,8 @@ def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
 
 
 def status_view(status: Status, *, ledger: bool = True) -> RenderableType:
-    """Status and (unless ``ledger`` is False: a pipe gets ``ledger_lines``) the ledger."""
+    """Status and (unless ``ledger`` is False: a pipe gets ``ledger_lines``, see
+    ``print_status``) the ledger."""
     table = Table(show_header=False, title=f"{status.workbook} ({status.kind})", title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -111,3 +115,14 @@ def check_view(report: CheckReport) -> RenderableType:
         return Text(f"No drift: the workbook has the layout {report.version} gives it.", style="green")
     return Text(f"Drift from the layout of {report.version}:\n"
                 + "\n".join(f"• {p}" for p in report.drift), style="red")
+
+
+def print_status(status: Status) -> None:
+    """Status and ledger on stdout: tables on a terminal; on a pipe the ledger as tab-separated
+    lines, so that no id or backup name is cut or wrapped at the pipe's assumed 80 columns."""
+    piped = not console.is_terminal
+    console.print(status_view(status, ledger=not piped))
+    if piped and status.history:
+        typer.echo("\n".join(ledger_lines(status.history)))
+    elif piped:
+        console.print(ledger_view(status.history))
