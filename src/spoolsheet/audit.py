@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import SchemaError, UsageError
 from .schema import METADATA, METADATA_HEADERS, ColumnMap
-from .values import Cell, format_date, is_blank, parse_date, parse_int, parse_json, shop_now
+from .values import Cell, format_date, format_datetime, is_blank, parse_date, parse_int, parse_json, shop_now
 from .workbook.base import Sheet
 from .workbook.changes import ChangeSet
 
@@ -53,7 +53,7 @@ class Event:
         """The event as a Metadata row, in METADATA_HEADERS order. Every text cell stays text."""
         return [
             self.id,
-            self.timestamp.strftime("%d-%m-%Y %H:%M:%S"),
+            format_datetime(self.timestamp),
             self.evento_tipo,
             self.tag_spool,
             self.worker_id if self.worker_id is not None else "",

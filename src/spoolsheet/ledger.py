@@ -18,7 +18,7 @@ from typing import Any
 
 from .audit import log_rows
 from .schema import ColumnMap
-from .values import Cell, shop_now
+from .values import Cell, format_datetime, shop_now
 from .workbook import Workbook
 from .workbook.base import Sheet
 from .workbook.changes import ChangeSet
@@ -139,7 +139,7 @@ def record(changes: ChangeSet, sheets: Mapping[str, Sheet], *, migration_id: str
     values = {
         "migration_id": migration_id, "schema_version": schema_version,
         "description": description, "status": status,
-        "applied_at": shop_now().strftime("%d-%m-%Y %H:%M:%S"), "applied_by": applied_by,
+        "applied_at": format_datetime(shop_now()), "applied_by": applied_by,
         "duration_s": round(duration_s, 3) if duration_s is not None else None,
         "backup_id": backup_id or "", "checksum": checksum, "details": _details(details),
     }

@@ -134,6 +134,23 @@ def format_date(value: dt.date) -> str:
     return value.strftime("%d-%m-%Y")
 
 
+def format_datetime(value: dt.datetime) -> str:
+    """A moment as the shop's sheets hold it: DD-MM-YYYY HH:MM:SS, shop time, no zone."""
+    return value.strftime("%d-%m-%Y %H:%M:%S")
+
+
+def utc_iso(value: object) -> str | None:
+    """A shop-time moment as a sheet holds it (any form ``parse_date`` reads) for machines: UTC,
+    ISO 8601 with its offset. None when blank or not a moment (e.g. edited by hand)."""
+    try:
+        moment = parse_date(value)
+    except DataError:
+        return None
+    if not isinstance(moment, dt.datetime):
+        return None
+    return moment.replace(tzinfo=shop_tz()).astimezone(dt.UTC).isoformat()
+
+
 @functools.cache
 def _zone(name: str | None) -> ZoneInfo:
     from .settings import Clock  # pydantic-settings only when a time is first shown

@@ -90,3 +90,15 @@ def test_json_times_are_utc_with_offset(tiny):
     assert result.exit_code == 0, result.output
     created = json.loads(result.stdout)["backup"]["created"]
     assert created.endswith("+00:00") and dt.datetime.fromisoformat(created).tzinfo is not None
+
+
+def test_the_ledgers_times_in_status_json_are_utc_with_offset(tiny):
+    env = {**CLEAN_ENV, "SPOOLSHEET_TZ": "Asia/Tokyo"}
+    assert CliRunner().invoke(app, ["--workbook", str(tiny), "migrate", "up", "--force"],
+                              env=env).exit_code == 0
+    result = CliRunner().invoke(app, ["--workbook", str(tiny), "migrate", "status", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)["history"]
+    applied = dt.datetime.fromisoformat(entry["applied_at"])  # the sheet holds Tokyo time, no zone
+    assert entry["applied_at"].endswith("+00:00")
+    assert abs(dt.datetime.now(dt.UTC) - applied) < dt.timedelta(minutes=5)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..ledger import LedgerEntry
-from ..values import shop_time
+from ..values import shop_time, utc_iso
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
 from .migration import Step
@@ -138,5 +138,5 @@ class Status:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["history"] = [{k: v for k, v in asdict(e).items() if k != "details"}
-                          for e in self.history]
+                          | {"applied_at": utc_iso(e.applied_at)} for e in self.history]
         return out
