@@ -4,10 +4,12 @@ Run on demand:  python bench/bench_google_bytes.py [--spools 2500]
 Google is the in-process fake reached through gspread's HTTP client; every figure is read from
 the fake's request log (``LogEntry.request_bytes`` / ``response_bytes``, the bodies as sent).
 Each operation runs on a fresh connection, as a CLI process does. Its floor is one unformatted
-``values:batchGet`` of only the ranges it needs, measured on the same fake in the same run:
+``values:batchGet`` of only the ranges it needs, measured on the same fake in the same run (on a
+fresh connection too, so any request the read itself needs first is counted in the floor):
 
   migrate status       the ledger and Metadata's header row
-  tomar / pausar       the TAG column, the spool's row, Trabajadores, Roles, Metadata's header
+  tomar / pausar       the TAG column, the spool's row, Trabajadores, Roles, the ledger (the
+                       schema version), Metadata's header
   spools               Operaciones and Trabajadores (every row is shown)
   history              Metadata (Sheets cannot filter rows server-side)
 """
@@ -61,7 +63,7 @@ def main() -> None:
         row = next(i for i, r in enumerate(tags, 1) if r and r[0] == spool.tag)
         change_floor = [Region(OPERACIONES, first_col=tag_col, last_col=tag_col),
                         Region(OPERACIONES, row, row), Region(TRABAJADORES), Region(ROLES),
-                        Region(METADATA, 1, 1)]
+                        Region(LEDGER_SHEET), Region(METADATA, 1, 1)]
         operations: list[tuple[str, Callable[[Workbook], object], list[Region]]] = [
             ("migrate status", migrations.status, [Region(LEDGER_SHEET), Region(METADATA, 1, 1)]),
             ("tomar", lambda wb: occupation.tomar(wb, spool.tag, worker=worker.id, op="ARM"),

@@ -102,3 +102,18 @@ def test_the_ledgers_times_in_status_json_are_utc_with_offset(tiny):
     applied = dt.datetime.fromisoformat(entry["applied_at"])  # the sheet holds Tokyo time, no zone
     assert entry["applied_at"].endswith("+00:00")
     assert abs(dt.datetime.now(dt.UTC) - applied) < dt.timedelta(minutes=5)
+
+
+def test_an_older_backup_event_without_its_creation_time_says_logged_not_created(tiny, monkeypatch):
+    from spoolsheet.audit import Event, log_event
+    from spoolsheet.workbook import ChangeSet
+
+    monkeypatch.setenv("SPOOLSHEET_TZ", "America/Santiago")
+    with Workbook(XlsxBackend(tiny)) as wb:
+        event = Event("BACKUP_CREATED", metadata={"backup_id": "old-1", "backup_name": "Kronos_old"},
+                      timestamp=dt.datetime(2026, 7, 1, 11, 4, 5))  # shop time, as sheets hold it
+        wb.apply(log_event(ChangeSet(), event))
+        last = migrations.status(wb).last_backup
+    assert last is not None and not last.exact
+    assert last.created == "2026-07-01T15:04:05+00:00"  # 11:04:05 -04 in Santiago's winter
+    assert last.describe().startswith("Kronos_old (id old-1, logged 2026-07-01 11:04:05 -04")

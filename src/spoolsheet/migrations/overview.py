@@ -72,14 +72,16 @@ def _backup_line(logged: Mapping[str, Any], logged_at: dt.datetime | dt.date | N
     """The backup an event names, created at the UTC time its own name holds; older events only
     have the time they were logged (shop time, seconds later)."""
     name, backup_id = logged.get("backup_name") or logged["backup_id"], logged["backup_id"]
+    exact = True
     try:
         created: dt.datetime | None = dt.datetime.fromisoformat(str(logged["created"]))
     except (KeyError, ValueError):
+        exact = False
         created = logged_at.replace(tzinfo=shop_tz()) if isinstance(logged_at, dt.datetime) else None
     if created is not None and created.tzinfo is None:
         created = created.replace(tzinfo=dt.UTC)
     return LastBackup(str(name), str(backup_id),
-                      created.astimezone(dt.UTC).isoformat() if created else None)
+                      created.astimezone(dt.UTC).isoformat() if created else None, exact)
 
 
 def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) -> LastBackup | None:

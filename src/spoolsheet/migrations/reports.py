@@ -116,11 +116,12 @@ class LastBackup:
     name: str
     id: str
     created: str | None
+    exact: bool = True  # False: older events hold only when they were logged, seconds after
 
     def describe(self) -> str:
         ident = "" if self.name == self.id else f"id {self.id}, "
         when = shop_time(dt.datetime.fromisoformat(self.created)) if self.created else "at an unknown time"
-        return f"{self.name} ({ident}created {when})"
+        return f"{self.name} ({ident}{'created' if self.exact else 'logged'} {when})"
 
 
 @dataclass
