@@ -1,9 +1,12 @@
-"""``spoolsheet tomar / pausar / completar / spools / history``: thin layers over spoolsheet.occupation."""
+"""``spoolsheet tomar / pausar / completar / spools / workers / history``: thin layers over
+spoolsheet.occupation, each running the migration chain's drift check (``--migrations DIR`` /
+``SPOOLSHEET_MIGRATIONS``, as ``migrate check``) on the read it makes: exit 4 on drift."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import typer
@@ -11,11 +14,12 @@ from rich.table import Table
 
 from ..values import format_date, shop_now
 from .common import cli_errors, console, err_console, read_only, workbook
+from .migrate import MIGRATIONS_DIR
 from .output import emit_json, json_option
 
 if TYPE_CHECKING:
     from .. import occupation
-    from ..occupation import Holding
+    from ..occupation import Holding, LayoutCheck
 
 WORKER = typer.Option(..., "--worker", help="The worker: its Id in Trabajadores (93) or its "
                                             "INICIALES(ID) form (MR(93)); see `spoolsheet workers`.")
@@ -48,6 +52,13 @@ def span(holding: Holding, now: dt.datetime) -> str:
     return (f"{days}d " if days else "") + f"{hours}h {rest:02d}m"
 
 
+def checked(migrations_dir: Path | None) -> LayoutCheck:
+    """The chain's drift check, the one ``migrate check`` and the HTTP service run."""
+    from .. import migrations
+
+    return migrations.layout_check(migrations_dir)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
 
@@ -56,34 +67,39 @@ def register(app: typer.Typer) -> None:
     def tomar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
               op: Literal["ARM", "SOLD"] = typer.Option(..., "--op", case_sensitive=False,
                                                         help="The operation to take it for."),
-              expect_version: int | None = EXPECT, as_json: bool = json_option()) -> None:
+              expect_version: int | None = EXPECT, as_json: bool = json_option(),
+              migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
         """Take a free spool for ARM or SOLD (exit 3 if someone else holds or changed it)."""
         from .. import occupation
 
         with workbook(ctx) as wb:
             say(occupation.tomar(wb, tag, worker=worker, op=occupation.Operation(op.upper()),
-                                 expect_version=expect_version), as_json)
+                                 expect_version=expect_version,
+                                 layout_check=checked(migrations_dir)), as_json)
 
     @app.command("pausar")
     @cli_errors
     def pausar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
-               expect_version: int | None = EXPECT, as_json: bool = json_option()) -> None:
+               expect_version: int | None = EXPECT, as_json: bool = json_option(),
+               migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
         """Release a spool you hold, keeping its progress (exit 3 if you do not hold it)."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version), as_json)
+            say(occupation.pausar(wb, tag, worker=worker, expect_version=expect_version,
+                                  layout_check=checked(migrations_dir)), as_json)
 
     @app.command("completar")
     @cli_errors
     def completar(ctx: typer.Context, tag: str = TAG, worker: str = WORKER,
-                  expect_version: int | None = EXPECT, as_json: bool = json_option()) -> None:
+                  expect_version: int | None = EXPECT, as_json: bool = json_option(),
+                  migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
         """Finish the operation you took the spool for, and release it."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version),
-                as_json)
+            say(occupation.completar(wb, tag, worker=worker, expect_version=expect_version,
+                                     layout_check=checked(migrations_dir)), as_json)
 
     @app.command("spools")
     @read_only
@@ -92,12 +108,14 @@ def register(app: typer.Typer) -> None:
                free: bool = typer.Option(False, "--free", help="Only spools nobody holds."),
                occupied: bool = typer.Option(False, "--occupied", help="Only spools someone holds."),
                as_json: bool = typer.Option(False, "--json", help="JSON records, with version and "
-                                                                  "row_hash.")) -> None:
+                                                                  "row_hash."),
+               migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
         """Who has what: every spool with its holder, ARM and SOLD stages and version."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            survey = occupation.OccupationService(wb).survey(free=free, occupied=occupied)
+            service = occupation.OccupationService(wb, layout_check=checked(migrations_dir))
+            survey = service.survey(free=free, occupied=occupied)
         found = [s for s in survey if isinstance(s, occupation.Spool)]
         for problem in survey:
             if not isinstance(problem, occupation.Spool):
@@ -117,12 +135,13 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def workers(ctx: typer.Context,
                 as_json: bool = typer.Option(False, "--json", help="JSON records: id, ref, nombre, "
-                                                                   "apellido, activo, roles.")) -> None:
+                                                                   "apellido, activo, roles."),
+                migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
         """Every worker: Id, INICIALES(ID), name, active or not, active roles."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            found = occupation.workers(wb)
+            found = occupation.workers(wb, layout_check=checked(migrations_dir))
         if as_json:
             emit_json(found)
             return
@@ -135,12 +154,13 @@ def register(app: typer.Typer) -> None:
     @app.command("history")
     @read_only
     @cli_errors
-    def history(ctx: typer.Context, tag: str = TAG, as_json: bool = json_option()) -> None:
+    def history(ctx: typer.Context, tag: str = TAG, as_json: bool = json_option(),
+                migrations_dir: Path | None = MIGRATIONS_DIR) -> None:
         """Who held a spool, for which operation, from when to when, for how long."""
         from .. import occupation
 
         with workbook(ctx) as wb:
-            held = occupation.history(wb, tag)
+            held = occupation.history(wb, tag, layout_check=checked(migrations_dir))
         now = shop_now()
         if as_json:
             emit_json([{**dataclasses.asdict(h), "seconds": h.duration(now)} for h in held])

@@ -10,14 +10,15 @@ records runs in the workbook.
 
 Public functions, one per ``spoolsheet migrate`` command: ``status``, ``plan``, ``up``, ``down``,
 ``verify``, ``baseline``, ``stamp``, ``check``, ``new``; and ``current_version``, ``load`` (the
-chain). A run's backup is passed in (``Backups``).
+chain), ``layout_check`` (``drift`` as occupation and the service run it). A run's backup is
+passed in (``Backups``).
 """
 
 from ..ledger import workbook_version as current_version
 from .backups import Backups
 from .lock import DEFAULT_TTL, LockHeld, break_lock
 from .migration import Migration, Step
-from .overview import check, drift, status, verify
+from .overview import check, drift, layout_check, status, verify
 from .planning import plan
 from .registry import MIGRATIONS, Chain, load, new
 from .reports import CheckReport, Plan, PlannedMigration, RunReport, Status, VerifyReport
@@ -45,6 +46,7 @@ __all__ = [
     "current_version",
     "down",
     "drift",
+    "layout_check",
     "load",
     "new",
     "plan",

@@ -322,9 +322,13 @@ class AddColumn(Op):
             sheet = sheet_of(after, self.sheet)
             cmap = header_map(sheet)
             col = cmap.get(self.name)
-            if col is None:  # where it would go, when something stands in its way there
-                self.place(after)
-                return [f"sheet {self.sheet!r}: column {self.name!r} is missing"]
+            if col is None:
+                missing = f"sheet {self.sheet!r}: column {self.name!r} is missing"
+                try:  # and what stands in its way where it would go (a header renamed by hand)
+                    self.place(after)
+                except (SchemaError, DataError) as exc:
+                    return [f"{missing}; {exc}"]
+                return [missing]
             for r in range(2, len(sheet.rows) + 1):
                 TYPES[self.type](sheet.cell(r, col), sheet=self.sheet, row=r, column=self.name)
         except (SchemaError, DataError) as exc:

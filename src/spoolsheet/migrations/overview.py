@@ -6,7 +6,8 @@ migration files), ``verify`` (does the workbook hold what its version promises) 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,13 @@ def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
         gone = {c for later in applied[k + 1:] for c in later.drops()}
         problems += [f"{m.id}: {p}" for p in m.verify(None, sheets, gone)]
     return problems
+
+
+def layout_check(migrations_dir: str | Path | None = None) -> Callable[[Mapping[str, Sheet]], list[str]]:
+    """``drift`` against the chain of ``migrations_dir`` (loaded once, now): the check occupation
+    and the service run on what they read each time they (re)load their directory. Header rows
+    suffice for what it checks there: which columns stand, once, under which names."""
+    return functools.partial(drift, chain=load(migrations_dir))
 
 
 def changed_files(history: Sequence[LedgerEntry], chain: Chain) -> list[str]:

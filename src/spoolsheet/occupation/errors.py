@@ -13,13 +13,16 @@
         ├── RowChanged                         the row's cells are not the ones the caller saw
         │   └── RowMoved                       the row moved (rows inserted/deleted by hand)
         └── SheetChanged                       Operaciones' header changed since it was read
+
+    LayoutDrift (SchemaError)                  exit 4: headers differ from the migration chain's
+                                               layout (`migrate check`); an admin fixes the sheet
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ..errors import ConflictError, SpoolsheetError
+from ..errors import ConflictError, SchemaError, SpoolsheetError
 from ..values import WorkerRef, format_date
 
 
@@ -33,6 +36,14 @@ class Refusal(SpoolsheetError):
 
 class NotMigrated(Refusal):
     pass
+
+
+class LayoutDrift(SchemaError):
+    """The headers differ from the layout the migration chain gives the workbook at its version
+    (``spoolsheet migrate check`` says the same, exit 4 as it): the workbook's trouble, not the
+    request's, so not a ``Refusal``; an admin must fix the sheet."""
+
+    exit_code = 4
 
 
 class SpoolNotFound(Refusal):

@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from ..audit import metadata_columns, read_events
@@ -40,11 +40,14 @@ from ..workbook.retry import AmbiguousWriteError
 from . import rules
 from .commit import Action, Group, Outcome, StateChange
 from .directory import Directory, Worker
-from .errors import NotMigrated, SheetChanged
+from .errors import LayoutDrift, NotMigrated, SheetChanged
 from .rules import Holding, Operation, Spool
 from .view import MIGRATE_HINT, REQUIRED_VERSION, Operaciones, tag_rows
 
 Result = Outcome | SpoolsheetError
+#: The migration chain's drift check (``migrations.layout_check``), handed in: occupation cannot
+#: import migrations. Problems, [] when none.
+LayoutCheck = Callable[[Mapping[str, Sheet]], list[str]]
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -86,13 +89,18 @@ class OccupationService:
     ``cache_ttl``: seconds workers, roles and the schema version are kept. ``view_ttl``: seconds
     the board (every spool, for ``spools`` / ``get``) is kept between reads; the service's own
     writes keep it current, hand edits are seen when it expires. 0 (the library's default) reads
-    on every call.
+    on every call. ``layout_check``: run whenever the directory is (re)loaded, on the header row
+    of every sheet, read in the same request; drift refuses every call (``LayoutDrift``) until
+    the sheet is fixed, and ``drift`` keeps what the last check found.
     """
 
     def __init__(self, workbook: Workbook, *, cache_ttl: float = 60.0, view_ttl: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 layout_check: LayoutCheck | None = None) -> None:
         self.workbook = workbook
         self.directory = Directory(cache_ttl, clock)
+        self.layout_check = layout_check
+        self.drift: list[str] = []  # what the last layout check found
         self.view_ttl = view_ttl
         self._clock = clock
         self._layout: Operaciones | None = None  # header + where each TAG stands (no rows)
@@ -123,6 +131,9 @@ class OccupationService:
             regions.append(Region(METADATA))
         elif self.directory.stale():
             regions.append(Region(METADATA, 1, 1))
+        if self.directory.stale() and self.layout_check is not None:
+            read = {r.title for r in regions}
+            regions += [Region(t, 1, 1) for t in titles if t not in read]
         return regions
 
     def _take_slow(self, regions: Sequence[Region], cells: Sequence[list[list]]) -> None:
@@ -142,6 +153,13 @@ class OccupationService:
                     f"{mid} dropped {name!r}" for name, mid in self.directory.dropped.items())
                     + f" from {OPERACIONES!r}, which occupation needs; occupation cannot run on "
                     "it until `spoolsheet migrate down` undoes that")
+            if self.layout_check is not None:
+                self.drift = self.layout_check(sheets)
+                if self.drift:
+                    self.directory.expire()  # checked again on the next call: fixed, it runs
+                    raise LayoutDrift(f"{self.workbook.title!r} has drifted from the layout of "
+                                      f"schema {found}: " + "; ".join(self.drift) + "; nothing "
+                                      "was written; see `spoolsheet migrate check`")
         if any(r.title == METADATA and r.last_row is None for r in regions):
             self._receipts = receipts_from_log(sheets[METADATA])
 

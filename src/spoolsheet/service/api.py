@@ -147,11 +147,14 @@ def workers(request: Request, _: Annotated[Caller, Depends(reader)]) -> dict[str
 
 @router.get("/healthz", tags=["service"])
 def healthz(request: Request) -> dict[str, object]:
-    """Liveness without a token and without a request to the storage: what the writer knows."""
+    """Liveness without a token and without a request to the storage: what the writer knows
+    (``drift``: what the last layout check found, re-checked when the directory reloads)."""
     writer = writer_of(request)
     last = writer.last_write
     problem: str | None = request.app.state.startup_error
-    return {"status": "degraded" if problem else "ok", "problem": problem,
+    drift = writer.service.drift
+    return {"status": "degraded" if problem or drift else "ok", "problem": problem,
+            "drift": drift or None,
             "backend": request.app.state.backend,
             "schema_version": writer.service.directory.schema_version or None,
             "quota_per_minute": writer.quota.limits,

@@ -2,8 +2,10 @@
 
 The lifespan opens the workbook the settings name (or the one ``open_wb`` gives), keeps one
 ``OccupationService`` and its ``Writer`` thread for the process's life, and closes them on
-shutdown. Routers are included here (``api.router``; the pages' router beside it), so a new
-concern is one more ``include_router``.
+shutdown. The service runs the migration chain's drift check (``SPOOLSHEET_MIGRATIONS``, as
+``migrate check``) each time it reloads its directory: on drift every call is refused (503
+``drift``) and /healthz says why, until the sheet is fixed. Routers are included here
+(``api.router``; the pages' router beside it), so a new concern is one more ``include_router``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from .. import migrations
 from ..errors import ConfigurationError, SpoolsheetError
-from ..occupation import OccupationService
+from ..occupation import LayoutDrift, OccupationService
 from ..settings import Settings
 from ..workbook import Workbook, open_workbook
 from . import api, pages
@@ -34,19 +37,23 @@ def create_app(settings: Settings | None = None, *, open_wb: Callable[[], Workbo
     e.g. on a test's fake); ``tokens`` and ``quota`` default to the settings' ones."""
     settings = settings or Settings()
     tokens = tokens if tokens is not None else Tokens.from_settings(settings)
+    layout_check = migrations.layout_check()  # a bad migrations folder stops the start, named
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         paced = quota or Quota(settings.reads_per_minute or settings.writes_per_minute,
                                settings.writes_per_minute)
         workbook = Paced(open_wb() if open_wb is not None else open_workbook(settings), paced)
-        service = OccupationService(workbook, view_ttl=settings.view_ttl)
+        service = OccupationService(workbook, view_ttl=settings.view_ttl,
+                                    layout_check=layout_check)
         writer = Writer(service, paced)
         app.state.writer, app.state.tokens = writer, tokens
         app.state.backend, app.state.startup_error = workbook.kind, None
         try:
             with writer.reading():
                 service.workers()  # warm the directory: one read; a bad workbook shows at once
+        except LayoutDrift:
+            pass  # /healthz shows the service's drift, as the last check found it
         except SpoolsheetError as exc:
             app.state.startup_error = str(exc)
         writer.start()

@@ -9,7 +9,8 @@ decides. What a client sent wrongly is a 4xx; only the service's own trouble is 
          version and holder when known; "changed" when a row was edited or moved by hand)
     422  invalid input, or a rule refused (not active, no role, prerequisite missing, done)
     503  Google unreachable after the retry budget, the file lock busy (with Retry-After);
-         the workbook itself unusable (missing, not migrated, a sheet gone)
+         the workbook itself unusable (missing, not migrated, a sheet gone, its headers
+         drifted from the migrations' layout: ``drift``, an admin runs `migrate check`)
     502  the storage refused the request for good
 """
 
@@ -30,6 +31,7 @@ from ..errors import (
     WorkbookLocked,
 )
 from ..occupation.errors import (
+    LayoutDrift,
     MissingRole,
     NotHolder,
     NotMigrated,
@@ -67,6 +69,7 @@ STATUS: dict[type[SpoolsheetError], Mapped] = {
     PrerequisiteMissing: Mapped(422, "prerequisite_missing"),
     OperationDone: Mapped(422, "already_done"),
     NotMigrated: Mapped(503, "not_migrated"),
+    LayoutDrift: Mapped(503, "drift"),
     DataError: Mapped(422, "unreadable_cell"),
     WorkbookLocked: Mapped(503, "busy"),
     TransientBackendError: Mapped(503, "unavailable"),
