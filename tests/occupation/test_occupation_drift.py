@@ -5,6 +5,8 @@ hand that renames nothing is no drift; a clean workbook costs the requests it al
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -13,6 +15,8 @@ from spoolsheet.cli import app
 from spoolsheet.occupation import LayoutDrift, OccupationService
 from spoolsheet.schema import OPERACIONES, ColumnMap
 from spoolsheet.workbook.changes import ChangeSet
+
+HISTORY = Path(__file__).parents[1] / "migrations" / "history"  # the shop's own chain after v3.0
 
 
 def _col(wb, name: str) -> int:
@@ -140,3 +144,27 @@ def test_a_clean_workbook_costs_the_same_requests_with_the_check(shop, fake_goog
         costs.append([(e.kind, e.method) for e in fake_google.log])
     assert costs[0] == costs[2] and costs[1] == costs[3] == [("read", "GET"), ("write", "POST")]
     assert [k for k, _, _ in costs[0]] == ["read", "read", "write"]
+
+
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_the_cli_checks_against_the_shops_own_chain(shop):
+    """At v3.1 of the shop's history (tests/migrations/history): the check needs that chain,
+    from --migrations or SPOOLSHEET_MIGRATIONS, as ``migrate check`` does."""
+    migrations.up(shop.wb, force=True, migrations_dir=HISTORY, to="v3_1_estado_detalle")
+    rename(shop.wb, "Estado_Detalle", "Estado")
+    a = shop.qualified("Armador")[0]
+    tag = shop.fresh_spool().tag
+    path = shop.wb.backend.path
+    before = path.read_bytes()
+    env = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "SPOOLSHEET_MIGRATIONS": None}
+    tomar = ["--workbook", str(path), "tomar", tag, "--worker", str(a.id), "--op", "ARM"]
+    for args, extra in (([*tomar, "--migrations", str(HISTORY)], {}),
+                        (tomar, {"SPOOLSHEET_MIGRATIONS": str(HISTORY)})):
+        result = CliRunner(env={**env, **extra}).invoke(app, args)
+        assert result.exit_code == 4 and result.stderr.count("\n") == 1, result.output
+        assert ("v3_1_estado_detalle: sheet 'Operaciones': column 'Estado_Detalle' is missing"
+                in result.stderr)
+    unknown = CliRunner(env=env).invoke(app, tomar)
+    assert unknown.exit_code == 1 and "the workbook is at v3.1, which no migration of the chain " \
+        "reaches (the chain ends at v3.0); give its revision folder" in unknown.stderr
+    assert path.read_bytes() == before

@@ -141,6 +141,12 @@ class OccupationService:
         infos = {i.title: i for i in self.workbook.sheets()}
         sheets = {r.title: Sheet(infos[r.title], c) for r, c in zip(regions, cells, strict=True)}
         if TRABAJADORES in sheets:
+            if self.layout_check is not None:  # before loading: refused, the next call checks again
+                self.drift = self.layout_check(sheets)
+                if self.drift:
+                    raise LayoutDrift(f"{self.workbook.title!r} has drifted from the layout its "
+                                      "migrations give it: " + "; ".join(self.drift) + "; nothing "
+                                      "was written; see `spoolsheet migrate check`")
             self.directory.load(sheets)
             found = self.directory.schema_version
             if version_key(found) < version_key(REQUIRED_VERSION):
@@ -153,13 +159,6 @@ class OccupationService:
                     f"{mid} dropped {name!r}" for name, mid in self.directory.dropped.items())
                     + f" from {OPERACIONES!r}, which occupation needs; occupation cannot run on "
                     "it until `spoolsheet migrate down` undoes that")
-            if self.layout_check is not None:
-                self.drift = self.layout_check(sheets)
-                if self.drift:
-                    self.directory.expire()  # checked again on the next call: fixed, it runs
-                    raise LayoutDrift(f"{self.workbook.title!r} has drifted from the layout of "
-                                      f"schema {found}: " + "; ".join(self.drift) + "; nothing "
-                                      "was written; see `spoolsheet migrate check`")
         if any(r.title == METADATA and r.last_row is None for r in regions):
             self._receipts = receipts_from_log(sheets[METADATA])
 
