@@ -20,10 +20,9 @@ from spoolsheet.workbook import ChangeSet, open_workbook
 from spoolsheet.workbook.retry import FAST_RETRY, AmbiguousWriteError, RetryPolicy
 
 
-@pytest.fixture
-def book(fake_google):
-    sid = fake_google.create_spreadsheet("Kronos", spreadsheet_id="kronos")
-    wb = open_fake(fake_google, sid)
+def kronos(fake_google, sid: str):
+    """A small spreadsheet on the fake: Operaciones with two spools, Metadata's header."""
+    wb = open_fake(fake_google, fake_google.create_spreadsheet("Kronos", spreadsheet_id=sid))
     wb.apply(ChangeSet()
              .add_sheet("Operaciones", rows=50, cols=5)
              .add_sheet("Metadata", rows=10, cols=3)
@@ -31,6 +30,12 @@ def book(fake_google):
                                               [1, "MK-1", "MR(93)"], [2, "MK-2", None]])
              .set_row("Metadata", 1, 1, ["id", "evento_tipo"])
              .delete_sheet("Sheet1"))
+    return wb
+
+
+@pytest.fixture
+def book(fake_google):
+    wb = kronos(fake_google, "kronos")
     fake_google.reset_log()
     wb.stats.reads = wb.stats.writes = 0
     return wb
@@ -215,6 +220,46 @@ def test_a_change_too_large_for_one_request(book, fake_google):
     book.apply(ChangeSet().set_block("Operaciones", 2, 2, rows), atomic=False)
     assert fake_google.count(kind="write") > 1
     assert book.read_sheet("Operaciones").cell(1199, 3) == "x" * 40
+
+
+def test_a_change_split_in_parts_structure_and_headers_first(book, fake_google):
+    """``split``: each part one request under the limit, the first with every column move, grid
+    change, number format and header row; written in order they do what one write does."""
+    import datetime as dt
+
+    book.backend.max_request_bytes = 20_000
+    rows = [[f"MK-{r}", "x" * 40, dt.date(2026, 3, 1 + r % 28)] for r in range(2, 1200)]
+    change = (ChangeSet().insert_columns("Operaciones", 2).resize("Operaciones", rows=1200)
+              .set_block("Operaciones", 1, 2, [["Nuevo", "Texto", "Fecha"], *rows])
+              .set_number_format("Operaciones", "yyyy-mm-dd", row=2, col=4, last_col=4)
+              .append_rows("Metadata", [[1, "SPLIT"]]))
+    parts = book.split(change)
+
+    assert len(parts) >= 3
+    first, *rest = parts
+    assert first.column_moves == change.column_moves and first.resizes == change.resizes
+    assert any(b.row == 1 and b.rows == (("Nuevo", "Texto", "Fecha"),) for b in first.blocks)
+    assert all(b.row > 1 for p in rest for b in p.blocks)
+    assert not any(p.column_moves or p.resizes for p in rest) and rest[-1].appends
+    assert [len(p.appends) for p in parts] == [0] * (len(parts) - 1) + [1]
+    fake_google.reset_log()
+    for part in parts:
+        book.apply(part)  # atomic: each fits in one request
+    writes = [e for e in fake_google.log if e.kind == "write"]
+    assert len(writes) == len(parts) and all(e.request_bytes <= 20_000 for e in writes)
+
+    one = kronos(fake_google, "one")  # the same change in one write
+    one.apply(change)
+    split, formats = book.backend.read_with_formats()
+    whole, whole_formats = one.backend.read_with_formats()
+    assert {t: s.rows for t, s in split.items()} == {t: s.rows for t, s in whole.items()}
+    assert formats == whole_formats  # the number format asked for wins over the dates' own
+    one.close()
+
+
+def test_a_change_that_fits_is_not_split(book):
+    change = ChangeSet().set_block("Operaciones", 2, 2, [["MK-9"]])
+    assert book.split(change) == [change]
 
 
 def test_dates_are_real_dates_shown_the_shop_way(book, fake_google):

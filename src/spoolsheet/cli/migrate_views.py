@@ -28,11 +28,14 @@ def plan_view(plan: Plan) -> RenderableType:
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("migration", style="bold")
     table.add_column("steps")
-    table.add_column("one atomic write")
+    table.add_column("its write (one atomic write unless said)")
     for m in plan.migrations:
+        split = ([] if m.parts == 1 else
+                 [f"{m.write_requests} writes (over Google's 10 MB per request: not atomic; "
+                  "a killed run resumes)"])
         table.add_row(f"{m.id}\n{m.version_from} → {m.version_to}",
                       "\n".join(f"• {s}" for s in m.steps),
-                      "\n".join(f"• {w}" for w in m.writes))
+                      "\n".join(f"• {w}" for w in [*split, *m.writes]))
     for line in plan.resume:
         table.add_row("(resume)", line, "ledger status")
     requests = Text("Requests: " + "; ".join(plan.requests), style="dim")

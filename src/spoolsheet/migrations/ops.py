@@ -11,7 +11,9 @@ Types come from the value codec (``spoolsheet.values``): ``text``, ``worker`` (`
 ``date``, ``integer``, ``number``.
 
 Google requests: whatever a revision holds, its operations go into the one atomic write of the
-run (one ``spreadsheets.batchUpdate``; on .xlsx one atomic save) and cost nothing more.
+run (one ``spreadsheets.batchUpdate``; on .xlsx one atomic save) and cost nothing more, unless
+that is over Google's 10 MB per request: then it goes in parts, and a run stopped between them
+is finished by the next through each operation's own idempotency check.
 
 Columns inserted or dropped mid-sheet and sheets renamed move the formulas that point at them,
 in every sheet, as Sheets and Excel do (``ChangeSet``'s structural changes).

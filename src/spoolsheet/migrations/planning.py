@@ -87,7 +87,11 @@ def requests(file_lock: bool, migrations: Sequence[PlannedMigration], resume: Se
     out += ["backup: its own requests (a Drive copy, then reading it back)"] if backup else []
     out += ["1 read: confirm the lock, plan again on fresh data"]
     for m in migrations:
-        out += [f"1 write: one atomic batchUpdate for {m.id}: {'; '.join(m.writes)}",
+        out += [f"1 write: one atomic batchUpdate for {m.id}: {'; '.join(m.writes)}"
+                if m.parts == 1 else
+                f"{m.write_requests} writes (over Google's 10 MB per request: not atomic; a "
+                f"killed run resumes): {m.id} as {m.parts} batchUpdates in order, then its "
+                f"ledger row and event: {'; '.join(m.writes)}",
                 "1 read: read it back and verify"]
     out += ["1 write: record the result in the ledger and release the lock"]
     return out
@@ -136,6 +140,8 @@ def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migration
                 raise SchemaError(f"{m.id} upgrades from {m.revises}, but the workbook is at {expect}")
             expect = m.version
         planned.append(_planned(m, current, action, force))
+        planned[-1].parts = len(workbook.split(planned[-1].changes,
+                                               {t: s.info for t, s in current.items()}))
         current = planned[-1].predicted
     if migrations:
         report(progress, "planning", len(planned), len(migrations), "migrations")

@@ -27,11 +27,19 @@ class PlannedMigration:
     #: The change and the sheets it is expected to leave (the run writes this plan's change).
     changes: ChangeSet = field(default_factory=ChangeSet, repr=False)
     predicted: dict[str, Sheet] = field(default_factory=dict, repr=False)
+    #: Requests the change takes (``Workbook.split``): 1 is one atomic write with its ledger row.
+    parts: int = 1
+
+    @property
+    def write_requests(self) -> int:
+        """Its writes: one atomic write, or each part and then the ledger row and event."""
+        return 1 if self.parts == 1 else self.parts + 1
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "description": self.description, "from": self.version_from,
                 "to": self.version_to, "steps": [s.text for s in self.steps],
-                "write": self.writes}
+                "write": self.writes, "write_requests": self.write_requests,
+                "atomic": self.parts == 1}
 
 
 @dataclass

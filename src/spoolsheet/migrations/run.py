@@ -7,7 +7,10 @@ data (it must match what was confirmed) → per migration: the change + ledger r
 in one atomic write, read back and verified → ledger "verified" and lock released.
 
 Requests of ``up`` on Google (excluding the backup's own), whatever the number of rows: 6
-(read, lock row, read, the change, read back, ledger + release). On .xlsx the run holds the file
+(read, lock row, read, the change, read back, ledger + release). A change over Google's 10 MB
+per request is written as the parts ``Workbook.split`` gives, in order, then its ledger row and
+event (N parts: N + 1 writes instead of 1, not atomic; a run stopped between them is finished
+by the next, whose operations see what is done). On .xlsx the run holds the file
 lock throughout; the change, its ledger row and its event are one atomic save, verified on its
 expected result before the save and from the saved workbook after it: one load and one save.
 """
@@ -23,7 +26,13 @@ from typing import Any, TypedDict, Unpack
 
 from .. import ledger
 from ..audit import Event, log_event
-from ..errors import ConflictError, SpoolsheetError, UsageError, VerificationError
+from ..errors import (
+    ConflictError,
+    RequestTooLarge,
+    SpoolsheetError,
+    UsageError,
+    VerificationError,
+)
 from ..progress import Progress, counter, phase, report
 from ..schema import METADATA
 from ..workbook import Workbook
@@ -145,8 +154,26 @@ class _Run:
             after = self.workbook.stats.snapshot()
             self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
 
-    def write(self, changes: ChangeSet) -> dict[str, Sheet] | None:
-        """Apply ``changes``; after an ambiguous failure, re-read and tell whether it landed."""
+    def write(self, m: Migration, changes: ChangeSet, record: ChangeSet) -> dict[str, Sheet] | None:
+        """Write ``changes`` and then ``record`` (this run's ledger row and event): one atomic
+        write where the backend takes it in one, else the parts of ``Workbook.split`` in order,
+        each whole, and the record after the last, so a run stopped between them has no ledger
+        row and the next one finishes the revision through its operations' own checks."""
+        parts = self.workbook.split(changes)
+        if len(parts) == 1:
+            with (phase(self.progress, f"writing {m.id} (one atomic write)"),
+                  suppress(RequestTooLarge)):  # refused before sending: the record tipped it
+                return self.landed(ChangeSet().extend(changes).extend(record))
+        for n, part in enumerate(parts, start=1):
+            with phase(self.progress, f"writing {m.id}: part {n} of {len(parts)} (not atomic)"):
+                self.workbook.apply(part)
+            self.step(f"part {n} of {len(parts)} written: {m.id}")
+        with phase(self.progress, f"writing {m.id}: its ledger row"):
+            return self.landed(record)
+
+    def landed(self, changes: ChangeSet) -> dict[str, Sheet] | None:
+        """Apply ``changes`` (holding this run's ledger row); after an ambiguous failure,
+        re-read and tell whether it landed."""
         try:
             self.workbook.apply(changes)
             return None
@@ -156,9 +183,11 @@ class _Run:
                 return sheets
             raise
 
-    def record(self, changes: ChangeSet, sheets: Mapping[str, Sheet], m: Migration, *,
-               status: str, version: str, event: str, **details: Any) -> int:
-        """This run's ledger row and Metadata event for ``m``, added to ``changes``."""
+    def record(self, changes: ChangeSet, sheets: Mapping[str, Sheet], m: Migration,
+               data: ChangeSet | None = None, /, *, status: str, version: str, event: str,
+               **details: Any) -> int:
+        """This run's ledger row and Metadata event for ``m``, added to ``changes``, written
+        with or after ``data`` (the migration's change)."""
         row = ledger.record(changes, sheets, migration_id=m.id, schema_version=version,
                             description=m.description, status=status, applied_by=self.actor,
                             backup_id=self.backup_id, checksum=checksum(m),
@@ -168,7 +197,8 @@ class _Run:
                 if k in ("version_from", "version_to", "steps", "stamped")}
         metadata = sheets[METADATA]
         header = metadata.row(1)
-        for rs in changes.resizes:  # the event row fits Metadata as this change leaves it
+        resizes = [*changes.resizes, *(data.resizes if data else [])]
+        for rs in resizes:  # the event row fits Metadata as the change leaves it
             if rs.sheet == METADATA and rs.cols is not None:
                 header = header[:rs.cols]
         log_event(changes, Event(event, worker_nombre=self.actor, operacion="MIGRATION",
@@ -224,13 +254,13 @@ class _Run:
                                     "written: " + "; ".join(problems))
         status = "reverted" if not up else "applied" if lock.final_write else "verified"
         details = {"direction": self.action, "steps": steps, "regions": expected}
-        row = self.record(changes, sheets, m, status=status, version=m.version,
+        record = ChangeSet()
+        row = self.record(record, sheets, m, changes, status=status, version=m.version,
                           event="MIGRATION_APPLIED" if up else "MIGRATION_REVERTED",
                           version_from=planned.version_from, version_to=planned.version_to,
                           **details)
-        lock.heartbeat(changes)  # a long backup may have used half the TTL: renew in this write
-        with phase(self.progress, f"writing {m.id} (one atomic write)"):
-            after = self.write(changes)
+        lock.heartbeat(record)  # a long backup may have used half the TTL: renew in this write
+        after = self.write(m, changes, record)
         self.step(f"write done: {m.id}")
         after = after or self.read("to verify it")
         problems = region_problems(expected, after, predicted,

@@ -181,6 +181,18 @@ class Backend(ABC):
         """
 
     @abstractmethod
+    def split(self, changes: ChangeSet,
+              sheets: Mapping[str, SheetInfo] | None = None) -> list[ChangeSet]:
+        """``changes`` as the fewest change sets that ``apply`` writes as one atomic request
+        each, in order: ``[changes]`` when it fits in one (on .xlsx always, one save whatever
+        the size). Applied in order they do what ``changes`` does; the first holds all the
+        structure (sheets, renames, columns, grids, number formats) and every header row, so a
+        run stopped between two parts leaves whole columns with their headers and only cells
+        missing, which an idempotent caller finishes. ``sheets``: the sheets the change will
+        meet (default: the workbook's as last read), for a change planned on predicted sheets.
+        """
+
+    @abstractmethod
     def exclusive(self) -> AbstractContextManager[None]:
         """A section no other writer of this workbook enters (file lock / in-process lock)."""
 

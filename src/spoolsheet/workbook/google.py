@@ -8,7 +8,8 @@ of theirs through this edge).
 
 Costs: ``sheets()`` 1 read, once; ``read()`` 1 read for any number of sheets (it also refreshes
 the sheet list); ``read_regions()`` 1 read (``values:batchGet``) for any number of ranges;
-``apply()`` 1 write (one atomic ``spreadsheets.batchUpdate``).
+``apply()`` 1 write (one atomic ``spreadsheets.batchUpdate``); ``split()`` none (it measures
+the requests a change becomes, for callers that write one over 10 MB in parts).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ..schema import column_letter
 from ..settings import shown
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
-from .changes import ChangeSet
+from .changes import CellBlock, ChangeSet
 from .google_store import GoogleStore
 from .retry import AmbiguousWriteError, RetryableFailure, RetryPolicy, is_transient_status
 
@@ -448,16 +449,89 @@ class GoogleBackend(Backend):
                 what=what if len(batches) == 1 else f"{what} (part {n} of {len(batches)})",
                 body={"requests": batch, "includeSpreadsheetInResponse": n == len(batches),
                       "responseIncludeGridData": False},
-                idempotent=not changes.appends,
+                # appended rows and moved columns would land twice if sent again after a lost reply
+                idempotent=not (changes.appends or changes.column_moves),
             )
         if reply and "updatedSpreadsheet" in reply:
             self._remember(reply["updatedSpreadsheet"])
         else:
             self._infos = new_infos
 
-    def _translate(self, changes: ChangeSet) -> tuple[list[dict], dict[str, SheetInfo]]:
-        """The batchUpdate requests for a change set, and the sheet list it will leave."""
-        infos = {i.title: i for i in self.sheets()}
+    def split(self, changes: ChangeSet,
+              sheets: Mapping[str, SheetInfo] | None = None) -> list[ChangeSet]:
+        """``[changes]`` when its batchUpdate fits in one request, else parts that each do: the
+        first the structure and header rows (``Backend.split``) and as many cells as fit, the
+        next ones the cells in order (blocks cut by rows), appended rows last. Sizes are the
+        requests' own JSON (``_translate``), with a margin for a part's grid growth and the ids
+        of sheets not made yet; the parts are then translated in turn and checked whole."""
+        at = dict(sheets) if sheets is not None else {i.title: i for i in self.sheets()}
+        limit = self.max_request_bytes
+        if len(pack_requests(self._translate(changes, at)[0], limit)) == 1:
+            return [changes]
+        budget = limit - limit // 50 - 512
+
+        def size(part: ChangeSet, infos: Mapping[str, SheetInfo]) -> int:
+            return sum(len(json.dumps(r).encode()) + 1 for r in self._translate(part, infos)[0])
+
+        def too_large(what: str) -> RequestTooLarge:
+            return RequestTooLarge(f"{what} alone is over Google's {limit:,} bytes per request, "
+                                   "so the change cannot be written in parts either")
+
+        heads, body = [], []
+        for b in changes.blocks:
+            rest, start = (b.rows[1:], 2) if b.row == 1 else (b.rows, b.row)
+            if b.row == 1:
+                heads.append(CellBlock(b.sheet, 1, b.col, b.rows[:1]))
+            body += [CellBlock(b.sheet, start + i, b.col, rest[i:i + ROWS_PER_UPDATE])
+                     for i in range(0, len(rest), ROWS_PER_UPDATE)]
+        head = ChangeSet(list(changes.new_sheets), list(changes.renames),
+                         list(changes.column_moves), list(changes.resizes), heads, [],
+                         list(changes.number_formats), list(changes.deleted_sheets))
+        used = size(head, at)
+        if used > budget:
+            raise too_large("its structure and header rows")
+        after_head = self._translate(head, at)[1]
+
+        def pieces(block: CellBlock) -> Iterator[tuple[ChangeSet, int]]:
+            part = ChangeSet(blocks=[block])
+            n = size(part, after_head)
+            if n <= budget:
+                yield part, n
+                return
+            if len(block.rows) == 1:
+                raise too_large(f"row {block.row} of {block.sheet!r}")
+            half = len(block.rows) // 2
+            yield from pieces(CellBlock(block.sheet, block.row, block.col, block.rows[:half]))
+            yield from pieces(CellBlock(block.sheet, block.row + half, block.col, block.rows[half:]))
+
+        def appended(title: str, rows: tuple[tuple[Cell, ...], ...]) -> Iterator[tuple[ChangeSet, int]]:
+            part = ChangeSet(appends=[(title, rows)])
+            n = size(part, after_head)
+            if n > budget:
+                raise too_large(f"the rows appended to {title!r}")
+            yield part, n
+
+        parts = [head]
+        for items in [pieces(b) for b in body] + [appended(*a) for a in changes.appends]:
+            for piece, n in items:
+                if used + n > budget:
+                    parts.append(ChangeSet())
+                    used = 0
+                parts[-1].extend(piece)
+                used += n
+        if len(parts) > 1:  # cells written after the first part bring date formats: these win
+            parts[-1].number_formats += changes.number_formats
+        for part in parts:
+            requests_, at = self._translate(part, at)
+            if len(pack_requests(requests_, limit)) > 1:
+                raise too_large("one part of it")
+        return parts
+
+    def _translate(self, changes: ChangeSet, sheets: Mapping[str, SheetInfo] | None = None,
+                   ) -> tuple[list[dict], dict[str, SheetInfo]]:
+        """The batchUpdate requests for a change set on ``sheets`` (default: the sheet list as
+        last read), and the sheet list it will leave."""
+        infos = dict(sheets) if sheets is not None else {i.title: i for i in self.sheets()}
         used_ids = {i.sheet_id for i in infos.values()}
         out: list[dict] = []
 

@@ -5,7 +5,7 @@ Thin on purpose: it adds column lookup and conveniences; every I/O rule lives in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -76,6 +76,10 @@ class Workbook:
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         self.backend.apply(changes, atomic=atomic)
+
+    def split(self, changes: ChangeSet,
+              sheets: Mapping[str, SheetInfo] | None = None) -> list[ChangeSet]:
+        return self.backend.split(changes, sheets)
 
     def exclusive(self) -> AbstractContextManager[None]:
         return self.backend.exclusive()
