@@ -217,3 +217,35 @@ def test_on_xlsx_any_size_is_one_atomic_save(tmp_path, sample_tiny, shop):
         assert plan.migrations[0].parts == 1
         assert wb.split(plan.migrations[0].changes) == [plan.migrations[0].changes]
         assert any(r.startswith("1 atomic save: v3_1_notas") for r in plan.requests)
+
+
+def test_the_shops_history_in_parts_killed_mid_v40_ends_as_one_atomic_run(fake_google,
+                                                                          sample_tiny):
+    """The real history (tests/migrations/history) from v2.1, every revision planned on the
+    one before (sheets not made yet included) and split; the run dies after v4.0's first part;
+    the next one finishes v4.0, runs v4.1, and the workbook is the uninterrupted atomic run's."""
+    from test_migrate_history import CHAIN, HISTORY, same_workbook
+
+    fake_google.load_xlsx(sample_tiny, "clean")
+    fake_google.load_xlsx(sample_tiny, "live")
+    with open_fake(fake_google, "clean") as clean, open_fake(fake_google, "live") as wb:
+        up(clean, HISTORY)
+        wb.backend.max_request_bytes = 8_000
+        plan = migrations.plan(wb, migrations_dir=HISTORY)
+        parts = {m.id: m.parts for m in plan.migrations}
+        assert list(parts) == CHAIN and parts["v4_0_uniones"] >= 3, parts
+
+        def dies(reached) -> None:
+            if reached.phase.startswith("part 1 of") and reached.phase.endswith("v4_0_uniones"):
+                fake_google.inject("any", nth=1, fault="500", times=10_000)
+                raise Killed(reached.phase)
+
+        with pytest.raises(Killed):
+            up(wb, HISTORY, progress=dies)
+        fake_google.faults.clear()
+        assert migrations.current_version(wb) == "v3.1"
+
+        report = up(wb, HISTORY, break_lock=True)
+        assert report.applied == CHAIN[2:] and report.version_after == "v4.1"
+        assert same_workbook(clean.read(), wb.read()) == []
+        assert [e.status for e in read_ledger(wb.read())] == ["verified"] * len(CHAIN)
