@@ -19,6 +19,7 @@ import json
 import random
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -460,8 +461,8 @@ class GoogleBackend(Backend):
     def split(self, changes: ChangeSet,
               sheets: Mapping[str, SheetInfo] | None = None) -> list[ChangeSet]:
         """``[changes]`` when its batchUpdate fits in one request, else parts that each do: the
-        first the structure and header rows (``Backend.split``) and as many cells as fit, the
-        next ones the cells in order (blocks cut by rows), appended rows last. Sizes are the
+        first the structure and header rows (``Backend.split``), then the cells in order, each
+        part filled up (blocks and appended rows cut by rows where a part ends). Sizes are the
         requests' own JSON (``_translate``), with a margin for a part's grid growth and the ids
         of sheets not made yet; the parts are then translated in turn and checked whole."""
         at = dict(sheets) if sheets is not None else {i.title: i for i in self.sheets()}
@@ -470,55 +471,44 @@ class GoogleBackend(Backend):
             return [changes]
         budget = limit - limit // 50 - 512
 
-        def size(part: ChangeSet, infos: Mapping[str, SheetInfo]) -> int:
-            return sum(len(json.dumps(r).encode()) + 1 for r in self._translate(part, infos)[0])
-
         def too_large(what: str) -> RequestTooLarge:
             return RequestTooLarge(f"{what} alone is over Google's {limit:,} bytes per request, "
                                    "so the change cannot be written in parts either")
 
-        heads, body = [], []
+        heads: list[CellBlock] = []
+        queue: deque[ChangeSet] = deque()
         for b in changes.blocks:
             rest, start = (b.rows[1:], 2) if b.row == 1 else (b.rows, b.row)
             if b.row == 1:
                 heads.append(CellBlock(b.sheet, 1, b.col, b.rows[:1]))
-            body += [CellBlock(b.sheet, start + i, b.col, rest[i:i + ROWS_PER_UPDATE])
-                     for i in range(0, len(rest), ROWS_PER_UPDATE)]
+            queue += [ChangeSet(blocks=[CellBlock(b.sheet, start + i, b.col,
+                                                  rest[i:i + ROWS_PER_UPDATE])])
+                      for i in range(0, len(rest), ROWS_PER_UPDATE)]
+        queue += [ChangeSet(appends=[a]) for a in changes.appends]
         head = ChangeSet(list(changes.new_sheets), list(changes.renames),
                          list(changes.column_moves), list(changes.resizes), heads, [],
                          list(changes.number_formats), list(changes.deleted_sheets))
-        used = size(head, at)
+        used = self._size(head, at)
         if used > budget:
             raise too_large("its structure and header rows")
         after_head = self._translate(head, at)[1]
-
-        def pieces(block: CellBlock) -> Iterator[tuple[ChangeSet, int]]:
-            part = ChangeSet(blocks=[block])
-            n = size(part, after_head)
-            if n <= budget:
-                yield part, n
-                return
-            if len(block.rows) == 1:
-                raise too_large(f"row {block.row} of {block.sheet!r}")
-            half = len(block.rows) // 2
-            yield from pieces(CellBlock(block.sheet, block.row, block.col, block.rows[:half]))
-            yield from pieces(CellBlock(block.sheet, block.row + half, block.col, block.rows[half:]))
-
-        def appended(title: str, rows: tuple[tuple[Cell, ...], ...]) -> Iterator[tuple[ChangeSet, int]]:
-            part = ChangeSet(appends=[(title, rows)])
-            n = size(part, after_head)
-            if n > budget:
-                raise too_large(f"the rows appended to {title!r}")
-            yield part, n
-
         parts = [head]
-        for items in [pieces(b) for b in body] + [appended(*a) for a in changes.appends]:
-            for piece, n in items:
-                if used + n > budget:
-                    parts.append(ChangeSet())
-                    used = 0
+        while queue:
+            piece = queue.popleft()
+            n = self._size(piece, after_head)
+            if used + n <= budget:
                 parts[-1].extend(piece)
                 used += n
+                continue
+            halves = _halves(piece)
+            if halves:  # fill this part up with the first rows, the rest goes on
+                queue.extendleft(reversed(halves))
+            elif used:
+                parts.append(ChangeSet())
+                used = 0
+                queue.appendleft(piece)
+            else:
+                raise too_large(f"a row of {next(iter(piece.sheets_touched()))!r}")
         if len(parts) > 1:  # cells written after the first part bring date formats: these win
             parts[-1].number_formats += changes.number_formats
         for part in parts:
@@ -526,6 +516,10 @@ class GoogleBackend(Backend):
             if len(pack_requests(requests_, limit)) > 1:
                 raise too_large("one part of it")
         return parts
+
+    def _size(self, changes: ChangeSet, sheets: Mapping[str, SheetInfo]) -> int:
+        """The bytes of ``changes``' requests in a batchUpdate body (as ``pack_requests`` counts)."""
+        return sum(len(json.dumps(r).encode()) + 1 for r in self._translate(changes, sheets)[0])
 
     def _translate(self, changes: ChangeSet, sheets: Mapping[str, SheetInfo] | None = None,
                    ) -> tuple[list[dict], dict[str, SheetInfo]]:
@@ -698,6 +692,20 @@ def date_formats(sheet_id: int, row: int, col: int,
                     "fields": "userEnteredFormat.numberFormat"}})
                 start = None
     return out
+
+
+def _halves(piece: ChangeSet) -> list[ChangeSet] | None:
+    """A one-block or one-append change cut in two by rows, in order; None for a single row."""
+    if piece.blocks:
+        b = piece.blocks[0]
+        half = len(b.rows) // 2
+        return [ChangeSet(blocks=[CellBlock(b.sheet, b.row, b.col, b.rows[:half])]),
+                ChangeSet(blocks=[CellBlock(b.sheet, b.row + half, b.col, b.rows[half:])])
+                ] if half else None
+    title, rows = piece.appends[0]
+    half = len(rows) // 2
+    return [ChangeSet(appends=[(title, rows[:half])]),
+            ChangeSet(appends=[(title, rows[half:])])] if half else None
 
 
 def pack_requests(requests_: list[dict], limit: int) -> list[list[dict]]:
