@@ -114,7 +114,9 @@ def test_plan_says_how_many_writes_and_up_sends_them_in_order(at_v30, shop, fake
     assert report.requests["writes"] == planned.parts + 3
     sent = batch_updates(fake_google)
     assert all(e.request_bytes <= LIMIT for e in sent), [e.request_bytes for e in sent]
-    assert [e.status for e in read_ledger(wb.read())] == ["verified", "verified"]
+    ledger = read_ledger(wb.read())
+    assert [e.status for e in ledger] == ["verified", "verified"]
+    assert ledger[-1].details["parts"] == planned.parts and "parts" not in ledger[0].details
 
 
 def test_a_split_run_leaves_what_one_atomic_write_leaves(at_v30, shop):

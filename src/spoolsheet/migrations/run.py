@@ -154,13 +154,14 @@ class _Run:
             after = self.workbook.stats.snapshot()
             self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
 
-    def write(self, m: Migration, changes: ChangeSet, record: ChangeSet) -> dict[str, Sheet] | None:
-        """Write ``changes`` and then ``record`` (this run's ledger row and event): one atomic
-        write where the backend takes it in one, else the parts of ``Workbook.split`` in order,
-        each whole, and the record after the last, so a run stopped between them has no ledger
-        row and the next one finishes the revision through its operations' own checks."""
-        parts = self.workbook.split(changes)
+    def write(self, m: Migration, parts: list[ChangeSet],
+              record: ChangeSet) -> dict[str, Sheet] | None:
+        """Write the change in ``parts`` (``Workbook.split``) and then ``record`` (this run's
+        ledger row and event): one atomic write when the change is one part, else each part in
+        order, each whole, and the record after the last, so a run stopped between them has no
+        ledger row and the next one finishes the revision through its operations' own checks."""
         if len(parts) == 1:
+            changes = parts[0]
             with (phase(self.progress, f"writing {m.id} (one atomic write)"),
                   suppress(RequestTooLarge)):  # refused before sending: the record tipped it
                 return self.landed(ChangeSet().extend(changes).extend(record))
@@ -253,14 +254,17 @@ class _Run:
             raise VerificationError(f"{m.id}: the planned change would not verify, nothing was "
                                     "written: " + "; ".join(problems))
         status = "reverted" if not up else "applied" if lock.final_write else "verified"
-        details = {"direction": self.action, "steps": steps, "regions": expected}
+        parts = self.workbook.split(changes)
+        details: dict[str, Any] = {"direction": self.action, "steps": steps, "regions": expected}
+        if len(parts) > 1:  # the ledger says it was not one atomic write
+            details["parts"] = len(parts)
         record = ChangeSet()
         row = self.record(record, sheets, m, changes, status=status, version=m.version,
                           event="MIGRATION_APPLIED" if up else "MIGRATION_REVERTED",
                           version_from=planned.version_from, version_to=planned.version_to,
                           **details)
         lock.heartbeat(record)  # a long backup may have used half the TTL: renew in this write
-        after = self.write(m, changes, record)
+        after = self.write(m, parts, record)
         self.step(f"write done: {m.id}")
         after = after or self.read("to verify it")
         problems = region_problems(expected, after, predicted,
