@@ -4,12 +4,18 @@ A long operation (a backup, a restore, a migration, a sample) takes ``progress: 
 and calls it with a ``Step`` whenever it starts a phase or advances one. The library never
 imports Rich or writes to a terminal; the CLI turns the steps into a progress display (only on
 a terminal, never on the stdout of a ``--json`` command), and the service or a test may log them.
+
+A backend cannot be handed the callback (it serves every caller), so while a ``phase`` runs it
+listens for the bytes of the answers received meanwhile: a backend calls ``download`` when an
+answer starts arriving and tells the callback it gets how many bytes have come, and a long read
+shows bytes of total (or bytes and rate) instead of a bare "reading".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -32,6 +38,11 @@ class Step:
 
 
 Progress = Callable[[Step], None]
+#: Told the bytes of one answer received so far (as on the wire: compressed when it is).
+Received = Callable[[int], None]
+#: The running phase's listener: given an answer's size (None: unknown), its ``Received``.
+_listener: ContextVar[Callable[[int | None], Received] | None] = ContextVar("download",
+                                                                           default=None)
 
 
 def report(progress: Progress | None, phase: str, done: int = 0, total: int | None = None,
@@ -43,10 +54,40 @@ def report(progress: Progress | None, phase: str, done: int = 0, total: int | No
 
 @contextmanager
 def phase(progress: Progress | None, name: str) -> Iterator[None]:
-    """One step of unknown size (a request, a save): reported when it starts and when it is done."""
+    """One step of unknown size (a request, a save): reported when it starts and when it is done;
+    the bytes of answers a backend receives meanwhile (``download``) are reported as it goes."""
     report(progress, name, 0, None, "steps")
-    yield
-    report(progress, name, 1, 1, "steps")
+    if progress is None:
+        yield
+        return
+    got = 0  # bytes of this phase's answers so far
+
+    def answer(size: int | None) -> Received:
+        base = got
+
+        def received(done: int) -> None:
+            nonlocal got
+            got = base + done
+            report(progress, name, got, None if size is None else base + size, "bytes")
+
+        return received
+
+    token = _listener.set(answer)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
+    if got:
+        report(progress, name, got, got, "bytes")
+    else:
+        report(progress, name, 1, 1, "steps")
+
+
+def download(size: int | None) -> Received | None:
+    """For a backend starting to receive an answer of ``size`` bytes (None when not known): the
+    callback to tell the bytes received so far, or None when no phase is listening."""
+    listener = _listener.get()
+    return None if listener is None else listener(size)
 
 
 def counter(progress: Progress | None, name: str, sizes: Mapping[str, int],

@@ -33,15 +33,17 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 LATENCY = 0.4
 
 
-def on_a_terminal(args: list[str], cwd: Path,
-                  env: dict[str, str]) -> tuple[list[tuple[float, bytes]], int]:
-    """Run ``spoolsheet ARGS`` on a pseudo-terminal; the timed chunks it wrote, and its exit code."""
+def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str], *,
+                  stdout: int | None = None) -> tuple[list[tuple[float, bytes]], int, str]:
+    """Run ``spoolsheet ARGS`` on a pseudo-terminal; the timed chunks it wrote, its exit code, and
+    its stdout when that is ``subprocess.PIPE`` instead of the terminal."""
     master, slave = os.openpty()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SPOOLSHEET_"))},
            "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", **env}
     env.pop("NO_COLOR", None)
     child = subprocess.Popen([sys.executable, "-m", "spoolsheet", *args], cwd=cwd, env=env,
-                             stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+                             stdin=slave, stdout=slave if stdout is None else stdout,
+                             stderr=slave, close_fds=True)
     os.close(slave)
     chunks: list[tuple[float, bytes]] = []
     deadline = time.monotonic() + 60
@@ -58,7 +60,11 @@ def on_a_terminal(args: list[str], cwd: Path,
         elif child.poll() is not None:
             break
     os.close(master)
-    return chunks, child.wait(timeout=10)
+    code = child.wait(timeout=10)
+    out = child.stdout.read().decode() if child.stdout is not None else ""
+    if child.stdout is not None:
+        child.stdout.close()
+    return chunks, code, out
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +83,7 @@ def recording(tmp_path_factory, sample_small) -> tuple[list[tuple[float, bytes]]
                                       data=json.dumps({"seconds": LATENCY}).encode(),
                                       headers={"Content-Type": "application/json"})
         urllib.request.urlopen(slow, timeout=10).close()
-        chunks, code = on_a_terminal(["--sheet-id", "live", "migrate", "up", "--force"],
+        chunks, code, _ = on_a_terminal(["--sheet-id", "live", "migrate", "up", "--force"],
                                      tmp_path_factory.mktemp("pty"),
                                      {"SPOOLSHEET_GOOGLE_ENDPOINT": url})
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rich import filesize
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -33,15 +34,22 @@ from .common import err_console
 
 
 class CountColumn(ProgressColumn):
-    """``1,200/2,500 rows`` (or ``1,200 rows`` while the total is unknown)."""
+    """``1,200/2,500 rows`` (or ``1,200 rows`` while the total is unknown); bytes as
+    ``12.3 MB/40.1 MB 3.2 MB/s`` (or ``12.3 MB 3.2 MB/s``), since a download's speed says how long."""
 
     def render(self, task: Task) -> Text:
         unit = task.fields.get("unit", "")
-        done = f"{int(task.completed):,}"
+        seen = task.fields.get("done", 0)
+        if unit == "bytes":
+            size = filesize.decimal(seen)
+            if task.fields.get("counted"):
+                size = f"{size}/{filesize.decimal(int(task.total or 0))}"
+            if not task.elapsed:
+                return Text(size)
+            return Text(f"{size} {filesize.decimal(int(seen / task.elapsed))}/s")  # since it began
         if not task.fields.get("counted"):
-            seen = task.fields.get("done", 0)
             return Text(f"{seen:,} {unit}" if seen else "")
-        return Text(f"{done}/{int(task.total or 0):,} {unit}")
+        return Text(f"{int(task.completed):,}/{int(task.total or 0):,} {unit}")
 
 
 class ProgressView:
@@ -66,7 +74,7 @@ class ProgressView:
             self.task = self.bar.add_task(step.phase, total=step.total, unit=step.unit,
                                           counted=False)
         assert self.task is not None
-        self.bar.update(self.task, completed=step.done, total=step.total,
+        self.bar.update(self.task, completed=step.done, total=step.total, unit=step.unit,
                         counted=step.total is not None, done=step.done)
 
     @contextmanager

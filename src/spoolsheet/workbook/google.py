@@ -39,6 +39,7 @@ from ..errors import (
     WorkbookNotFound,
 )
 from ..formula_refs import ColumnMove
+from ..progress import download
 from ..schema import column_letter
 from ..settings import shown
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
@@ -56,6 +57,9 @@ MAX_REQUEST_BYTES = 10 * 2**20 - 64 * 2**10
 #: Rows per updateCells, so that a large block can be split across batches when allowed.
 ROWS_PER_UPDATE = 1000
 SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
+#: Bytes per read of an answer's body (requests' own reads are 10 KiB): each is a progress
+#: step, and a read waits until it has them all, so the count moves on a slow line too.
+CHUNK_BYTES = 64 * 2**10
 #: Failures where the request may or may not have reached Google: retried when safe to repeat.
 TRANSIENT_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError, requests.exceptions.RetryError)
@@ -92,7 +96,12 @@ class GoogleHTTPClient(HTTPClient):
             try:
                 response = self.session.request(method, self._url(endpoint), params=params,
                                                 data=data, json=json, files=files,
-                                                headers=headers, timeout=self.timeout)
+                                                headers=headers, timeout=self.timeout,
+                                                stream=True)
+                try:
+                    receive(response)
+                finally:
+                    response.close()
             except (requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
                 raise self.map_failure(exc, what, safe) from exc
             if response.ok:
@@ -150,6 +159,22 @@ class GoogleHTTPClient(HTTPClient):
                 return RetryableFailure(failure)
             return AmbiguousWriteError(f"{failure}; the write may have been applied")
         return BackendError(f"{what}: the request to {self._where()} failed ({name})")
+
+
+def receive(response: requests.Response) -> None:
+    """Read the body now, in chunks, telling ``progress.download`` the bytes come so far (of
+    Content-Length when Google sends one for an uncompressed body), so that a read of tens of
+    MB shows how far it is. Here, inside the request's edge, a line lost mid-body is retried."""
+    length = response.headers.get("Content-Length", "")
+    plain = length.isdigit() and "Content-Encoding" not in response.headers
+    received = download(int(length) if plain else None)
+    chunks, got = [], 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        chunks.append(chunk)
+        got += len(chunk)
+        if received is not None:
+            received(got)
+    response._content = b"".join(chunks)  # what ``response.content`` would have read
 
 
 def classify(response: requests.Response, what: str, safe: bool) -> Exception:

@@ -1,6 +1,6 @@
 """``python -m spoolsheet.testing.fake_google``: serve the fake, or replay cassettes against it.
 
-serve [--host H] [--port P] [--load FILE.xlsx --id ID]...   first stdout line: the base URL
+serve [--host H] [--port P] [--bandwidth B] [--load FILE.xlsx --id ID]...   first line: the URL
 replay DIR                                                   one line per cassette, then a summary
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .core import FakeGoogle
 from .replay import replay_dir, summary
+from .server import FakeServer
 from .xlsx import UnreadableWorkbook
 
 
@@ -31,7 +32,7 @@ def serve(args: argparse.Namespace) -> int:
             return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with fake.serve(port=args.port, host=args.host) as server:
+    with FakeServer(fake, args.host, args.port, bandwidth=args.bandwidth) as server:
         print(server.base_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
@@ -60,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="serve the fake on a loopback port until killed")
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
+    serve_cmd.add_argument(
+        "--bandwidth", type=float, metavar="BYTES", help="send every answer at this many bytes a second"
+    )
     serve_cmd.add_argument(
         "--load", action="append", default=[], metavar="FILE.xlsx", help="preload a workbook (repeatable)"
     )

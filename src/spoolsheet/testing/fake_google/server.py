@@ -2,11 +2,13 @@
 
 A "reset" fault closes the socket without an answer (RST). A "hang" stalls ``hang_seconds``;
 if the client gave up meanwhile (closed its socket) the request is dropped unapplied, otherwise
-it is answered normally.
+it is answered normally. A client that accepts gzip gets it, chunked, as from Google; with a
+``bandwidth`` (bytes a second) every answer arrives that slowly, so a big read takes a while.
 """
 
 from __future__ import annotations
 
+import gzip
 import select
 import socket
 import struct
@@ -22,12 +24,15 @@ from .messages import ApiRequest, Reply
 if TYPE_CHECKING:
     from .core import FakeGoogle
 
+PIECE_BYTES = 8 * 2**10  # what a server flushes at a time; a slow answer comes in these
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends
     timeout = 30  # idle keep-alive connections do not hold threads forever
     fake: FakeGoogle
     closing: threading.Event
+    bandwidth: float | None
 
     def do_GET(self) -> None:
         self._serve()
@@ -68,11 +73,27 @@ class _Handler(BaseHTTPRequestHandler):
         content = reply.content()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(content)))
+        chunked = "gzip" in self.headers.get("Accept-Encoding", "")
+        if chunked:  # as Google answers a client that takes gzip: compressed, no length ahead
+            content = gzip.compress(content, compresslevel=1)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(content)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(content)
+            self._send_body(content, chunked)
         return None
+
+    def _send_body(self, content: bytes, chunked: bool) -> None:
+        """The body in pieces, at most ``bandwidth`` bytes a second when the server has one."""
+        for start in range(0, len(content), PIECE_BYTES):
+            piece = content[start:start + PIECE_BYTES]
+            if self.bandwidth and self.closing.wait(len(piece) / self.bandwidth):
+                return  # the server is closing: leave the answer cut, as a lost line would
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
     def _reset(self) -> None:
         """Close with RST: linger on, timeout zero."""
@@ -93,10 +114,12 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeServer:
     """A running loopback server; ``base_url`` is where to point clients. Close it when done."""
 
-    def __init__(self, fake: FakeGoogle, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, fake: FakeGoogle, host: str = "127.0.0.1", port: int = 0, *,
+                 bandwidth: float | None = None):
         self.fake = fake
         self._closing = threading.Event()
-        handler = type("FakeGoogleHandler", (_Handler,), {"fake": fake, "closing": self._closing})
+        handler = type("FakeGoogleHandler", (_Handler,),
+                       {"fake": fake, "closing": self._closing, "bandwidth": bandwidth})
         self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
