@@ -160,14 +160,36 @@ def test_the_demo_piped_gives_its_ledger_whole_as_tab_separated_lines(tmp_path):
     assert [entry[6]] == [b.stem for b in backups]  # the whole name, on one line
 
 
-@pytest.mark.parametrize("args", [["--help"], ["migrate", "--help"], ["backup", "list", "--help"]])
+def imported_by(args: list[str], cwd: Path | None = None) -> set[str]:
+    """Every module ``python ARGS`` imported (``-X importtime``, in a fresh process)."""
+    out = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True,
+                         text=True, check=True, cwd=cwd)
+    found = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    assert "spoolsheet" in found
+    return found
+
+
+#: What the Google backend, the .xlsx writer and the service need; no cheap command does.
+REMOTE = {"gspread", "google.auth", "requests", "openpyxl", "fastapi", "uvicorn", "starlette"}
+#: What only some commands need: reading settings or a workbook, drawing tables and progress.
+WORK = {"pydantic_settings", "python_calamine", "lxml", "rich.table", "rich.progress"}
+
+
+@pytest.mark.parametrize("args", [["-m", "spoolsheet", "--help"],
+                                  ["-m", "spoolsheet", "migrate", "--help"],
+                                  ["-m", "spoolsheet", "backup", "list", "--help"],
+                                  ["-c", "import spoolsheet.cli"]])
 def test_help_does_not_import_the_heavy_libraries(args):
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "spoolsheet", *args],
-                         capture_output=True, text=True, check=True)
-    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if "|" in line}
     # pydantic itself is not on the list: Typer uses it to convert option values
-    heavy = {"openpyxl", "gspread", "requests", "pydantic_settings", "fastapi", "python_calamine"}
-    assert imported and not heavy & imported
+    assert not (REMOTE | WORK) & imported_by(args)
+
+
+@pytest.mark.parametrize("command", [["workers", "--json"], ["migrate", "status"]])
+def test_a_cheap_command_on_xlsx_imports_none_of_google_openpyxl_or_the_service(migrated, command):
+    found = imported_by(["-m", "spoolsheet", "--workbook", str(migrated), *command])
+    assert "python_calamine" in found and not REMOTE & found
+    if command[0] == "workers":  # JSON: no table, and nothing to show progress of
+        assert not {"rich.table", "rich.progress"} & found
 
 
 def test_the_demo_library_reports_and_never_prints(tmp_path, capfd):

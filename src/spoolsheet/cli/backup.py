@@ -6,12 +6,10 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Column, Table
 from rich.text import Text
 
 from .common import cli_errors, confirm, console, err_console, fail, read_only, state, workbook
 from .output import count, emit_json
-from .progress import progress_view
 
 if TYPE_CHECKING:
     from .. import backup as lib
@@ -71,6 +69,7 @@ def create(
 ) -> None:
     """Copy the whole workbook into a new backup, with a manifest, and log it in Metadata."""
     from .. import backup as lib
+    from .progress import progress_view
 
     with workbook(ctx) as wb, progress_view() as bar:
         b = lib.create(wb, folder=_folder(ctx, folder), label=label, verify=verify,
@@ -101,6 +100,7 @@ def verify(
 ) -> None:
     """Check a backup against its manifest (and the live workbook); exit 4 on any mismatch."""
     from .. import backup as lib
+    from .progress import progress_view
 
     with workbook(ctx) as wb, progress_view() as bar:
         report = lib.verify(wb, backup_id, against_source=against_source,
@@ -155,6 +155,8 @@ def list_(
             typer.echo("\t".join((b.name, b.id, _age(b.created), b.label, b.schema_version,
                            str(b.size) if b.size is not None else "", _status(b).plain)))
         return
+    from rich.table import Column, Table
+
     table = Table(Column("name", no_wrap=True), Column("id", no_wrap=True), "age", "label",
                   "schema", "size", "status")
     for b in backups:
@@ -213,6 +215,8 @@ def restore(
     if not dry_run:
         confirm(f"Roll the workbook back to backup {backup_id}? Every sheet but the audit log is "
                 "overwritten (a safety backup of the current state is taken first).", force=force)
+    from .progress import progress_view
+
     with workbook(ctx) as wb, progress_view() as bar:
         r = lib.restore(wb, backup_id, dry_run=dry_run, force=force, folder=_folder(ctx, folder),
                         actor=state(ctx).settings.actor, progress=bar)

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from .common import cli_errors, console, state
-from .progress import progress_view
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +23,7 @@ def register(app: typer.Typer) -> None:
         """Create the 2,500-spool sample, show status and plan, back up, migrate to v3.0, verify."""
         from ..demo import run_demo
         from . import migrate_views as render
+        from .progress import progress_view
 
         with progress_view(verbose=state(ctx).verbose) as progress:
             report = run_demo(dir, spools=spools, progress=progress)

@@ -12,7 +12,6 @@ import typer
 
 from .common import cli_errors, confirm, console, err_console, read_only, state, workbook
 from .output import emit_json, json_option
-from .progress import progress_view
 
 migrate_app = typer.Typer(help="Schema migrations: status, plan, up, down, verify, baseline.",
                           no_args_is_help=True)
@@ -37,6 +36,7 @@ def _run(ctx: typer.Context, func, *, force: bool, dry_run: bool, as_json: bool 
     """The shared shape of up/down: options from the environment, plan, confirm, run, report."""
     from .. import migrations
     from . import migrate_views as render
+    from .progress import progress_view
 
     st = state(ctx)
     if options.get("lock_ttl", 0) is None:
@@ -66,6 +66,7 @@ def status(ctx: typer.Context, as_json: bool = json_option(),
     """Schema version, pending migrations, ledger, last backup and lock (1 read)."""
     from .. import migrations
     from . import migrate_views as render
+    from .progress import progress_view
 
     with workbook(ctx) as wb, progress_view(verbose=state(ctx).verbose) as progress:
         result = migrations.status(wb, migrations_dir=migrations_dir, progress=progress)
@@ -84,6 +85,7 @@ def plan(ctx: typer.Context, to: str | None = TO,
     """The dry run of `up`: exact changes and the requests it will make; writes nothing."""
     from .. import backup, migrations
     from . import migrate_views as render
+    from .progress import progress_view
 
     with workbook(ctx) as wb, progress_view(verbose=state(ctx).verbose) as progress:
         result = migrations.plan(wb, to=to, backups=backup, migrations_dir=migrations_dir,

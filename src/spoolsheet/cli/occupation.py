@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import typer
-from rich.table import Table
 
 from ..values import format_date, shop_now
 from .common import cli_errors, console, err_console, read_only, workbook
@@ -123,6 +122,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json([{**s.as_dict(), "since": s.since} for s in found])  # since: UTC, offset
             return
+        from rich.table import Table
+
         table = Table("TAG", "Ocupado_Por", "since", "ARM", "SOLD", "version", box=None)
         for s in found:
             table.add_row(s.tag, str(s.holder or ""), when(s.since), s.stage(occupation.Operation.ARM),
@@ -145,6 +146,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(found)
             return
+        from rich.table import Table
+
         table = Table("Id", "worker", "name", "active", "roles", box=None)
         for w in found:
             table.add_row(str(w.id), str(w.ref), w.name, "yes" if w.activo else "no",
@@ -165,6 +168,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json([{**dataclasses.asdict(h), "seconds": h.duration(now)} for h in held])
             return
+        from rich.table import Table
+
         table = Table("worker", "op", "from", "to", "for", "ended by", box=None)
         for h in held:
             table.add_row(h.worker or str(h.worker_id), h.operation, when(h.start),
