@@ -2,7 +2,10 @@
 
 Run on demand:  python bench/bench_workbook.py [--spools 2500] [--latency 0.05]
 Google is the in-process fake reached through gspread's HTTP client, with an injected latency
-per request; .xlsx is a real file on disk.
+per request; .xlsx is a real file on disk. Then the whole workbook's read (grid data) over a
+loopback socket, gzip and chunked as from Google: our request edge, which streams the body in
+64 KiB reads to report its bytes, against its floor, requests reading the same answer unstreamed
+(``.content``, then ``.json()``), interleaved, best of ``--repeat``.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
+
 from spoolsheet.sample import write_sample
 from spoolsheet.schema import METADATA, OPERACIONES
 from spoolsheet.settings import Settings
 from spoolsheet.testing.fake_google import FakeGoogle
-from spoolsheet.workbook import ChangeSet, Workbook, columns, open_workbook
+from spoolsheet.workbook import ChangeSet, GoogleBackend, Workbook, columns, open_workbook
 
 ENDPOINT = "http://fake-google.test"
 
@@ -43,10 +48,34 @@ def measure(label: str, wb: Workbook) -> None:
         prev = stats
 
 
+def streamed_read(path: Path, repeat: int) -> None:
+    """The full read through our edge (streamed, counted) against requests' own read of it."""
+    fake = FakeGoogle()
+    fake.load_xlsx(path, "bench")
+    with fake.serve() as server:
+        backend = GoogleBackend("bench", session=requests.Session(), endpoint=server.base_url)
+        params = {"includeGridData": "true"}
+        plain = requests.Session()
+        ours, floor = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            body = backend.http.call("GET", backend.url, what="bench", params=params)
+            ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            same = plain.get(f"{server.base_url}/v4/spreadsheets/bench", params=params).json()
+            floor.append(time.perf_counter() - t0)
+        assert body == same
+        size = fake.log[-1].response_bytes
+    print(f"\nwhole read over loopback ({size / 1e6:.1f} MB of JSON, gzip, chunked), best of {repeat}")
+    print(f"  ours (streamed)   {min(ours):8.3f} s")
+    print(f"  floor (requests)  {min(floor):8.3f} s   ratio {min(ours) / min(floor):.2f} x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spools", type=int, default=2500)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per fake request")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the loopback read")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = write_sample(Path(tmp) / "Kronos.xlsx", spools=args.spools, seed=1)
@@ -57,6 +86,7 @@ def main() -> None:
         wb = open_workbook(Settings(sheet_id="bench", google_endpoint=ENDPOINT, workbook=None),
                            transport=fake.adapter())
         measure(f"google (fake, {args.latency * 1000:.0f} ms per request)", wb)
+        streamed_read(path, args.repeat)
 
 
 if __name__ == "__main__":
