@@ -38,7 +38,7 @@ class Step:
 
 
 Progress = Callable[[Step], None]
-#: Told the bytes of one answer received so far (as on the wire: compressed when it is).
+#: Told the bytes of one answer received so far (its body as decoded, gzip undone).
 Received = Callable[[int], None]
 #: The running phase's listener: given an answer's size (None: unknown), its ``Received``.
 _listener: ContextVar[Callable[[int | None], Received] | None] = ContextVar("download",
