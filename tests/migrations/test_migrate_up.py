@@ -182,5 +182,7 @@ def test_status_reports_its_one_read(open_copy, sample_tiny):
     steps = []
     result = migrations.status(wb, progress=steps.append)
     assert result.version == "v2.1"
-    assert [(s.phase, s.done, s.total) for s in steps] == [("reading the workbook", 0, None),
-                                                           ("reading the workbook", 1, 1)]
+    assert {s.phase for s in steps} == {"reading the workbook"}
+    assert (steps[0].done, steps[0].total) == (0, None) and steps[-1].finished
+    # one read: a step when it is done (.xlsx), or its bytes as they arrive (Google)
+    assert len(steps) == 2 or all(s.unit == "bytes" for s in steps[1:])
