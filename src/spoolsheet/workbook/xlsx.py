@@ -34,10 +34,10 @@ from ..errors import (
 )
 from ..fs import atomic_write, atomic_write_bytes, sweep_temps
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
-from .base import Backend, Region, RequestStats, Sheet, SheetInfo, trim
+from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
 from .xlsx_package import Package, SheetEntry, Stamp, stamp_of
-from .xlsx_read import SheetData, grid_of, read_sheet, read_top
+from .xlsx_read import SheetData, read_sheet, read_top
 from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
@@ -110,23 +110,33 @@ def mark_grid_corner(ws: Worksheet, rows: int, cols: int) -> None:
 
 
 def edited(rows: list[list[Cell]], edit: SheetEdit) -> list[list[Cell]]:
-    """Rows as read, with a sheet edit applied: what reading the written part gives."""
-    out = [list(r) for r in rows]
+    """Rows as read, with a sheet edit applied: what reading the written part gives. Changes
+    ``rows`` in place (the backend's own copy: callers get copies), trimming only what the edit
+    touched, so a one-row change costs one row, not the sheet."""
+    touched: set[int] = set()
     if edit.kept:
         height, width = edit.kept
-        del out[height:]
-        for kept in out:
+        del rows[height:]
+        for kept in rows:
             del kept[width:]
+        touched.update(range(len(rows)))
     for (r, c), value in edit.cells.items():
         if edit.kept and (r > edit.kept[0] or c > edit.kept[1]):
             continue
-        if r > len(out):
-            out.extend([] for _ in range(r - len(out)))
-        row = out[r - 1]
+        if r > len(rows):
+            rows.extend([] for _ in range(r - len(rows)))
+        row = rows[r - 1]
         if c > len(row):
             row.extend([None] * (c - len(row)))
         row[c - 1] = value
-    return trim(out)
+        touched.add(r - 1)
+    for i in touched:
+        row = rows[i]
+        while row and (row[-1] is None or row[-1] == ""):
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def last_data_row(ws: Worksheet) -> int:
@@ -208,8 +218,8 @@ class XlsxBackend(Backend):
     def _grid(self, package: Package, entry: SheetEntry) -> tuple[int, int]:
         grid = self._grids.get(entry.title)
         if grid is None:
-            xml = package.part(entry.part)
-            grid = self._grids[entry.title] = package.guard(entry.part, lambda: grid_of(xml))
+            sheet = package.sheet_part(entry.part)
+            grid = self._grids[entry.title] = package.guard(entry.part, lambda: sheet.grid)
         return grid
 
     # --- contract ------------------------------------------------------------------------
@@ -294,7 +304,9 @@ class XlsxBackend(Backend):
                 self._apply_whole(changes)
                 return
             self._replace(lambda: atomic_write_bytes(self.path, result.data))
-            self._adopt(Package(self.path, result.data, self.revision()), result)
+            written = Package(self.path, result.data, self.revision())
+            written.carry(package, result.parts, result.changed)
+            self._adopt(written, result)
 
     def split(self, changes: ChangeSet,
               sheets: Mapping[str, SheetInfo] | None = None) -> list[ChangeSet]:

@@ -2,7 +2,9 @@
 
 Everything the fast reader and the part-rewriting writer need to know about the zip and the
 small XML parts (workbook, relationships, styles, shared strings) lives here, parsed once per
-snapshot. Sheet parts are decompressed only when asked for. Failures of the layers below (zip,
+snapshot. Parts are decompressed only when asked for, once per snapshot; a sheet part's row
+index and compressed form (``SheetPart``) are kept too, and carried to the snapshot of a file
+this process wrote itself (``carry``). Failures of the layers below (zip,
 zlib, XML) become one ``CorruptWorkbook`` naming the file and the part.
 """
 
@@ -23,6 +25,7 @@ from typing import TypeVar
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..errors import CorruptWorkbook, WorkbookAccessDenied, WorkbookNotFound
+from .xlsx_part import SheetPart
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -71,6 +74,8 @@ class Package:
         self.path = path
         self.data = data
         self.stamp = stamp
+        self._parts: dict[str, bytes] = {}
+        self._sheet_parts: dict[str, SheetPart] = {}
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile as exc:
@@ -100,14 +105,35 @@ class Package:
         return part in self.zip.NameToInfo
 
     def part(self, name: str) -> bytes:
-        """A member's bytes, decompressed and CRC-checked."""
+        """A member's bytes, decompressed and CRC-checked (once per snapshot)."""
+        data = self._parts.get(name)
+        if data is not None:
+            return data
         if not self.has(name):
             raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (part {name} is "
                                   f"missing)")
         try:
-            return self.zip.read(name)
+            data = self._parts[name] = self.zip.read(name)
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
             raise self.damaged(name, exc) from exc
+        return data
+
+    def sheet_part(self, name: str) -> SheetPart:
+        """A worksheet member as the writer and the grid need it (once per snapshot)."""
+        sheet = self._sheet_parts.get(name)
+        if sheet is None:
+            xml = self.part(name)
+            sheet = self._sheet_parts[name] = SheetPart(xml)
+        return sheet
+
+    def carry(self, before: Package, rewritten: dict[str, SheetPart], changed: set[str]) -> None:
+        """This snapshot is ``before`` rewritten by this process: members it copied as they
+        were keep what was known of them, rewritten sheets take their new form."""
+        self._parts = {k: v for k, v in before._parts.items() if k not in changed}
+        self._sheet_parts = {k: v for k, v in before._sheet_parts.items() if k not in changed}
+        for name, sheet in rewritten.items():
+            self._sheet_parts[name] = sheet
+            self._parts[name] = sheet.xml
 
     def xml(self, name: str) -> etree._Element:
         return self.guard(name, lambda: etree.fromstring(self.part(name), parser=_PARSER))

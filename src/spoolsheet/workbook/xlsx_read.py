@@ -21,10 +21,8 @@ from python_calamine import CalamineError, CalamineWorkbook
 from ..values import Cell, Formula
 from .base import trim
 from .xlsx_package import Package, SheetEntry
+from .xlsx_part import CELL_REF, column_index
 
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
-_CELL_START = b'<c r="'
-_ROW_END = re.compile(rb"</row>")
 _FORMULA = re.compile(rb"<f(?=[\s>/])([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _ATTR = re.compile(rb'\s([a-zA-Z:]+)="([^"]*)"')
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);")
@@ -39,13 +37,6 @@ class SheetData:
     rows: list[list[Cell]]
     grid_rows: int
     grid_cols: int
-
-
-def column_index(letters: bytes | str) -> int:
-    n = 0
-    for ch in letters.encode() if isinstance(letters, str) else letters:
-        n = n * 26 + ch - 64
-    return n
 
 
 def unescape(text: str) -> str:
@@ -66,42 +57,6 @@ def unescape(text: str) -> str:
 
 def attributes(head: bytes) -> dict[bytes, bytes]:
     return dict(_ATTR.findall(head))
-
-
-def grid_of(xml: bytes) -> tuple[int, int]:
-    """The extent of the cell elements (openpyxl's max_row × max_column; 1 × 1 when empty).
-
-    Cells are in row order and, within a row, in column order (the format requires it), so the
-    last cell of the part gives the rows and the last cell of each row the columns.
-    """
-    last = xml.rfind(_CELL_START)
-    if last < 0:
-        return 1, 1
-    m = _CELL_REF.match(xml, last)
-    if m is None:
-        return _grid_slow(xml)
-    rows = int(m[2])
-    best = b""
-    start = 0
-    for end in _ROW_END.finditer(xml):
-        i = xml.rfind(_CELL_START, start, end.start())
-        start = end.end()
-        if i >= 0:
-            j = i + 6
-            k = j
-            while 65 <= xml[k] <= 90:
-                k += 1
-            letters = xml[j:k]
-            if len(letters) > len(best) or (len(letters) == len(best) and letters > best):
-                best = letters
-    return rows, max(column_index(best), 1) if best else 1
-
-
-def _grid_slow(xml: bytes) -> tuple[int, int]:
-    refs = _CELL_REF.findall(xml)
-    if not refs:
-        return 1, 1
-    return max(int(r) for _, r in refs), max(column_index(c) for c, _ in refs)
 
 
 def normal(value: object) -> Cell:
@@ -129,7 +84,7 @@ def formulas_of(xml: bytes) -> dict[tuple[int, int], Cell]:
         ref = cell.get(b"r")
         if ref is None:
             continue
-        ref_m = _CELL_REF.match(b'<c r="' + ref + b'"')
+        ref_m = CELL_REF.match(b'<c r="' + ref + b'"')
         if ref_m is None:
             continue
         row, col = int(ref_m[2]), column_index(ref_m[1])
@@ -171,8 +126,8 @@ def read_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[Ce
 def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
                                                       dict[tuple[int, int], Cell]]:
     """What calamine does not say, from the part's bytes: the grid and the formulas."""
-    xml = package.part(entry.part)  # CRC-checked: a damaged member is named here
-    return package.guard(entry.part, lambda: (grid_of(xml), formulas_of(xml)))
+    sheet = package.sheet_part(entry.part)  # CRC-checked: a damaged member is named here
+    return package.guard(entry.part, lambda: (sheet.grid, formulas_of(sheet.xml)))
 
 
 def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], Cell],

@@ -24,7 +24,8 @@ from ..formula_refs import REF_ERROR, ColumnMove, mentions, move_cells, rename_s
 from .changes import ChangeSet
 from .xlsx_cells import column_letters
 from .xlsx_package import MAIN_NS, Package, SheetEntry
-from .xlsx_read import column_index, grid_of, unescape
+from .xlsx_part import column_index, grid_of
+from .xlsx_read import unescape
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'(\sr=")([A-Z]{1,3})(\d+)(")')

@@ -23,6 +23,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import partial
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -40,25 +41,24 @@ from .xlsx_package import (
     Package,
     SheetEntry,
 )
-from .xlsx_read import column_index, grid_of, unescape
+from .xlsx_part import COMPRESS_LEVEL, SheetPart, Splice, column_index
+from .xlsx_read import unescape
 from .xlsx_structure import follow, titles_after
 
-_ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_R_NUM = re.compile(rb'\sr="(\d+)"')
 _R_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 _T_ATTR = re.compile(rb'\st="([a-zA-Z]+)"')
 _S_ATTR = re.compile(rb'\ss="(\d+)"')
 _SPANS = re.compile(rb'\sspans="[^"]*"')
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
-_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData\b[^>]*>")
 _INLINE_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
 _V = re.compile(rb"<v>(.*?)</v>", re.S)
 _ANCHOR = re.compile(rb'<f\b[^>]*\bt="(?:shared|array)"[^>]*\bref="')
 CONTENT_TYPES = "[Content_Types].xml"
-#: zlib level for re-streamed parts: the big sheets dominate a write, level 1 is ~3 × faster
-#: than the default for a file ~15 % larger.
-COMPRESS_LEVEL = 1
+
+
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+                + MAIN_NS.encode() + b'"><dimension ref="A1"/><sheetData/></worksheet>')
 
 
 class NeedsWholeWorkbook(Exception):
@@ -79,6 +79,8 @@ class SheetEdit:
 class Result:
     data: bytes
     edits: dict[str, SheetEdit] = field(default_factory=dict)
+    parts: dict[str, SheetPart] = field(default_factory=dict)  # sheet parts rewritten
+    changed: set[str] = field(default_factory=set)  # members rewritten or removed
     added: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     moved: bool = False  # columns moved or a sheet renamed: formulas of any sheet may differ
@@ -88,7 +90,7 @@ class Result:
 class _Plan:
     title: str
     part: str
-    xml: bytes | None  # None: a new sheet
+    sheet: SheetPart
     grid: tuple[int, int]
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     formats: list[NumberFormat] = field(default_factory=list)
@@ -180,28 +182,6 @@ def _xf_key(xf: etree._Element) -> bytes:
 
 # --- the sheet part ------------------------------------------------------------------------
 
-def _row_spans(xml: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    """(row number, start, end) of every ``<row>`` element between start and end."""
-    out: list[tuple[int, int, int]] = []
-    number = 0
-    pos = start
-    while True:
-        m = _ROW.search(xml, pos, end)
-        if m is None:
-            return out
-        r = _R_NUM.search(m[1])
-        number = int(r[1]) if r else number + 1
-        if m[2]:
-            stop = m.end()
-        else:
-            close = xml.find(b"</row>", m.end(), end)
-            if close < 0:
-                raise ValueError(f"row {number} is not closed")
-            stop = close + 6
-        out.append((number, m.start(), stop))
-        pos = stop
-
-
 def _cells_of(row_xml: bytes) -> list[tuple[int, bytes, bytes, bytes | None]]:
     """(column, element, attributes, content) of each cell of a row element."""
     head_end = row_xml.index(b">") + 1
@@ -235,15 +215,14 @@ def _has_data(package: Package, attrs: bytes, content: bytes | None) -> bool:
     return not is_blank(unescape(text.decode()))
 
 
-def _last_data_row(package: Package, plan: _Plan, spans: list[tuple[int, int, int]]) -> int:
+def _last_data_row(package: Package, plan: _Plan) -> int:
     """The last row with a non-blank cell, the cells already planned included."""
     planned = max((r for (r, _), v in plan.cells.items() if not is_blank(v)), default=0)
-    if plan.xml is None:
-        return planned
-    for number, start, end in reversed(spans):
+    xml = plan.sheet.xml
+    for number, start, end in reversed(plan.sheet.rows):
         if number <= planned:
             break
-        for col, _, attrs, content in _cells_of(plan.xml[start:end]):
+        for col, _, attrs, content in _cells_of(xml[start:end]):
             if (number, col) not in plan.cells and _has_data(package, attrs, content):
                 return number
     return planned
@@ -311,27 +290,15 @@ class _SheetWriter:
             head = _SPANS.sub(spans, head, count=1)
         return head + b"".join(cells[c] for c in order) + b"</row>"
 
-    def write(self) -> tuple[list[bytes | memoryview], tuple[int, int]]:
-        """The new part as chunks, and the sheet's grid after the change."""
-        plan, xml = self.plan, self.plan.xml
-        if xml is None:
-            xml = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
-                   + MAIN_NS.encode() + b'"><dimension ref="A1"/><sheetData/></worksheet>')
-        data = _SHEET_DATA.search(xml)
-        if data is None:
+    def write(self) -> tuple[SheetPart, tuple[int, int]]:
+        """The new part, made by splicing only the rows that change, and the sheet's grid."""
+        plan, sheet = self.plan, self.plan.sheet
+        if sheet.data is None:
             raise NeedsWholeWorkbook(f"sheet {plan.title!r} is not in the plain XML form")
-        if data[0].endswith(b"/>"):
-            body_start = body_end = data.end()
-            open_tag, close_tag = data[0][:-2].rstrip() + b">", b"</sheetData>"
-            tail_start = data.end()
-        else:
-            body_start = data.end()
-            body_end = xml.find(b"</sheetData>", body_start)
-            if body_end < 0:
-                raise ValueError("sheetData is not closed")
-            open_tag, close_tag = b"", b""
-            tail_start = body_end
-        spans = _row_spans(xml, body_start, body_end)
+        if not sheet.ordered:
+            raise NeedsWholeWorkbook(f"sheet {plan.title!r} has rows out of order")
+        xml = sheet.xml
+        spans = sheet.rows
         rows_grid, cols_grid = plan.grid
         for r, c in plan.cells:
             rows_grid, cols_grid = max(rows_grid, r), max(cols_grid, c)
@@ -350,47 +317,46 @@ class _SheetWriter:
         for number in formats:
             by_row.setdefault(number, {})
         kept = plan.keep is None or (corner[0] <= plan.keep[0] and corner[1] <= plan.keep[1])
-        has_corner = kept and self._has_cell(xml, spans, corner)
+        has_corner = kept and self._has_cell(sheet, corner)
         if not has_corner and corner[1] not in by_row.get(corner[0], {}):
             by_row.setdefault(corner[0], {})[corner[1]] = None
-        view = memoryview(xml)
-        head = xml[:data.start()]
-        dim = _DIMENSION.search(head)
+        splices: list[Splice] = []
+        dim = _DIMENSION.search(xml, 0, sheet.data.start())
         ref = f"A1:{column_letters(cols_grid)}{rows_grid}" if corner != (1, 1) else "A1"
-        if dim:
-            head = head[:dim.start()] + f'<dimension ref="{ref}"/>'.encode() + head[dim.end():]
-        out: list[bytes | memoryview] = [head, open_tag or xml[data.start():data.end()]]
+        if dim and dim[0] != f'<dimension ref="{ref}"/>'.encode():
+            splices.append((dim.start(), dim.end(), f'<dimension ref="{ref}"/>'.encode()))
         pending = sorted(by_row)
+        # Shrinks look at every row; other changes only at the rows they write.
+        shrinking = keep_rows is not None or keep_cols is not None
+        touched = (range(len(spans)) if shrinking
+                   else sorted({sheet.find(n) for n in pending} - {len(spans)}))
         i = 0
-        copy_from = body_start
-        for number, start, end in spans:
+        for index in touched:
+            number, start, end = spans[index]
+            new = []
             while i < len(pending) and pending[i] < number:
-                out.append(view[copy_from:start])
-                copy_from = start
-                out.append(self.row(pending[i], None, by_row[pending[i]], None,
+                new.append(self.row(pending[i], None, by_row[pending[i]], None,
                                     formats.get(pending[i])))
                 i += 1
             if keep_rows is not None and number > keep_rows:
-                out.append(view[copy_from:start])
-                copy_from = end
                 self.dropped_formula |= self._cuts_formula(xml[start:end], number, None)
-                continue
-            if i < len(pending) and pending[i] == number:
-                out.append(view[copy_from:start])
-                out.append(self.row(number, xml[start:end], by_row[number], keep_cols,
+            elif i < len(pending) and pending[i] == number:
+                new.append(self.row(number, xml[start:end], by_row[number], keep_cols,
                                     formats.get(number)))
-                copy_from = end
                 i += 1
             elif keep_cols is not None:
-                out.append(view[copy_from:start])
-                out.append(self.row(number, xml[start:end], {}, keep_cols))
-                copy_from = end
-        out.append(view[copy_from:body_end])
-        for number in pending[i:]:
-            out.append(self.row(number, None, by_row[number], None, formats.get(number)))
-        out.append(close_tag)
-        out.append(view[tail_start:])
-        return out, (rows_grid, cols_grid)
+                new.append(self.row(number, xml[start:end], {}, keep_cols))
+            else:
+                if new:
+                    splices.append((start, start, b"".join(new)))
+                continue
+            splices.append((start, end, b"".join(new)))
+        if i < len(pending):
+            body_end = sheet.body[1]
+            splices.append((body_end, body_end, b"".join(
+                self.row(n, None, by_row[n], None, formats.get(n)) for n in pending[i:])))
+        grid = (rows_grid, cols_grid)
+        return sheet.spliced(splices, grid), grid
 
     def _formats(self, corner: tuple[int, int]) -> dict[int, dict[int, str]]:
         """Row -> column -> pattern of the change's number formats, inside the final grid
@@ -414,13 +380,12 @@ class _SheetWriter:
         return False
 
     @staticmethod
-    def _has_cell(xml: bytes, spans: list[tuple[int, int, int]], at: tuple[int, int]) -> bool:
-        for number, start, end in reversed(spans):
-            if number == at[0]:
-                return any(col == at[1] for col, *_ in _cells_of(xml[start:end]))
-            if number < at[0]:
-                return False
-        return False
+    def _has_cell(sheet: SheetPart, at: tuple[int, int]) -> bool:
+        index = sheet.find(at[0])
+        if index == len(sheet.rows) or sheet.rows[index][0] != at[0]:
+            return False
+        _, start, end = sheet.rows[index]
+        return any(col == at[1] for col, *_ in _cells_of(sheet.xml[start:end]))
 
 
 # --- the package ---------------------------------------------------------------------------
@@ -439,21 +404,21 @@ def _plans(package: Package, changes: ChangeSet, name: str,
             n += 1
         part = f"xl/worksheets/sheet{n}.xml"
         used.add(part)
-        plans[new.title] = _Plan(new.title, part, None, (new.rows, new.cols))
+        plans[new.title] = _Plan(new.title, part, SheetPart(_EMPTY_SHEET), (new.rows, new.cols))
         added.append(new.title)
 
     if changes.moves_structure:
         for title, done in follow(package, changes, name, entries).items():
-            plans[title] = _Plan(title, done.entry.part, done.xml, done.grid)
+            plans[title] = _Plan(title, done.entry.part, SheetPart(done.xml), done.grid)
 
     def plan(title: str) -> _Plan:
         if title not in plans:
             entry = entries.get(title)
             if entry is None:
                 raise SheetNotFound(f"sheet {title!r} not found in {name}")
-            xml = package.part(entry.part)
-            grid = package.guard(entry.part, lambda: grid_of(xml))
-            plans[title] = _Plan(title, entry.part, xml, grid)
+            sheet = package.sheet_part(entry.part)
+            plans[title] = _Plan(title, entry.part, sheet, package.guard(entry.part,
+                                                                         lambda: sheet.grid))
         return plans[title]
 
     shrinks: list[tuple[_Plan, int, int]] = []
@@ -469,13 +434,9 @@ def _plans(package: Package, changes: ChangeSet, name: str,
             for c, value in enumerate(values, start=block.col):
                 p.cells.pop((r, c), None)  # the last write of a cell wins, in its new place
                 p.cells[(r, c)] = value
-    spans: dict[str, list[tuple[int, int, int]]] = {}
     for title, appended in changes.appends:
         p = plan(title)
-        if title not in spans and p.xml is not None:
-            body = _SHEET_DATA.search(p.xml)
-            spans[title] = (_row_spans(p.xml, body.end(), len(p.xml)) if body else [])
-        start = _last_data_row(package, p, spans.get(title, [])) + 1
+        start = package.guard(p.part, partial(_last_data_row, package, p)) + 1
         for r, values in enumerate(appended, start=start):
             for c, value in enumerate(values, start=1):
                 p.cells.pop((r, c), None)
@@ -498,15 +459,15 @@ def rewrite(package: Package, changes: ChangeSet, name: str) -> Result:
     plans, added = _plans(package, changes, name, entries)
     deleted = list(dict.fromkeys(changes.deleted_sheets))
     styles = _Styles(package)
-    new_parts: dict[str, list[bytes | memoryview] | bytes] = {}
+    new_parts: dict[str, SheetPart | bytes] = {}
     result = Result(b"", added=added, deleted=deleted, moved=changes.moves_structure)
     dropped_formula = False
     for title, plan in plans.items():
         if title in deleted:
             continue
         writer = _SheetWriter(package, styles, plan)
-        chunks, grid = package.guard(plan.part, writer.write)
-        new_parts[plan.part] = chunks
+        sheet, grid = package.guard(plan.part, writer.write)
+        new_parts[plan.part] = result.parts[plan.part] = sheet
         dropped_formula |= writer.dropped_formula
         result.edits[title] = SheetEdit({k: as_read(v) for k, v in plan.cells.items()}, grid,
                                         plan.keep, writer.exact)
@@ -518,6 +479,7 @@ def rewrite(package: Package, changes: ChangeSet, name: str) -> Result:
     if added or deleted or changes.renames or drop_chain:
         removed = _restructure(package, plans, entries, changes, drop_chain, new_parts)
     result.data = _assemble(package, new_parts, removed)
+    result.changed = set(new_parts) | removed
     return result
 
 
@@ -527,7 +489,7 @@ def _xml_bytes(root: etree._Element) -> bytes:
 
 def _restructure(package: Package, plans: dict[str, _Plan], entries: dict[str, SheetEntry],
                  changes: ChangeSet, drop_calc_chain: bool,
-                 new_parts: dict[str, list[bytes | memoryview] | bytes]) -> set[str]:
+                 new_parts: dict[str, SheetPart | bytes]) -> set[str]:
     """Workbook, relationships and content types for sheets added, renamed or removed (and a
     dropped calcChain); returns the members that go."""
     added = [n.title for n in changes.new_sheets]
@@ -618,7 +580,7 @@ def _shift_sheet_indexes(workbook: etree._Element, index: int) -> None:
                 view.set(attr, str(int(value) - 1))
 
 
-def _assemble(package: Package, new_parts: dict[str, list[bytes | memoryview] | bytes],
+def _assemble(package: Package, new_parts: dict[str, SheetPart | bytes],
               removed: set[str]) -> bytes:
     """The new zip: members copied raw in their order, changed ones re-streamed in place."""
     source = package.zip
@@ -650,14 +612,26 @@ def _assemble(package: Package, new_parts: dict[str, list[bytes | memoryview] | 
     return buffer.getvalue()
 
 
-def _write_member(out: zipfile.ZipFile, name: str, chunks: list[bytes | memoryview] | bytes,
+def _write_member(out: zipfile.ZipFile, name: str, content: SheetPart | bytes,
                   like: zipfile.ZipInfo | None) -> None:
+    """A rewritten member: a sheet part's deflate segments as they are, small parts deflated."""
     info = zipfile.ZipInfo(name, date_time=like.date_time if like else (2026, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
     if like is not None:
         info.external_attr = like.external_attr
-    size = len(chunks) if isinstance(chunks, bytes) else sum(len(c) for c in chunks)
-    with out.open(info, "w", force_zip64=size > 2**31) as fh:
-        for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
-            fh.write(chunk)
+    if isinstance(content, bytes):
+        out.writestr(info, content)
+        return
+    pieces, info.CRC, info.file_size = content.compressed()
+    info.compress_size = sum(len(p) for p in pieces)
+    fp = out.fp
+    assert fp is not None
+    info.header_offset = fp.tell()
+    fp.write(info.FileHeader())
+    for piece in pieces:
+        fp.write(piece)
+    out.filelist.append(info)
+    out.NameToInfo[name] = info
+    out.start_dir = fp.tell()
+    out._didModify = True  # type: ignore[attr-defined]
