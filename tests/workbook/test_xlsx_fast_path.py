@@ -1,5 +1,7 @@
 """The part-rewriting writer against openpyxl: same values, untouched cells byte-identical,
-every file it writes read alike by openpyxl and calamine.
+every file it writes read alike by openpyxl and calamine (and LibreOffice), and what the backend
+keeps between writes (each sheet part's XML, row index and deflate segments) always what the
+file holds, never written over an outside edit.
 
 Batches are state-change-like edits (cells, appended log rows, grid changes) and the v3.0
 migration's own change sets (up, and down again), in any order. The default run tries a few
@@ -10,21 +12,29 @@ import datetime as dt
 import functools
 import re
 import shutil
+import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from spoolsheet import migrations
+from spoolsheet.audit import read_events
 from spoolsheet.errors import SpoolsheetError
 from spoolsheet.migrations import MIGRATIONS
+from spoolsheet.occupation import OccupationService, Operation, Stage
 from spoolsheet.sample import generate, write_xlsx
+from spoolsheet.settings import Settings
 from spoolsheet.values import Formula
-from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
+from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend, open_workbook
 from spoolsheet.workbook.xlsx import apply_in_memory, load_xlsx, mark_grid_corner
+from spoolsheet.workbook.xlsx_part import SheetPart, crc32_combine
 from spoolsheet.workbook.xlsx_read import normal
 
 V3_0 = MIGRATIONS[0]  # the package's v3.0 revision, as the runner sees it
@@ -113,6 +123,9 @@ def same_cell(a, b):
 @example([[("grow", "Operaciones", 5, 50), ("grow", "Operaciones", 60, 3)]])
 @example([[("grow", "Operaciones", 60, 3), ("grow", "Operaciones", 5, 50)]])
 @example([[("set", "Operaciones", 40, 12, [[None, 0]]), ("grow", "Operaciones", 1, 1)]])
+# log rows appended by consecutive writes, each starting from what the one before left
+@example([[("append", "Metadata", [["a"]])], [("append", "Metadata", [["b"], [1, 2]])],
+          [("set", "Metadata", 2, 1, [["c"]]), ("append", "Metadata", [["d"]])]])
 # the migration up, a state-change-like edit of its columns and a log row, then down
 @example(["migrate", [("set", "Operaciones", 3, 64, [["MR(93)", dt.date(2026, 3, 1), 1]]),
                       ("append", "Metadata", [["id", "2026-03-01", "TOMAR_SPOOL"]])], "migrate"])
@@ -157,6 +170,7 @@ def test_fast_writes_match_openpyxl_and_leave_the_rest_as_it_was(tmp_path_factor
     grids = {s.title: (s.rows, s.cols) for s in Workbook(XlsxBackend(fast)).sheets()}
     model_wb = openpyxl.load_workbook(model)
     assert grids == {ws.title: (ws.max_row, ws.max_column) for ws in model_wb.worksheets}
+    assert kept_parts_problems(backend.backend) == []
     cached = backend.read()  # what the backend kept after its own writes is what the file holds
     fresh = Workbook(XlsxBackend(fast)).read()
     assert {t: s.rows for t, s in cached.items()} == {t: s.rows for t, s in fresh.items()}
@@ -169,3 +183,117 @@ def test_fast_writes_match_openpyxl_and_leave_the_rest_as_it_was(tmp_path_factor
             seen = normal(rows[r - 1][c - 1]) if r <= len(rows) and c <= len(rows[r - 1]) else None
             blank_text = isinstance(v, str) and not v.strip() and seen == v
             assert same_cell(seen, v) or blank_text, (title, r, c, seen, v)
+
+
+def kept_parts_problems(backend: XlsxBackend) -> list[str]:
+    """Where what the backend kept of each sheet part differs from the file on disk: its XML,
+    row index, grid, body, and for parts it wrote, its deflate segments (the member's bytes)."""
+    package = backend._package
+    assert package is not None and package.stamp == backend.revision()
+    problems = []
+    with zipfile.ZipFile(backend.path) as zf:
+        raw = backend.path.read_bytes()
+        for name, kept in package._sheet_parts.items():
+            info = zf.getinfo(name)
+            fresh = SheetPart(zf.read(name))
+            for what in ("xml", "rows", "grid", "body"):
+                if getattr(kept, what) != getattr(fresh, what):
+                    problems.append(f"{name}: {what}")
+            if kept.segments is not None:
+                start = info.header_offset + 30 + int.from_bytes(
+                    raw[info.header_offset + 26:info.header_offset + 28], "little") + int.from_bytes(
+                    raw[info.header_offset + 28:info.header_offset + 30], "little")
+                pieces, crc, size = kept.compressed()
+                if raw[start:start + info.compress_size] != b"".join(pieces):
+                    problems.append(f"{name}: segments")
+                if (crc, size) != (info.CRC, info.file_size) or crc != zlib.crc32(fresh.xml):
+                    problems.append(f"{name}: crc or size")
+    return problems
+
+
+def test_a_long_lived_backend_keeps_what_the_file_holds_through_many_writes(sample_small, tmp_path):
+    """Writes that land in several deflate segments of a 200-spool sample: rows changed in the
+    middle (longer and shorter), rows added past the end, the dimension growing a digit."""
+    path = tmp_path / "kronos.xlsx"
+    shutil.copy(sample_small, path)
+    backend = XlsxBackend(path)
+    wb = Workbook(backend)
+    grid = {s.title: (s.rows, s.cols) for s in wb.sheets()}
+    rows = grid["Operaciones"][0]
+    assert len(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")) > 3 * 128 * 1024
+    edits = [(2, ["x" * 300]), (rows // 2, [None]), (rows - 1, ["=not a formula", 7]),
+             (rows + 3, ["past the end"]), (rows // 3, [dt.date(2026, 3, 1), 1.5])]
+    for k, (row, cells) in enumerate(edits * 2):
+        cs = ChangeSet()
+        cs.set_block("Operaciones", row, 5 + k, [cells])
+        cs.append_rows("Metadata", [[f"event {k}", k]])
+        wb.apply(cs)
+        assert kept_parts_problems(backend) == [], k
+    pieces = backend._package.sheet_part("xl/worksheets/sheet1.xml").segments
+    assert pieces is not None and len(pieces) >= 3  # the part really is in segments
+    fresh = Workbook(XlsxBackend(path)).read()
+    assert {t: s.rows for t, s in wb.read().items()} == {t: s.rows for t, s in fresh.items()}
+    assert fresh["Operaciones"].rows[rows + 2][7] == fresh["Operaciones"].rows[rows + 2][12] == "past the end"
+    assert openpyxl_values(path)["Operaciones"][(rows + 3, 5 + 8)] == "past the end"
+
+
+def test_an_outside_edit_between_two_service_writes_is_seen(sample_small, tmp_path):
+    """The office saves the file with another program between two state changes of the
+    long-lived service: the service's next write starts from the edited file, not from what it
+    kept, so the edit and both changes are in the file."""
+    path = tmp_path / "kronos.xlsx"
+    shutil.copy(sample_small, path)
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
+        migrations.up(wb, force=True)
+        service = OccupationService(wb)
+        worker = next(w for w in service.workers() if w.activo and w.has_role("Armador"))
+        first, second = [s for s in service.spools() if s.free and s.materiales is not None
+                         and s.stage(Operation.ARM) is Stage.PENDING][:2]
+        service.tomar(first.tag, worker=worker.id, op="ARM")
+        office = openpyxl.load_workbook(path)  # a hand edit: another program saves the file
+        notes = [c.value for c in office["Operaciones"][1]].index("Notas") + 1
+        office["Operaciones"].cell(row=second.row, column=notes, value="hand edit")
+        office["Metadata"].append(["hand", "appended"])
+        office.save(path)
+        service.tomar(second.tag, worker=worker.id, op="ARM")
+        assert service.get(first.tag).holder is not None
+    with open_workbook(Settings(workbook=path, sheet_id=None)) as fresh:
+        ops = fresh.read_sheet("Operaciones")
+        assert ops.rows[second.row - 1][notes - 1] == "hand edit"
+        events = [e for e in read_events(fresh.read_sheet("Metadata"))
+                  if e.tag_spool in (first.tag, second.tag)]
+        assert sum(e.evento_tipo == "TOMAR_SPOOL" for e in events) == 2
+        assert any(r[:2] == ["hand", "appended"] for r in fresh.read_sheet("Metadata").rows)
+        holders = OccupationService(fresh)
+        assert holders.get(first.tag).holder is not None and holders.get(second.tag).holder is not None
+
+
+def test_crc32_combine_is_zlibs():
+    data = bytes(range(256)) * 1000 + b"<row r=1/>" * 77
+    for cut in (0, 1, 255, 4096, len(data) - 1, len(data)):
+        a, b = data[:cut], data[cut:]
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(data)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="no soffice (CI installs it: .ci/run)")
+def test_libreoffice_reads_a_file_written_in_segments(sample_small, tmp_path):
+    path = tmp_path / "kronos.xlsx"
+    shutil.copy(sample_small, path)
+    wb = Workbook(XlsxBackend(path))
+    for k in range(3):
+        cs = ChangeSet()
+        cs.set_block("Operaciones", 3 + 40 * k, 2, [[f"segment {k}"]])
+        cs.append_rows("Metadata", [[f"event {k}"]])
+        wb.apply(cs)
+    out = tmp_path / "lo"
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=300)
+    theirs = Workbook(XlsxBackend(out / path.name)).read()
+    for title, sheet in Workbook(XlsxBackend(path)).read().items():
+        for r, row in enumerate(sheet.rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if not isinstance(value, Formula):  # LibreOffice computes what has no result
+                    assert same_cell(theirs[title].cell(r, c), value), (title, r, c)
+    assert theirs["Metadata"].rows[-1][0] == "event 2"
+    assert theirs["Operaciones"].cell(83, 2) == "segment 2"

@@ -211,11 +211,12 @@ def _shifted(rows: list[Span], shift: int) -> list[Span]:
 
 def _moved(offset: int, splices: list[Splice], *, inclusive: bool) -> int:
     """Where an old offset lies after the splices (those starting at it count if inclusive)."""
+    moved = offset
     for start, end, new in splices:
         if start > offset or (start == offset and not inclusive):
             break
-        offset += len(new) - (end - start)
-    return offset
+        moved += len(new) - (end - start)
+    return moved
 
 
 def _segments(xml: bytes, start: int, end: int) -> list[Segment]:
