@@ -32,7 +32,7 @@ from spoolsheet.occupation import OccupationService, Operation, Stage
 from spoolsheet.sample import generate, write_xlsx
 from spoolsheet.settings import Settings
 from spoolsheet.values import Formula
-from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend, open_workbook
+from spoolsheet.workbook import ChangeSet, Region, Workbook, XlsxBackend, open_workbook
 from spoolsheet.workbook.xlsx import apply_in_memory, load_xlsx, mark_grid_corner
 from spoolsheet.workbook.xlsx_part import SheetPart, crc32_combine
 from spoolsheet.workbook.xlsx_read import normal
@@ -223,12 +223,15 @@ def test_a_long_lived_backend_keeps_what_the_file_holds_through_many_writes(samp
     assert len(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")) > 3 * 128 * 1024
     edits = [(2, ["x" * 300]), (rows // 2, [None]), (rows - 1, ["=not a formula", 7]),
              (rows + 3, ["past the end"]), (rows // 3, [dt.date(2026, 3, 1), 1.5])]
+    tops = [Region("Operaciones", 1, 3), Region("Metadata", 1, 1)]  # kept as read from the top
+    wb.read_regions(tops)
     for k, (row, cells) in enumerate(edits * 2):
         cs = ChangeSet()
         cs.set_block("Operaciones", row, 5 + k, [cells])
         cs.append_rows("Metadata", [[f"event {k}", k]])
         wb.apply(cs)
         assert kept_parts_problems(backend) == [], k
+        assert wb.read_regions(tops) == Workbook(XlsxBackend(path)).read_regions(tops), k
     pieces = backend._package.sheet_part("xl/worksheets/sheet1.xml").segments
     assert pieces is not None and len(pieces) >= 3  # the part really is in segments
     fresh = Workbook(XlsxBackend(path)).read()

@@ -167,6 +167,8 @@ class XlsxBackend(Backend):
         #: What was read of the current package, per sheet: typed rows and grid, or grid only.
         self._sheets: dict[str, SheetData] = {}
         self._grids: dict[str, tuple[int, int]] = {}
+        #: Sheets read only from the top (a header): how deep, and the typed rows.
+        self._tops: dict[str, tuple[int, list[list[Cell]]]] = {}
 
     # --- identity ------------------------------------------------------------------------
 
@@ -197,8 +199,7 @@ class XlsxBackend(Backend):
             stamp = self.revision()
             if self._package is None or stamp != self._package.stamp:
                 self._package = Package.open(self.path)
-                self._sheets.clear()
-                self._grids.clear()
+                self._forget()
                 self.stats.count("reads")
             return self._package
 
@@ -261,10 +262,14 @@ class XlsxBackend(Backend):
                                   else max(depth.get(r.title) or 0, r.last_row))
             rows: dict[str, list[list[Cell]]] = {}
             for title, last in depth.items():
+                top = self._tops.get(title)
                 if title in self._sheets or last is None or last > PARTIAL_READ_ROWS:
                     rows[title] = self._data(package, title).rows
+                elif top is not None and top[0] >= last:
+                    rows[title] = top[1]
                 else:
                     rows[title] = read_top(package, self._entry(package, title), last)
+                    self._tops[title] = (last, rows[title])
             return [r.cut(rows[r.title]) for r in regions]
 
     @contextmanager
@@ -326,11 +331,11 @@ class XlsxBackend(Backend):
         """Make the file just written the current version without reading it again: sheets
         it did not touch keep what was read, touched ones take the written cells."""
         if result.moved:
-            self._sheets.clear()
-            self._grids.clear()
+            self._forget()
         for title in result.deleted:
             self._sheets.pop(title, None)
             self._grids.pop(title, None)
+            self._tops.pop(title, None)
         for title, edit in result.edits.items():
             self._grids[title] = edit.grid
             data = self._sheets.get(title)
@@ -338,6 +343,11 @@ class XlsxBackend(Backend):
                 self._sheets[title] = SheetData(edited(data.rows, edit), *edit.grid)
             else:
                 self._sheets.pop(title, None)
+            top = self._tops.pop(title, None)
+            if top is not None and edit.exact:
+                depth, rows = top
+                within = {k: v for k, v in edit.cells.items() if k[0] <= depth}
+                self._tops[title] = (depth, edited(rows, SheetEdit(within, edit.grid, edit.kept)))
         self._package = package
 
     def _apply_whole(self, changes: ChangeSet) -> None:
@@ -349,11 +359,15 @@ class XlsxBackend(Backend):
         self._replace(lambda: atomic_write(self.path, wb.save))
         self._package = None
 
+    def _forget(self) -> None:
+        self._sheets.clear()
+        self._grids.clear()
+        self._tops.clear()
+
     def close(self) -> None:
         with self._thread_lock:
             self._package = None
-            self._sheets.clear()
-            self._grids.clear()
+            self._forget()
 
 
 def _sheet(wb: openpyxl.Workbook, title: str, name: str) -> Worksheet:
