@@ -2,14 +2,16 @@
 
 Run on demand:  python bench/bench_service.py [--backends google,xlsx] [--tablets 30]
                     [--duration 120] [--spools 2500] [--pool 200] [--latency 0.2]
-                    [--writes-per-minute 60]
+                    [--writes-per-minute 60] [--rate 0]
 
 This process runs the service (the real app on uvicorn, loopback) and, for Google, the fake over
 real HTTP with ``--latency`` seconds per request and the real per-user quotas (60 reads and 60
 writes a minute). The tablets run in a child process (asyncio + httpx, one connection each) so
 that they do not share this process's CPU: each takes a random spool of a shared pool of
 ``--pool`` spools ready for ARM (so tablets collide), then releases it (PAUSAR), each request with
-its own Idempotency-Key, retrying 503s with the same key after Retry-After.
+its own Idempotency-Key, retrying 503s with the same key after Retry-After. By default each
+tablet sends its next request as soon as it has the answer (the most the service can take);
+``--rate R`` paces them to R requests a second together (a shop's load: latency at that rate).
 
 It prints state changes/s, p50/p95/p99 latency, statuses, writes/min, requests and bytes per
 state change (Google: counted on the service's own HTTP transport), and from the Metadata log
@@ -94,8 +96,15 @@ def running(app: Any) -> Iterator[str]:
 # --- the tablets (child process) --------------------------------------------------------------
 
 async def tablet(client: httpx.AsyncClient, worker: int, pool: list[str], end: float,
-                 records: list[dict[str, Any]], rng: random.Random) -> None:
+                 records: list[dict[str, Any]], rng: random.Random, gap: float) -> None:
+    """TOMAR then PAUSAR on random spools of the pool until ``end``; with a ``gap``, each
+    request starts at most every ``gap`` seconds (a worker's pace), else right after the last."""
+    due = time.monotonic() + rng.uniform(0, gap)
+
     async def send(tag: str, action: str, body: dict[str, Any]) -> httpx.Response:
+        nonlocal due
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        due = max(due + gap, time.monotonic()) if gap else due
         key = str(uuid.uuid4())
         while True:
             start = time.monotonic()
@@ -122,7 +131,8 @@ async def tablets(config: dict[str, Any]) -> list[dict[str, Any]]:
                                  headers={"Authorization": f"Bearer {SECRET}"}) as client:
         await asyncio.gather(*(
             tablet(client, config["workers"][i % len(config["workers"])], config["pool"], end,
-                   records, random.Random(i)) for i in range(config["tablets"])))
+                   records, random.Random(i), config["tablets"] / config["rate"] if config["rate"]
+                   else 0.0) for i in range(config["tablets"])))
     return records
 
 
@@ -200,6 +210,7 @@ def bench(kind: str, sample: Path, args: argparse.Namespace, tmp: Path) -> None:
             stats_before = app.state.writer.service.workbook.stats.snapshot()
             groups_before = app.state.writer.groups
             config = {"url": url, "tablets": args.tablets, "duration": args.duration,
+                      "rate": args.rate,
                       "workers": armadores, "pool": pool}
             started = time.monotonic()
             child = subprocess.run([sys.executable, __file__, "--tablets-json", json.dumps(config)],
@@ -270,6 +281,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="google,xlsx")
     parser.add_argument("--tablets", type=int, default=30)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="requests per second all tablets offer together (0: as fast as "
+                             "answers come)")
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--spools", type=int, default=2500)
     parser.add_argument("--pool", type=int, default=200)
