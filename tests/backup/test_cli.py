@@ -56,7 +56,7 @@ def test_xlsx_create_list_verify_restore(path):
 
     ok = run(*w, "backup", "verify", backup_id, "--against-source")
     assert ok.exit_code == 0 and "matches its manifest and the live workbook" in ok.stdout
-    assert "audit rows added" in ok.stdout
+    assert "1 audit row added in the live workbook since the backup was taken" in ok.stdout
 
     Workbook(XlsxBackend(entry["path"])).apply(ChangeSet().put("Roles", 2, 2, "tampered"))
     bad = run(*w, "backup", "verify", backup_id)

@@ -60,8 +60,9 @@ def compare(expected: Mapping[str, Sheet], found: Mapping[str, Sheet], *, what: 
         if audit_may_grow and title == METADATA and len(got.rows) > len(want.rows):
             head = Sheet(want.info, got.rows[:len(want.rows)])
             if sheet_fingerprint(head, grid=False) == sheet_fingerprint(want, grid=False):
-                out.notes.append(f"sheet {title!r}: {len(got.rows) - len(want.rows)} audit rows "
-                                 f"added in {what} since")
+                added = len(got.rows) - len(want.rows)
+                out.notes.append(f"sheet {title!r}: {added} audit row{'s' * (added != 1)} "
+                                 f"added in {what} since the backup was taken")
                 continue
         grid = ""
         if (want.info.rows, want.info.cols) != (got.info.rows, got.info.cols):
@@ -70,8 +71,9 @@ def compare(expected: Mapping[str, Sheet], found: Mapping[str, Sheet], *, what: 
         cells = differences(want, got, limit=DIFFERENCES_PER_SHEET)
         if cells:
             n = count_differences(want, got)
-            out.problems.append(f"sheet {title!r}: {n} cell{'s' * (n != 1)} differ in {what}, "
-                                f"first at {cells[0]}" + (f"; {grid}" if grid else ""))
+            differ = "cell differs" if n == 1 else "cells differ"
+            out.problems.append(f"sheet {title!r}: {n} {differ} in {what}, first at {cells[0]}"
+                                + (f"; {grid}" if grid else ""))
             out.differences += cells[:max(0, DIFFERENCES_TOTAL - len(out.differences))]
         elif grid:
             out.problems.append(f"sheet {title!r}: {grid}")

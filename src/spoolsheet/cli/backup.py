@@ -121,7 +121,8 @@ def verify(
             err_console.print(f"  {line}", markup=False, soft_wrap=True)
         raise fail(f"backup {report.backup.name} is intact ({report.sheets_checked} sheets match "
                    "its manifest), but the live workbook has changed since it was taken: "
-                   f"{count(len(report.source_changes), 'difference')}, listed above", 4)
+                   f"{count(len(report.source_changes), 'sheet')} changed, listed above with "
+                   "the first cells that differ", 4)
     source = " and the live workbook" if against_source else ""
     say(f"backup {report.backup.name} matches its manifest{source}: "
         f"{report.sheets_checked} sheets checked")
