@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spoolsheet.cli import app
-from spoolsheet.cli.docs import BACKUP, BACKUP_KEYS, JSON_SHAPES, keys_match
+from spoolsheet.cli.docs import JSON_SHAPES, NESTED, keys_match
 from spoolsheet.sample import write_sample
 
 CLEAN_ENV = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "MIGRATION_DRY_RUN": None,
@@ -29,10 +29,10 @@ def document(result, command: str, code: int = 0):
     assert isinstance(doc, list if kind == "list" else dict)
     for item in (doc if kind == "list" else [doc]):
         assert keys_match(item, keys), (command, list(item))
-        for key in BACKUP_KEYS:  # nested backups have the shape `backup list` prints
-            nested = item.get(key) if command.startswith("backup ") else None
-            for backup in nested if isinstance(nested, list) else [nested] if nested else []:
-                assert keys_match(backup, BACKUP), (command, key, list(backup))
+        for key, keys_inside in NESTED.get(command, {}).items():  # null or empty: nothing to check
+            nested = item[key]
+            for inner in nested if isinstance(nested, list) else [nested] if nested else []:
+                assert keys_match(inner, keys_inside), (command, key, list(inner))
     return doc
 
 
@@ -51,6 +51,8 @@ def workbook(tmp_path) -> Path:
 
 
 def test_migrate_up_verify_and_status_print_one_document_even_with_v(workbook):
+    plan = document(run(workbook, "migrate", "plan", "--json"), "migrate plan")
+    assert [m["id"] for m in plan["migrations"]] == ["v3_0_occupation"]
     report = document(run(workbook, "-v", "migrate", "up", "--force", "--json"), "migrate up")
     assert report["action"] == "up" and report["applied"] == ["v3_0_occupation"]
     assert report["version_before"] == "v2.1" and report["version_after"] == "v3.0"
@@ -59,8 +61,13 @@ def test_migrate_up_verify_and_status_print_one_document_even_with_v(workbook):
     assert verified == {"version": "v3.0", "checked": verified["checked"], "problems": [], "ok": True}
     status = document(run(workbook, "migrate", "status", "--json"), "migrate status")
     assert status["version"] == "v3.0" and status["pending"] == []
+    assert [e["migration_id"] for e in status["history"]] == ["v3_0_occupation"]
+    assert status["last_backup"]["id"] == report["backup_id"]
     again = document(run(workbook, "migrate", "up", "--force", "--json"), "migrate up")
     assert again["applied"] == [] and again["version_after"] == "v3.0"
+    down = document(run(workbook, "migrate", "down", "--force", "--json"), "migrate down")
+    assert down["applied"] == ["v3_0_occupation"] and down["version_after"] == "v2.1"
+    assert down["requests"]["writes"] >= 1 and down["backup_requests"]["reads"] >= 1
 
 
 def test_occupation_commands_and_history_in_json_with_their_exit_codes(workbook):

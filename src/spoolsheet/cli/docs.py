@@ -4,7 +4,7 @@ Run ``python -m spoolsheet.cli.docs`` after changing a command; a test fails whi
 differs from what this prints. Each ``--json`` command's shape is written here once: the keys of
 its JSON object (or of each object of its list), checked against real output by the tests; a
 key ending in ``?`` may be left out (e.g. a backup's ``path`` exists on .xlsx only). A key whose
-value is a backup (or a list of them) holds ``BACKUP`` objects, whose keys are listed once.
+value is an object (or a list of them) has its keys in ``NESTED``, checked the same way.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ RUN = ["action", "version_before", "version_after", "plan", "dry_run", "applied"
 #: One backup, as ``backup list`` prints it and the other backup commands nest it.
 BACKUP = ["id", "name", "created", "label", "schema_version", "verified", "complete", "size",
           "source_id", "source_title", "fingerprint", "path?", "problem?"]
-#: The keys of a backup command's document that hold a BACKUP (or a list of them, or null).
-BACKUP_KEYS = ("backup", "safety_backup", "removed")
+PLAN = ["workbook", "kind", "direction", "version", "target", "migrations", "resume", "requests",
+        "lock"]
+REQUESTS = ["reads", "writes", "retries"]
 
 #: command path → (kind, keys): "object" is one JSON object, "list" a list of such objects.
 JSON_SHAPES: dict[str, tuple[str, list[str]]] = {
@@ -42,8 +43,7 @@ JSON_SHAPES: dict[str, tuple[str, list[str]]] = {
                         "sold_stage"]),
     "migrate status": ("object", ["workbook", "kind", "version", "pending", "history",
                                   "unverified", "last_backup", "lock", "checksum_mismatch"]),
-    "migrate plan": ("object", ["workbook", "kind", "direction", "version", "target",
-                                "migrations", "resume", "requests", "lock"]),
+    "migrate plan": ("object", PLAN),
     "migrate up": ("object", RUN),
     "migrate down": ("object", RUN),
     "migrate baseline": ("object", RUN),
@@ -58,6 +58,23 @@ JSON_SHAPES: dict[str, tuple[str, list[str]]] = {
                                   "sheets_unchanged", "sheets_added", "sheets_removed",
                                   "sheets_kept", "events_kept", "migrations_rolled_back", "forced",
                                   "write_requests", "already_restored", "resumed", "restores"]),
+}
+
+
+#: command path → key of its document → the keys of the object(s) that key holds (or null).
+NESTED: dict[str, dict[str, list[str]]] = {
+    "migrate status": {"history": ["row", "migration_id", "schema_version", "description",
+                                   "status", "applied_at", "applied_by", "duration_s",
+                                   "backup_id", "checksum"],
+                       "last_backup": ["name", "id", "created", "exact"]},
+    "migrate plan": {"migrations": ["id", "description", "from", "to", "steps", "write",
+                                    "write_requests", "atomic"]},
+    **{run: {"plan": PLAN, "requests": REQUESTS, "backup_requests": REQUESTS}
+       for run in ("migrate up", "migrate down", "migrate baseline")},
+    "backup create": {"backup": BACKUP},
+    "backup verify": {"backup": BACKUP},
+    "backup prune": {"removed": BACKUP},
+    "backup restore": {"backup": BACKUP, "safety_backup": BACKUP},
 }
 
 
@@ -80,7 +97,8 @@ With `--json` a command prints one JSON document on stdout and nothing else ther
 messages go to stderr; exit codes are the same as without it). Times for machines are ISO 8601
 in UTC with their offset (`2026-12-02T14:05:00+00:00`); a date alone stays `YYYY-MM-DD`. What
 people read (tables, sentences) is in the shop's time, zone shown (`SPOOLSHEET_TZ`, default
-America/Santiago).
+America/Santiago). Under a command's keys, a key that holds an object (or a list of objects,
+each with these keys; or null, or empty when there is none) has its keys listed.
 """
 
 
@@ -103,17 +121,28 @@ def help_text(path: tuple[str, ...]) -> str:
     return result.stdout.rstrip()
 
 
+def key_list(keys: list[str]) -> str:
+    return ", ".join(f"`{k[:-1]}` (optional)" if k.endswith("?") else f"`{k}`" for k in keys)
+
+
+def named(keys: list[str]) -> str:
+    """A nested object's keys (of each, in a list; the value may be null or empty), by the
+    command that prints them whole where there is one."""
+    for command, (_kind, whole) in JSON_SHAPES.items():
+        if whole is keys:
+            return f"the keys `{command}` prints"
+    return f"each object has the keys: {key_list(keys)}"
+
+
 def shape(name: str) -> str:
     found = JSON_SHAPES.get(name)
     if found is None:
         raise KeyError(f"`spoolsheet {name} --json` has no documented shape in cli/docs.py")
     kind, keys = found
     what = "one object" if kind == "object" else "a list of objects"
-    listed = ", ".join(f"`{k[:-1]}` (optional)" if k.endswith("?") else f"`{k}`" for k in keys)
-    nested = [k for k in keys if k in BACKUP_KEYS]
-    backups = (f"; {', '.join(f'`{k}`' for k in nested)} hold(s) backup objects, keys as in "
-               "`backup list`") if nested else ""
-    return f"`--json` prints {what} with the keys: {listed}{backups}\n"
+    inner = "".join(f"- `{key}`: {named(inner_keys)}\n"
+                    for key, inner_keys in NESTED.get(name, {}).items())
+    return f"`--json` prints {what} with the keys: {key_list(keys)}\n" + ("\n" + inner if inner else "")
 
 
 def render() -> str:
