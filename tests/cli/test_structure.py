@@ -21,7 +21,10 @@ from spoolsheet.schema import TAG_COLUMN
 from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend, columns
 
 CLEAN_ENV = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "MIGRATION_DRY_RUN": None,
-             "BACKUP_FOLDER_ID": None}
+             "BACKUP_FOLDER_ID": None, "SPOOLSHEET_TZ": None}
+#: the piped ledger's header: `when` names the shop's zone (default America/Santiago)
+LEDGER_HEADER = "\t".join(("migration", "version", "status", "when (America/Santiago)", "who",
+                           "seconds", "backup"))
 
 
 def run(*args: str):
@@ -139,12 +142,14 @@ def test_piped_migrate_status_gives_the_ledger_whole_as_tab_separated_lines(migr
     result = run("--workbook", str(migrated), "migrate", "status")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    header = lines.index("\t".join(("migration", "version", "status", "when", "who", "seconds",
-                                     "backup")))
+    header = lines.index(LEDGER_HEADER)
     [entry] = [line.split("\t") for line in lines[header + 1:]]
     assert entry[:3] == ["v3_0_occupation", "v3.0", "verified"]
     backups = list((migrated.parent / "backups").glob("*pre-up*.xlsx"))
     assert [entry[6]] == [b.stem for b in backups]  # the whole id, on one line
+    utc = CliRunner().invoke(app, ["--workbook", str(migrated), "migrate", "status"],
+                             env={**CLEAN_ENV, "SPOOLSHEET_TZ": "UTC"})
+    assert LEDGER_HEADER.replace("America/Santiago", "UTC") in utc.stdout.splitlines()
 
 
 def test_the_demo_piped_gives_its_ledger_whole_as_tab_separated_lines(tmp_path):
@@ -152,8 +157,7 @@ def test_the_demo_piped_gives_its_ledger_whole_as_tab_separated_lines(tmp_path):
     out = subprocess.run([sys.executable, "-m", "spoolsheet", "demo", "--dir", str(tmp_path / "demo"),
                           "--spools", "30"], capture_output=True, text=True, env=env, check=True)
     lines = out.stdout.splitlines()
-    header = lines.index("\t".join(("migration", "version", "status", "when", "who", "seconds",
-                                     "backup")))
+    header = lines.index(LEDGER_HEADER)
     [entry] = [line.split("\t") for line in lines[header + 1:header + 2]]
     assert entry[:3] == ["v3_0_occupation", "v3.0", "verified"]
     backups = list((tmp_path / "demo" / "backups").glob("*pre-up*.xlsx"))

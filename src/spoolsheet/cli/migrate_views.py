@@ -71,8 +71,10 @@ def _ledger_rows(history: Sequence[LedgerEntry]) -> list[tuple[str, ...]]:
 
 
 def ledger_lines(history: Sequence[LedgerEntry]) -> list[str]:
-    """The ledger for a pipe: tab-separated lines with a header, nothing cut or wrapped."""
-    return ["\t".join(r) for r in [LEDGER_COLUMNS, *_ledger_rows(history)]]
+    """The ledger for a pipe: tab-separated lines with a header, nothing cut or wrapped; the
+    header names the zone of ``when``, as the terminal's table title does."""
+    header = tuple(f"when ({shop_tz()})" if c == "when" else c for c in LEDGER_COLUMNS)
+    return ["\t".join(r) for r in [header, *_ledger_rows(history)]]
 
 
 def ledger_view(history: Sequence[LedgerEntry]) -> RenderableType:
