@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from spoolsheet.cli import app
 from spoolsheet.cli.docs import JSON_SHAPES, NESTED, keys_match
 from spoolsheet.sample import write_sample
+from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
 
 CLEAN_ENV = {"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None, "MIGRATION_DRY_RUN": None,
              "BACKUP_FOLDER_ID": None}
@@ -91,6 +92,22 @@ def test_occupation_commands_and_history_in_json_with_their_exit_codes(workbook)
     assert history[0]["ended_by"] == "PAUSAR" and history[0]["operation"] == "ARM"
     assert "T" in history[0]["start"] and is_utc(history[0]["start"]) and is_utc(history[0]["end"])
     assert history[0]["seconds"] >= 0
+    document(run(workbook, "tomar", tag, "--worker", a["ref"], "--op", "arm", "--json"), "tomar")
+    done = document(run(workbook, "completar", tag, "--worker", str(a["id"]), "--json"),
+                    "completar")
+    assert done["action"] == "COMPLETAR" and done["operation"] == "ARM" and done["version"] == 4
+    again = run(workbook, "completar", tag, "--worker", str(a["id"]), "--json")
+    assert again.exit_code == 3 and again.stdout == ""
+
+
+def test_baseline_of_a_workbook_migrated_by_hand_prints_its_run(workbook):
+    document(run(workbook, "migrate", "up", "--force", "--json"), "migrate up")
+    with Workbook(XlsxBackend(workbook)) as wb:  # as if migrated by hand: no ledger
+        wb.apply(ChangeSet().delete_sheet("spoolsheet_migrations"))
+    report = document(run(workbook, "migrate", "baseline", "v3_0_occupation", "--force", "--json"),
+                      "migrate baseline")
+    assert report["action"] == "baseline" and report["applied"] == ["v3_0_occupation"]
+    assert report["backup_id"] is None and report["requests"]["writes"] == 1
 
 
 def test_prune_counts_in_words_a_person_reads(workbook):
