@@ -57,6 +57,8 @@ def test_every_command_takes_the_global_options_and_says_so():
         assert {"--workbook", "-w", "--sheet-id", "--verbose", "-v", "--dry-run"} <= opts, path
         text = run(*path, "--help").stdout
         assert "--workbook" in text and "--dry-run" in text, path
+    top = " ".join(run("--help").stdout.split())
+    assert "work before or after the command name" in top and "2 usage" in top
 
 
 def test_global_options_before_and_after_the_command_mean_the_same(migrated):

@@ -15,7 +15,8 @@ app = typer.Typer(
     name="spoolsheet",
     cls=RootGroup,
     help="Back up, migrate and operate a pipe-spool shop's production workbook "
-         "(Google Sheets or a local .xlsx file).",
+         "(Google Sheets or a local .xlsx file). The options below work before or after the "
+         "command name. Exit codes: 0 done, 1 error, 2 usage, 3 conflict, 4 verification failed.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # a traceback with locals could show credentials
     add_completion=False,
