@@ -109,6 +109,51 @@ def test_reset_raises_connection_error_and_changes_nothing(fake, session, sid):
     assert fake.log[-1].status is None and fake.log[-1].fault == "reset"
 
 
+def test_lost_reply_applies_the_request_then_drops_the_connection(fake, session, sid):
+    fake.inject(kind="write", nth=2, fault="lost-reply")
+    assert write(session, sid, "first").status_code == 200
+    with pytest.raises(requests.exceptions.ConnectionError):
+        write(session, sid, "landed")
+    assert fake.values(sid, "Sheet1") == [["landed"]]
+    assert (fake.log[-1].status, fake.log[-1].fault, fake.log[-1].response_bytes) == (None, "lost-reply", 0)
+    assert write(session, sid, "after").status_code == 200  # only that one answer was lost
+
+
+def test_applied_504_applies_the_request_and_answers_deadline_exceeded(fake, session, sid):
+    fake.inject(kind="write", fault="applied-504")
+    late = write(session, sid, "landed")
+    assert late.status_code == 504
+    assert late.json()["error"] == {
+        "code": 504,
+        "message": "Deadline expired before operation could complete.",
+        "status": "DEADLINE_EXCEEDED",
+    }
+    assert fake.values(sid, "Sheet1") == [["landed"]]
+    assert (fake.log[-1].status, fake.log[-1].fault) == (504, "applied-504")
+
+
+def test_a_lost_reply_counts_against_the_quota(fake, session, sid):
+    fake.set_quota(write_per_user=1)
+    fake.inject(kind="write", fault="lost-reply")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        write(session, sid)
+    assert write(session, sid).status_code == 429  # it was admitted and done: it counted
+
+
+def test_lost_reply_is_set_over_the_control_endpoint_by_kind_nth_and_times(fake, session, sid):
+    scheduled = {"kind": "write", "nth": 2, "fault": "lost-reply", "times": 2}
+    assert session.post(f"{BASE}/_fake/faults", json=scheduled).json() == {"pending": 1}
+    assert read(session, sid).status_code == 200  # a read: not counted
+    outcomes = []
+    for n in range(4):
+        try:
+            outcomes.append(write(session, sid, f"w{n}").status_code)
+        except requests.exceptions.ConnectionError:
+            outcomes.append("lost")
+    assert outcomes == [200, "lost", "lost", 200]
+    assert fake.values(sid, "Sheet1") == [["w3"]]
+
+
 def test_hang_times_out_at_once_in_process(fake, session, sid):
     fake.hang_seconds = 30
     fake.inject(kind="write", fault="hang")

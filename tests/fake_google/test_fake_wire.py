@@ -59,6 +59,21 @@ def test_reset_drops_the_connection_unanswered(fake, server, http, sid):
     assert write(http, server, sid, "after", timeout=5).status_code == 200
 
 
+def test_lost_reply_applies_then_drops_the_connection_over_the_wire(fake, server, http, sid):
+    fake.inject(kind="write", fault="lost-reply")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        write(http, server, sid, "landed", timeout=5)
+    assert fake.values(sid, "Sheet1") == [["landed"]]
+    assert fake.log[-1].status is None and fake.log[-1].fault == "lost-reply"
+    assert write(http, server, sid, "after", timeout=5).status_code == 200
+
+
+def test_applied_504_over_the_wire(fake, server, http, sid):
+    fake.inject(kind="write", fault="applied-504")
+    assert write(http, server, sid, "landed", timeout=5).status_code == 504
+    assert fake.values(sid, "Sheet1") == [["landed"]]
+
+
 def test_hang_longer_than_the_timeout_times_out_and_is_not_applied(fake, server, http, sid):
     fake.hang_seconds = 0.6
     fake.inject(kind="write", fault="hang")

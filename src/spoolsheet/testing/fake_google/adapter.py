@@ -30,12 +30,19 @@ def _read_timeout(timeout: Any) -> float | None:
     return timeout[1] if isinstance(timeout, tuple) else timeout
 
 
+def _reset(request: requests.PreparedRequest) -> requests.exceptions.ConnectionError:
+    """What requests raises when the server drops the connection with RST."""
+    return requests.exceptions.ConnectionError(
+        ConnectionResetError(104, "Connection reset by peer"), request=request
+    )
+
+
 class FakeAdapter(BaseAdapter):
     """One request in, one response out, answered by a FakeGoogle in this process.
 
     Faults behave as on the wire: "reset" raises ConnectionError; "hang" (and a latency) longer
     than the request's read timeout raises ReadTimeout at once instead of sleeping; either way
-    the request is not applied.
+    the request is not applied. "lost-reply" applies it, then raises ConnectionError.
     """
 
     def __init__(self, fake: FakeGoogle):
@@ -64,9 +71,7 @@ class FakeAdapter(BaseAdapter):
         exchange = self.fake.begin(api_request)
         if exchange.fault == "reset":
             exchange.drop()
-            raise requests.exceptions.ConnectionError(
-                ConnectionResetError(104, "Connection reset by peer"), request=request
-            )
+            raise _reset(request)
         delay = self.fake.latency + (self.fake.hang_seconds if exchange.fault == "hang" else 0.0)
         read_timeout = _read_timeout(timeout)
         if read_timeout is not None and delay > read_timeout:
@@ -77,6 +82,8 @@ class FakeAdapter(BaseAdapter):
         if delay:
             time.sleep(delay)
         reply = exchange.respond()
+        if exchange.lost:
+            raise _reset(request)
         response = requests.Response()
         response.status_code = reply.status
         response.reason = HTTPStatus(reply.status).phrase

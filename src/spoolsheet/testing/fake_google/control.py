@@ -3,6 +3,7 @@
 GET  /_fake/log                 {"entries": [{method, path, kind, user, status, fault}], "counts": {kind: n}}
 POST /_fake/reset-log
 POST /_fake/faults              {"kind": "write", "nth": 1, "fault": "503", "times": 1, "hang_seconds": 5?}
+                                fault: 500 503 429 hang reset lost-reply applied-504
 DELETE /_fake/faults            drop scheduled faults
 POST /_fake/quota               {"read_per_user": 60, "write_per_user": 60, "read_per_project": 300,
                                  "write_per_project": 300, "reset": true?}  (null = unlimited)

@@ -54,12 +54,20 @@ class Exchange:
     def fault(self) -> str | None:
         return self.entry.fault
 
+    @property
+    def lost(self) -> bool:
+        """The transport must drop the connection after ``respond``: the work is done, the
+        answer never arrives ("lost-reply")."""
+        return self.entry.fault == "lost-reply"
+
     def respond(self) -> Reply:
         reply = self.fake._answer(self.request, self.entry)
+        if self.entry.fault == "applied-504":  # applied as usual; the answer says it timed out
+            reply = fault_reply("applied-504", self.entry.kind)
         reply.body = reply.content()  # encoded once: the transport sends these bytes, the log counts them
-        self.entry.status = reply.status
+        self.entry.status = None if self.lost else reply.status
         self.entry.request_bytes = len(self.request.body)
-        self.entry.response_bytes = len(reply.body)
+        self.entry.response_bytes = 0 if self.lost else len(reply.body)
         return reply
 
     def drop(self) -> None:
@@ -173,7 +181,9 @@ class FakeGoogle:
 
     def inject(self, kind: str = "any", nth: int = 1, fault: str = "503", times: int = 1) -> None:
         """The nth matching request from now (and ``times - 1`` more) meets ``fault``:
-        "500", "503" (HTML body), "429", "hang" or "reset". Faulted requests change nothing."""
+        "500", "503" (HTML body), "429", "hang" or "reset" change nothing; "lost-reply" (the
+        connection drops after the work) and "applied-504" (DEADLINE_EXCEEDED after the work)
+        are applied in full, only the answer is lost."""
         with self._lock:
             self.faults.inject(kind, nth, fault, times)
 

@@ -15,7 +15,7 @@ from typing import Any
 from .errors import ApiError
 from .messages import Reply
 
-FAULTS = ("500", "503", "429", "hang", "reset")
+FAULTS = ("500", "503", "429", "hang", "reset", "lost-reply", "applied-504")
 FAULT_KINDS = ("read", "write", "any")
 QUOTA_KINDS = ("read", "write")
 
@@ -104,7 +104,10 @@ def quota_error(kind: str, scope: str) -> ApiError:
 
 
 def fault_reply(fault: str, kind: str) -> Reply:
-    """The answer of a status fault ("500", "503", "429")."""
+    """The answer of a status fault ("500", "503", "429", "applied-504")."""
+    if fault == "applied-504":  # google.rpc.Code DEADLINE_EXCEEDED: "may be returned even if
+        # the operation has completed successfully"
+        return Reply.error(ApiError(504, "Deadline expired before operation could complete."))
     if fault == "503":
         return Reply(503, SERVICE_UNAVAILABLE_HTML, "text/html; charset=UTF-8")
     if fault == "429":

@@ -1,6 +1,7 @@
 """The fake on a loopback socket, for what only a wire shows: timeouts, resets, other processes.
 
-A "reset" fault closes the socket without an answer (RST). A "hang" stalls ``hang_seconds``;
+A "reset" fault closes the socket without an answer (RST); a "lost-reply" does the same after
+applying the request. A "hang" stalls ``hang_seconds``;
 if the client gave up meanwhile (closed its socket) the request is dropped unapplied, otherwise
 it is answered normally. A client that accepts gzip gets it, chunked, as from Google; with a
 ``bandwidth`` (bytes a second) every answer arrives that slowly, so a big read takes a while.
@@ -70,6 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             reply = Reply.error(ApiError(500, f"fake-google crashed: {exc!r}"))
             exchange.entry.status = reply.status
+        if exchange.lost:
+            return self._reset()
         content = reply.content()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
