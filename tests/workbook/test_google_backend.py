@@ -135,6 +135,34 @@ def test_append_is_not_repeated_blindly(book, fake_google):
     assert book.read_sheet("Metadata").rows == [["id", "evento_tipo"]]
 
 
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+def test_a_cell_write_whose_answer_was_lost_is_repeated_harmlessly(book, fake_google, fault):
+    fake_google.inject(kind="write", nth=1, fault=fault)
+    book.apply(ChangeSet().put("Operaciones", 2, 3, "JP(12)").resize("Operaciones", rows=60))
+    assert [e.fault for e in fake_google.log if e.kind == "write"] == [fault, None]
+    assert book.read_sheet("Operaciones").cell(2, 3) == "JP(12)"
+    assert book.read_sheet("Operaciones").info.rows == 60
+
+
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+@pytest.mark.parametrize("change", [
+    ChangeSet().append_rows("Metadata", [["e1", "TOMAR_SPOOL"]]),
+    ChangeSet().insert_columns("Operaciones", 2),
+    ChangeSet().delete_columns("Operaciones", 2),
+    ChangeSet().add_sheet("Nueva", rows=5, cols=5),
+    ChangeSet().delete_sheet("Metadata"),
+    ChangeSet().resize("Operaciones", rows=10),
+], ids=["append", "insert column", "delete column", "add sheet", "delete sheet", "shrink"])
+def test_a_write_that_landed_once_is_never_sent_again(book, fake_google, fault, change):
+    """Repeating any of these after it landed would apply it twice or fail with a 400 that
+    says it did not: the caller must be told it is ambiguous, and find out."""
+    book.sheets()
+    fake_google.inject(kind="write", nth=1, fault=fault)
+    with pytest.raises(AmbiguousWriteError, match="may have been applied"):
+        book.apply(change)
+    assert fake_google.count(kind="write") == 1
+
+
 @pytest.mark.slow
 def test_hang_hits_the_timeout_and_is_retried(fake_google):
     fake_google.create_spreadsheet("Kronos", spreadsheet_id="wire")

@@ -60,6 +60,11 @@ SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 #: Bytes per read of an answer's body (requests' own reads are 10 KiB): each is a progress
 #: step, and a read waits until it has them all, so the count moves on a slow line too.
 CHUNK_BYTES = 64 * 2**10
+#: batchUpdate requests that leave the same spreadsheet when sent twice (absolute cell values,
+#: formats, sheet properties): a batch of only these may be repeated after its answer was lost.
+#: Any other (appendCells, insert/deleteDimension, add/deleteSheet) would apply twice or fail
+#: with a 400 that hides that the first try landed.
+REPEATABLE_REQUESTS = frozenset({"updateCells", "repeatCell", "updateSheetProperties"})
 #: Failures where the request may or may not have reached Google: retried when safe to repeat.
 TRANSIENT_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError, requests.exceptions.RetryError)
@@ -475,8 +480,7 @@ class GoogleBackend(Backend):
                 what=what if len(batches) == 1 else f"{what} (part {n} of {len(batches)})",
                 body={"requests": batch, "includeSpreadsheetInResponse": n == len(batches),
                       "responseIncludeGridData": False},
-                # appended rows and moved columns would land twice if sent again after a lost reply
-                idempotent=not (changes.appends or changes.column_moves),
+                idempotent=all(kind in REPEATABLE_REQUESTS for req in batch for kind in req),
             )
         if reply and "updatedSpreadsheet" in reply:
             self._remember(reply["updatedSpreadsheet"])
