@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from requests.adapters import BaseAdapter
 from shop import Shop  # tests/occupation/shop.py
 
 from spoolsheet import migrations
@@ -44,11 +43,11 @@ def shop(open_copy, v3_sample, fake_google) -> Iterator[Shop]:
     wb = open_copy(v3_sample)
     opened: list[Workbook] = []
 
-    def reopen(transport: BaseAdapter | None = None) -> Workbook:
+    def reopen() -> Workbook:
         if wb.kind == "xlsx":
             other = open_workbook(Settings(workbook=wb.backend.path, sheet_id=None))
         else:
-            other = open_workbook(fake_settings("live"), transport=transport or fake_google.adapter(),
+            other = open_workbook(fake_settings("live"), transport=fake_google.adapter(),
                                   retry=FAST_RETRY)
         opened.append(other)
         return other

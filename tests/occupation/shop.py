@@ -21,7 +21,7 @@ class Shop:
 
     wb: Workbook
     service: OccupationService
-    reopen: Callable[..., Workbook]  # another connection to the same workbook (transport=...)
+    reopen: Callable[[], Workbook]  # another connection to the same workbook
 
     def workers(self, predicate: Callable[[Worker], bool]) -> list[Worker]:
         self.service.directory.expire()

@@ -56,6 +56,39 @@ def test_a_failed_group_write_fails_every_change_and_lands_nothing(shop: Shop, f
     assert state(shop) == before
 
 
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_a_group_write_whose_answer_was_lost_is_found_landed_and_answered_once(
+        shop: Shop, fake_google, fault):
+    """The batchUpdate lands, its answer never comes: the service reads the events' ids back,
+    answers every change with its outcome, sends the write once (never repeats it), and each
+    idempotent retry, by this service or a restarted one, gets the same event."""
+    workers = shop.qualified("Armador")[:3]
+    tags = [s.tag for s in shop.spools() if s.free and s.materiales is not None
+            and s.armador is None][:3]
+    versions = {t: shop.service.get(t).version for t in tags}
+    changes = [tomar(t, w.id, key=f"tablet-{i}/lost")
+               for i, (t, w) in enumerate(zip(tags, workers, strict=True))]
+    fake_google.reset_log()
+    fake_google.inject(kind="write", nth=1, fault=fault)
+
+    results = shop.service.commit(changes)
+
+    assert all(isinstance(r, Outcome) and not r.replayed for r in results), results
+    assert [e.fault for e in fake_google.log if e.kind == "write"] == [fault]  # sent once
+    logged = [e for e in shop.events() if e.tag_spool in tags]
+    assert sorted(e.id for e in logged) == sorted(r.event_id for r in results)  # once each
+    for tag, worker, result in zip(tags, workers, results, strict=True):
+        spool = shop.service.get(tag)
+        assert spool.version == versions[tag] + 1 == result.version_after
+        assert spool.holder == worker.ref
+    for service in (shop.service, OccupationService(shop.reopen())):
+        again = service.commit(changes)
+        assert [(r.replayed, r.event_id) for r in again] == [(True, r.event_id) for r in results]
+    assert len([e for e in shop.events() if e.tag_spool in tags]) == len(tags)
+    assert fake_google.count(kind="write") == 1  # the retries wrote nothing
+
+
 def test_an_idempotent_retry_returns_the_first_answer_even_after_a_restart(shop: Shop):
     a, b = shop.qualified("Armador")[:2]
     tag = shop.fresh_spool().tag

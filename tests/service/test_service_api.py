@@ -233,3 +233,39 @@ def test_a_failed_group_write_fails_every_caller_and_lands_nothing(served: Serve
         assert response.headers["Retry-After"].isdigit() and "nothing" in body["message"]
     fake_google.faults.clear()
     assert served.state() == before
+
+
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_a_group_write_whose_answer_was_lost_answers_every_tablet_once(served: Served, fake_google):
+    """The write lands, its answer is lost: the service finds it landed before answering, each
+    tablet gets its own event, and each one's idempotent retry gets that same event."""
+    workers = served.qualified("Armador")[:4]
+    tags = [s.tag for s in served.look().spools() if s.free and s.materiales is not None
+            and s.stage(Operation.ARM) is not Stage.DONE][:4]
+    ok(served.client.get("/spools"))
+    fake_google.inject(kind="write", nth=1, fault="lost-reply")
+    answers: dict[int, httpx.Response] = {}
+    start = threading.Barrier(4)
+
+    def tablet(i: int) -> None:
+        start.wait()
+        answers[i] = served.post(tags[i], "tomar", key=f"tablet{i}-lost", worker=workers[i].id,
+                                 op="ARM")
+
+    threads = [threading.Thread(target=tablet, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first = {i: ok(answers[i]) for i in range(4)}
+    assert [e.fault for e in fake_google.log if e.kind == "write"].count("lost-reply") == 1
+
+    def taken(tag: str) -> list[str]:
+        return [e.id for e in served.events(tag) if e.evento_tipo == "TOMAR_SPOOL"]
+
+    for i, tag in enumerate(tags):
+        assert taken(tag) == [first[i]["event_id"]]
+        assert ok(served.client.get(f"/spools/{tag}"))["version"] == first[i]["version"] == 1
+        again = ok(served.post(tag, "tomar", key=f"tablet{i}-lost", worker=workers[i].id, op="ARM"))
+        assert (again["event_id"], again["replayed"]) == (first[i]["event_id"], True)
+    assert [taken(tag) for tag in tags] == [[first[i]["event_id"]] for i in range(4)]
