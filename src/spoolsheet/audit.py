@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import SchemaError, UsageError
+from .errors import SchemaError, TransientBackendError, UsageError
 from .schema import METADATA, METADATA_HEADERS, ColumnMap
 from .values import Cell, format_date, format_datetime, is_blank, parse_date, parse_int, parse_json, shop_now
-from .workbook.base import Sheet
+from .workbook.base import Region, Sheet
 from .workbook.changes import ChangeSet
+from .workbook.retry import AmbiguousWriteError
+
+if TYPE_CHECKING:
+    from .workbook import Workbook
 
 _OPS = ("ARM", "SOLD", "METROLOGIA")
 EVENT_TYPES: frozenset[str] = frozenset(
@@ -86,6 +90,30 @@ def log_event(changes: ChangeSet, event: Event, metadata: Sheet | None = None) -
             row[cmap.index(name) - 1] = value
         values = row
     return changes.append_rows(METADATA, [values])
+
+
+def apply_logged(workbook: Workbook, changes: ChangeSet, events: Sequence[Event],
+                 metadata: Sheet) -> None:
+    """Apply ``changes``, which log ``events`` in the same atomic write; when the backend cannot
+    say whether it landed (the answer was lost), the events' ids in Metadata decide (one read):
+    there, it landed whole; absent, nothing did. Never repeated blindly, never guessed."""
+    try:
+        workbook.apply(changes)
+    except AmbiguousWriteError as exc:
+        col = metadata_columns(metadata).index("id")
+        try:
+            found = workbook.read_regions([Region(METADATA, 2, None, col, col)])[0]
+        except TransientBackendError:
+            raise exc from None  # still unknown: say so rather than guess
+        logged = {str(r[0]) for r in found if r and not is_blank(r[0])}
+        ids = {e.id for e in events}
+        if ids <= logged:
+            return
+        if ids & logged:  # cannot happen with one atomic write: say so rather than guess
+            raise exc
+        raise TransientBackendError(
+            f"{exc.args[0].removesuffix('; the write may have been applied')}; re-read: it "
+            f"did not land, nothing changed; try again", status=exc.status) from exc
 
 
 @dataclass(frozen=True)

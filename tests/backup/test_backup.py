@@ -145,6 +145,28 @@ def test_restore_dry_run_says_what_would_change_and_writes_nothing(live, folder)
     assert len(B.list_backups(live, folder=folder)) == 1
 
 
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_google_backup_whose_log_line_lost_its_answer_is_logged_once(live, folder, fake_google,
+                                                                    fault):
+    fake_google.reset_log()
+    fake_google.inject(kind="write", nth=3, fault=fault)  # the copy, its verified mark, the event
+    made = B.create(live, folder=folder, verify=True)
+    assert made.verified
+    events = [e for e in read_events(live.read_sheet(METADATA)) if e.evento_tipo == "BACKUP_CREATED"]
+    assert [e.metadata["backup_id"] for e in events] == [made.id]
+    assert fake_google.count(kind="write") == 3  # the event's write was not sent again
+    assert [b.id for b in B.list_backups(live, folder=folder)] == [made.id]
+
+
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_google_backup_whose_log_line_did_not_land_says_so(live, folder, fake_google):
+    fake_google.inject(kind="write", nth=2, fault="500")  # the copy, then the event
+    with pytest.raises(TransientBackendError, match="did not land, nothing changed"):
+        B.create(live, folder=folder)
+    assert not any(e.evento_tipo == "BACKUP_CREATED" for e in read_events(live.read_sheet(METADATA)))
+
+
 @pytest.mark.parametrize("backend_kind", ["google"])
 def test_google_restore_failing_mid_write_can_run_again(live, folder, fake_google):
     backup = B.create(live, folder=folder)
@@ -152,12 +174,12 @@ def test_google_restore_failing_mid_write_can_run_again(live, folder, fake_googl
     change_everything(live)
     changed = fingerprints(live.read())
     fake_google.reset_log()
-    # Writes of a restore: the safety copy, its log line, then the batchUpdate, which fails
-    # every retry.
-    fake_google.inject(kind="write", nth=3, fault="500", times=8)
-    with pytest.raises(TransientBackendError) as failed:
+    # Writes of a restore: the safety copy, its log line, then the batchUpdate, which fails.
+    # It re-creates sheets (addSheet), so it is never sent twice: a 500 may have landed.
+    fake_google.inject(kind="write", nth=3, fault="500")
+    with pytest.raises(TransientBackendError, match="may have been applied") as failed:
         B.restore(live, backup.id, folder=folder)
-    assert fake_google.count(kind="write", status=500) == 8
+    assert fake_google.count(kind="write", status=500) == 1
     now = live.read()
     safety = list(read_events(now[METADATA]))[-1]
     assert safety.metadata["restoring"] == backup.id

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ..audit import Event, log_event, metadata_columns
+from ..audit import Event, apply_logged, log_event, metadata_columns
 from ..errors import VerificationError
 from ..fingerprint import sheet_fingerprint
 from ..ledger import schema_version
@@ -37,10 +37,11 @@ def with_row(sheet: Sheet, row: list[Any], at: int) -> Sheet:
 
 
 def log(workbook: Workbook, sheets: dict[str, Sheet], event: Event) -> None:
-    """Append ``event`` to Metadata (one write) and to ``sheets`` as it now reads."""
+    """Append ``event`` to Metadata (one write; if its answer is lost, one read finds out
+    whether it landed: never logged twice) and to ``sheets`` as it now reads."""
     meta = sheets[METADATA]
     changes = log_event(ChangeSet(), event, meta)
-    workbook.apply(changes)
+    apply_logged(workbook, changes, [event], meta)
     sheets[METADATA] = with_row(meta, list(changes.appends[0][1][0]), len(meta.rows) + 1)
 
 

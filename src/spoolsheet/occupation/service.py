@@ -30,13 +30,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from ..audit import metadata_columns, read_events
+from ..audit import apply_logged, metadata_columns, read_events
 from ..errors import DataError, SheetNotFound, SpoolsheetError, TransientBackendError, UsageError
 from ..ledger import LEDGER_SHEET
 from ..schema import METADATA, OPERACIONES, ROLES, TRABAJADORES
-from ..values import is_blank, shop_today
+from ..values import shop_today
 from ..workbook import Region, Sheet, Workbook
-from ..workbook.retry import AmbiguousWriteError
 from . import rules
 from .commit import Action, Group, Outcome, StateChange
 from .directory import Directory, Worker
@@ -420,29 +419,10 @@ class OccupationService:
         return rules.operation_from_log(spool, read_events(log))
 
     def _write(self, group: Group) -> None:
-        """Apply the group's one ChangeSet; if Google cannot say whether it landed, find out.
-
-        The write is atomic, so its events are in Metadata if and only if every row changed
-        with them: their ids decide.
-        """
-        try:
-            self.workbook.apply(group.changes)
-        except AmbiguousWriteError as exc:
-            ids = {e.id for e in group.events}
-            assert self.directory.metadata is not None  # loaded before any event was built
-            col = metadata_columns(self.directory.metadata).index("id")
-            try:
-                found = self.workbook.read_regions([Region(METADATA, 2, None, col, col)])[0]
-            except TransientBackendError:
-                raise exc from None  # still unknown: say so rather than guess
-            logged = {str(r[0]) for r in found if r and not is_blank(r[0])}
-            if ids <= logged:
-                return
-            if ids & logged:  # cannot happen with one atomic batch: say so rather than guess
-                raise exc
-            raise TransientBackendError(
-                f"{exc.args[0].removesuffix('; the write may have been applied')}; re-read: it "
-                f"did not land, nothing changed; try again", status=exc.status) from exc
+        """Apply the group's one ChangeSet; if Google cannot say whether it landed, its events'
+        ids in Metadata decide (the write is atomic)."""
+        assert self.directory.metadata is not None  # loaded before any event was built
+        apply_logged(self.workbook, group.changes, group.events, self.directory.metadata)
 
     def _landed(self, group: Group, outcomes: Sequence[Result | None]) -> None:
         """What a group that landed leaves: the board, the keys, our TOMARs, the revision."""

@@ -1,0 +1,84 @@
+"""A write of `migrate up` on Google that lands but whose answer is lost (the fake's
+"lost-reply" and "applied-504"): the run finds out, or stops, and `up` again leaves the workbook
+exactly as a run that was never interrupted: every cell of every sheet, one verified ledger
+row, one event of each kind, one backup; nothing applied or backfilled twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from migration_helpers import assert_v3
+
+from spoolsheet import backup, migrations
+from spoolsheet.audit import read_events
+from spoolsheet.errors import SpoolsheetError
+from spoolsheet.ledger import LEDGER_SHEET, read_ledger
+from spoolsheet.migrations.lock import LOCK_SHEET
+from spoolsheet.schema import METADATA
+from spoolsheet.testing import open_fake
+from spoolsheet.values import canonical
+from spoolsheet.workbook.base import Sheet
+
+#: The write whose answer is lost: the step of the run from which to count, and which write
+#: from there (the run's writes: lock row, backup copy, its verified mark, its event, the
+#: change with its ledger row and event, the ledger's "verified" with the lock's release).
+LOST = {
+    "lock row": (None, 1),
+    "backup event": ("reading backup", 2),
+    "the change": ("backup done", 1),
+    "ledger verified": ("verify done", 1),
+}
+
+
+def landmarks(sheets: Mapping[str, Sheet]) -> dict[str, object]:
+    """What two runs must share whatever their clocks and ids: every cell of the data sheets,
+    and the machinery's rows by what they say (event types, ledger statuses, lock rows)."""
+    out: dict[str, object] = {
+        title: [[canonical(v) for v in row] for row in sheet.rows]
+        for title, sheet in sheets.items() if title not in (METADATA, LEDGER_SHEET, LOCK_SHEET)}
+    out[METADATA] = [(e.evento_tipo, e.accion) for e in read_events(sheets[METADATA])]
+    out[LEDGER_SHEET] = [(e.migration_id, e.schema_version, e.status) for e in read_ledger(sheets)]
+    out[LOCK_SHEET] = [bool(row[-1:]) for row in sheets[LOCK_SHEET].rows[1:]]  # released?
+    out["sheets"] = list(sheets)
+    return out
+
+
+@pytest.fixture
+def reference(fake_google, sample_tiny) -> dict[str, object]:
+    """The same workbook after an `up` nothing interrupted."""
+    fake_google.load_xlsx(sample_tiny, "reference")
+    with open_fake(fake_google, "reference") as wb:
+        migrations.up(wb, backups=backup, force=True)
+        return landmarks(wb.read())
+
+
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+@pytest.mark.parametrize("lost", list(LOST))
+def test_a_write_whose_answer_was_lost_ends_as_an_uninterrupted_run(
+        google_copy, sample_tiny, fake_google, reference, fault, lost):
+    wb = google_copy(sample_tiny)
+    step, nth = LOST[lost]
+    armed = []
+
+    def lose(reached) -> None:
+        if not armed and reached.phase.startswith(step or ""):
+            armed.append(reached.phase)
+            fake_google.inject(kind="write", nth=nth, fault=fault)
+
+    fake_google.reset_log()
+    try:
+        first = migrations.up(wb, backups=backup, force=True, progress=lose)
+    except SpoolsheetError as stopped:  # allowed: it must say so, and the next run finish it
+        assert "nothing" in str(stopped) or "may have been applied" in str(stopped), stopped
+        first = migrations.up(wb, backups=backup, force=True)
+    assert [e.fault for e in fake_google.log].count(fault) == 1
+    after = wb.read()
+
+    assert_v3(after)
+    assert landmarks(after) == reference
+    assert [e.status for e in read_ledger(after)] == ["verified"]
+    assert migrations.current_version(wb) == "v3.0" and first.version_after == "v3.0"
+    made = [e.metadata["backup_id"] for e in read_events(after[METADATA])
+            if e.evento_tipo == "BACKUP_CREATED"]
+    assert len(made) == 1 and made[0] in [b.id for b in backup.list_backups(wb)]
