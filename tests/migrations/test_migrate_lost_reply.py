@@ -82,3 +82,54 @@ def test_a_write_whose_answer_was_lost_ends_as_an_uninterrupted_run(
     made = [e.metadata["backup_id"] for e in read_events(after[METADATA])
             if e.evento_tipo == "BACKUP_CREATED"]
     assert len(made) == 1 and made[0] in [b.id for b in backup.list_backups(wb)]
+
+
+REVISIONS = ["v3_1_estado_detalle", "v4_0_uniones", "v4_1_drop_version"]
+
+
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504", "500"])
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_the_history_with_one_revisions_answer_lost_ends_as_an_uninterrupted_run(
+        google_copy, sample_tiny, fake_google, fault, revision):
+    """v3.0 → v4.1 in one run, the answer of one revision's write lost (it landed) or a 500
+    (it did not: ambiguous all the same). Each revision's ledger row carries the run's token,
+    so only this revision's own row can say that this write landed."""
+    from test_migrate_history import assert_resumed, same_workbook, up
+
+    fake_google.load_xlsx(sample_tiny, "clean")
+    with open_fake(fake_google, "clean") as other:
+        up(other, to="v3.0")
+        up(other)
+        clean = other.read()
+    wb = google_copy(sample_tiny)
+    up(wb, to="v3.0")
+    before = wb.read()
+    armed = []
+
+    def lose(reached) -> None:
+        if not armed and reached.phase.startswith(f"writing {revision}"):
+            armed.append(reached.phase)
+            fake_google.inject(kind="write", nth=1, fault=fault)
+
+    stopped = None
+    try:
+        report = up(wb, progress=lose)
+    except SpoolsheetError as exc:
+        stopped = exc
+        report = up(wb)
+    assert armed
+    after = wb.read()
+    assert_resumed(report, before, after)
+    assert same_workbook(clean, after) == []
+    got, want = landmarks(after), landmarks(clean)
+    if fault == "500":  # it did not land, and the run said so; a second run took a backup
+        assert str(stopped).startswith(f"{revision}: ") and \
+            "did not land, nothing of it changed" in str(stopped), stopped
+        assert got.pop(LOCK_SHEET) == [*want.pop(LOCK_SHEET), True]
+        made = ("BACKUP_CREATED", "CREATE")
+        assert got[METADATA].count(made) == want[METADATA].count(made) + 1
+        got[METADATA], want[METADATA] = ([e for e in events if e != made]  # type: ignore[attr-defined]
+                                         for events in (got[METADATA], want[METADATA]))
+    else:  # it landed: found, and the run went on
+        assert stopped is None, stopped
+    assert got == want

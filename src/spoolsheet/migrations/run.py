@@ -30,6 +30,7 @@ from ..errors import (
     ConflictError,
     RequestTooLarge,
     SpoolsheetError,
+    TransientBackendError,
     UsageError,
     VerificationError,
 )
@@ -164,25 +165,34 @@ class _Run:
             changes = parts[0]
             with (phase(self.progress, f"writing {m.id} (one atomic write)"),
                   suppress(RequestTooLarge)):  # refused before sending: the record tipped it
-                return self.landed(ChangeSet().extend(changes).extend(record))
+                return self.landed(ChangeSet().extend(changes).extend(record), m)
         for n, part in enumerate(parts, start=1):
             with phase(self.progress, f"writing {m.id}: part {n} of {len(parts)} (not atomic)"):
                 self.workbook.apply(part)
             self.step(f"part {n} of {len(parts)} written: {m.id}")
         with phase(self.progress, f"writing {m.id}: its ledger row"):
-            return self.landed(record)
+            return self.landed(record, m)
 
-    def landed(self, changes: ChangeSet) -> dict[str, Sheet] | None:
-        """Apply ``changes`` (holding this run's ledger row); after an ambiguous failure,
-        re-read and tell whether it landed."""
+    def landed(self, changes: ChangeSet, m: Migration) -> dict[str, Sheet] | None:
+        """Apply ``changes`` (holding this run's ledger row for ``m``); after an ambiguous
+        failure, re-read and tell whether it landed: that row (this run's token AND ``m``'s id,
+        not an earlier migration's of the same run) is there if and only if the whole atomic
+        write is. Returns the sheets re-read, if any."""
         try:
             self.workbook.apply(changes)
             return None
-        except AmbiguousWriteError:
-            sheets = self.read("did the write land?")
-            if any(e.details.get("run") == self.token for e in ledger.read_ledger(sheets)):
+        except AmbiguousWriteError as exc:
+            try:
+                sheets = self.read("did the write land?")
+            except TransientBackendError:
+                raise exc from None  # still unknown: say so rather than guess
+            if any(e.details.get("run") == self.token and e.migration_id == m.id
+                   for e in ledger.read_ledger(sheets)):
                 return sheets
-            raise
+            raise TransientBackendError(
+                f"{m.id}: {exc.args[0].removesuffix('; the write may have been applied')}; "
+                "re-read: it did not land, nothing of it changed; run again",
+                status=exc.status) from exc
 
     def record(self, changes: ChangeSet, sheets: Mapping[str, Sheet], m: Migration,
                data: ChangeSet | None = None, /, *, status: str, version: str, event: str,
