@@ -192,6 +192,31 @@ def test_google_restore_failing_mid_write_can_run_again(live, folder, fake_googl
     assert_equals_backup(live.read(), content)
 
 
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+@pytest.mark.parametrize("backend_kind", ["google"])
+def test_google_restore_whose_answer_was_lost_says_so_and_running_it_again_finishes(
+        live, folder, fake_google, fault):
+    """The restore's batchUpdate re-creates and deletes sheets: sent again after it landed it
+    would fail with a 400 (or apply twice), so it is not sent again; the next restore sees it
+    landed and finishes, logging the restore once."""
+    backup = B.create(live, folder=folder)
+    content = backup_content(live, backup)
+    change_everything(live)
+    log_before = live.read_sheet(METADATA)
+    fake_google.reset_log()
+    fake_google.inject(kind="write", nth=3, fault=fault)  # the safety copy, its log line, the batch
+    with pytest.raises(TransientBackendError, match="may have been applied"):
+        B.restore(live, backup.id, folder=folder)
+    assert fake_google.count(kind="write") == 3
+    B.restore(live, backup.id, folder=folder)
+    after = live.read()
+    restored = [e for e in read_events(after[METADATA]) if e.evento_tipo == "BACKUP_RESTORED"]
+    assert len(restored) == 1
+    assert {t: sheet_fingerprint(s) for t, s in after.items() if t != METADATA} == {
+        t: sheet_fingerprint(s) for t, s in content.items() if t != METADATA}
+    assert len(after[METADATA].rows) > len(log_before.rows)
+
+
 @pytest.mark.parametrize("backend_kind", ["google"])
 def test_google_restore_too_large_for_one_request_is_split_and_can_be_finished(live, folder,
                                                                               fake_google,
