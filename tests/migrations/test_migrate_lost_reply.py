@@ -133,3 +133,26 @@ def test_the_history_with_one_revisions_answer_lost_ends_as_an_uninterrupted_run
     else:  # it landed: found, and the run went on
         assert stopped is None, stopped
     assert got == want
+
+
+@pytest.mark.parametrize("fault", ["lost-reply", "applied-504"])
+def test_a_down_whose_answer_was_lost_ends_as_an_uninterrupted_down(
+        google_copy, sample_tiny, fake_google, fault):
+    fake_google.load_xlsx(sample_tiny, "clean")
+    with open_fake(fake_google, "clean") as other:
+        migrations.up(other, backups=backup, force=True)
+        migrations.down(other, backups=backup, force=True)
+        clean = landmarks(other.read())
+    wb = google_copy(sample_tiny)
+    migrations.up(wb, backups=backup, force=True)
+    armed = []
+
+    def lose(reached) -> None:
+        if not armed and reached.phase.startswith("writing v3_0_occupation"):
+            armed.append(reached.phase)
+            fake_google.inject(kind="write", nth=1, fault=fault)
+
+    report = migrations.down(wb, backups=backup, force=True, progress=lose)
+    assert armed and report.version_after == "v2.1"
+    assert landmarks(wb.read()) == clean
+    assert [e.status for e in read_ledger(wb.read())] == ["verified", "reverted"]
