@@ -344,3 +344,77 @@ def test_occupation_refuses_a_v41_workbook_naming_the_revision_that_dropped_vers
     assert "\n" not in str(refused.value)
     down(wb, to="v4.0")
     assert OccupationService(wb).get(tag).version == 0
+
+
+def test_each_run_records_the_columns_it_adds_and_drops_in_its_ledger_row(open_copy, sample_tiny):
+    """Structured, not plan text: v3.0 adds its three, v4.1 drops `version`, v4.1's revert adds
+    it back; a record-only run (stamp) records what the revision's upgrade does."""
+    wb = open_copy(sample_tiny)
+    up(wb)
+    down(wb, to="v4.0")
+    rows = {(e.migration_id, e.details["direction"]): e.details for e in read_ledger(wb.read())}
+    assert rows["v3_0_occupation", "up"]["adds"] == [
+        [OPERACIONES, "Ocupado_Por"], [OPERACIONES, "Fecha_Ocupacion"], [OPERACIONES, "version"]]
+    assert rows["v4_1_drop_version", "up"] == {
+        **rows["v4_1_drop_version", "up"], "adds": [], "drops": [[OPERACIONES, "version"]]}
+    assert rows["v4_1_drop_version", "down"] == {
+        **rows["v4_1_drop_version", "down"], "adds": [[OPERACIONES, "version"]], "drops": []}
+    migrations.stamp(wb, "v4_1_drop_version", force=True, migrations_dir=HISTORY)
+    stamped = read_ledger(wb.read())[-1]
+    assert (stamped.status, stamped.details["drops"]) == ("stamped", [[OPERACIONES, "version"]])
+
+
+def _reword_ledger_steps(wb) -> None:
+    """Rewrite every ledger row's recorded steps as a later wording of the plan lines might."""
+    from spoolsheet.ledger import LEDGER_SHEET
+
+    sheets = wb.read([LEDGER_SHEET])
+    col = headers(sheets, LEDGER_SHEET).index("details")
+    changes = ChangeSet()
+    for entry in read_ledger(sheets):
+        reworded = [f"paso {i}: {s.upper().replace('COLUMN', 'COLUMNA')}"
+                    for i, s in enumerate(entry.details.get("steps", []), 1)]
+        changes.put(LEDGER_SHEET, entry.row, col, json.dumps({**entry.details, "steps": reworded}))
+    wb.apply(changes)
+
+
+def test_occupation_knows_the_drop_whatever_the_plan_lines_say(open_copy, sample_tiny):
+    """The ledger's step text reworded (a new wording of the plan lines, a hand edit): occupation
+    still names v4.1 as the revision that dropped `version`, and opens once it is reverted."""
+    from spoolsheet.occupation import NotMigrated, OccupationService
+
+    wb = open_copy(sample_tiny)
+    up(wb)
+    _reword_ledger_steps(wb)
+    sheets = wb.read([OPERACIONES])
+    tag = str(sheets[OPERACIONES].cell(tag_rows(sheets)[0], headers(sheets).index("TAG_SPOOL")))
+    with pytest.raises(NotMigrated, match=r"v4_1_drop_version dropped 'version' from 'Operaciones'"):
+        OccupationService(wb).get(tag)
+    down(wb, to="v4.0")
+    _reword_ledger_steps(wb)
+    assert OccupationService(wb).get(tag).version == 0
+
+
+def test_occupation_names_a_revision_that_renamed_a_column_it_needs(tmp_path, open_copy,
+                                                                    sample_tiny):
+    """A shop revision renaming `Fecha_Ocupacion`, done by hand and stamped: occupation refuses
+    naming it (a rename records the old name as dropped)."""
+    from spoolsheet.occupation import NotMigrated, OccupationService
+
+    folder = tmp_path / "renames"
+    folder.mkdir()
+    (folder / "v3_1_rename.py").write_text(
+        'id = "v3_1_rename"\nversion = "v3.1"\nrevises = "v3.0"\n'
+        'description = "Fecha_Ocupacion renamed"\n\n\ndef upgrade(op):\n'
+        '    op.rename_column("Operaciones", "Fecha_Ocupacion", "Ocupado_Desde")\n',
+        encoding="utf-8")
+    wb = open_copy(sample_tiny)
+    migrations.up(wb, force=True, migrations_dir=folder, to="v3.0")
+    sheets = wb.read([OPERACIONES])
+    tag = str(sheets[OPERACIONES].cell(tag_rows(sheets)[0], headers(sheets).index("TAG_SPOOL")))
+    wb.apply(ChangeSet().put(OPERACIONES, 1, headers(sheets).index("Fecha_Ocupacion"),
+                             "Ocupado_Desde"))
+    migrations.stamp(wb, "v3_1_rename", force=True, migrations_dir=folder)
+    assert read_ledger(wb.read())[-1].details["drops"] == [[OPERACIONES, "Fecha_Ocupacion"]]
+    with pytest.raises(NotMigrated, match=r"v3_1_rename dropped 'Fecha_Ocupacion'"):
+        OccupationService(wb).get(tag)

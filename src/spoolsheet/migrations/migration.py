@@ -64,7 +64,11 @@ class Migration(Protocol):
         """Problems with the upgraded ``after`` (``before``: what the upgrade was planned on;
         ``gone``: (sheet, column) a later revision dropped, not looked for)."""
 
+    def columns(self, direction: str = "up") -> dict[str, list[list[str]]]:
+        """``{"adds": [[sheet, column], ...], "drops": [...]}``: the columns ``direction``
+        (``up``/``down``) creates and removes by name, recorded in its ledger row."""
+
     def drops(self) -> set[tuple[str, str]]:
-        """(sheet, column) its upgrade drops."""
+        """(sheet, column) its upgrade drops (or renames away)."""
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]: ...

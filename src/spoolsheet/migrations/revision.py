@@ -28,7 +28,7 @@ from ..errors import ConflictError, DataError, SchemaError
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet, Resize
 from .migration import Step
-from .ops import AddColumn, DropColumn, Op, Operations
+from .ops import AddColumn, DropColumn, Op, Operations, RenameColumn
 from .preview import simulate
 
 FIELDS = ("id", "version", "revises", "description")
@@ -108,8 +108,24 @@ class Revision:
                gone: Set[tuple[str, str]] = frozenset()) -> list[str]:
         return self._verify("up", before, after, gone)
 
+    def columns(self, direction: str = "up") -> dict[str, list[list[str]]]:
+        """``{"adds": [[sheet, column], ...], "drops": [...]}``, in operation order: the columns
+        its operations in ``direction`` create and remove by name (a rename removes the old name
+        and creates the new one). The ledger row keeps it, so that readers need no plan text."""
+        adds: list[list[str]] = []
+        drops: list[list[str]] = []
+        for op in self.ops(direction, force=True):
+            if isinstance(op, AddColumn):
+                adds.append([op.sheet, op.name])
+            elif isinstance(op, DropColumn):
+                drops.append([op.sheet, op.name])
+            elif isinstance(op, RenameColumn):
+                drops.append([op.sheet, op.old])
+                adds.append([op.sheet, op.new])
+        return {"adds": adds, "drops": drops}
+
     def drops(self) -> set[tuple[str, str]]:
-        return {(op.sheet, op.name) for op in self.ops("up") if isinstance(op, DropColumn)}
+        return {(sheet, name) for sheet, name in self.columns("up")["drops"]}
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]:
         return self._verify("down", None, sheets)

@@ -249,7 +249,7 @@ class _Run:
             changes = ChangeSet()
             status = planning.RECORD_ONLY[self.action]
             self.record(changes, sheets, m, status=status, version=m.version,
-                        event="MIGRATION_BASELINED", **{status: True})
+                        event="MIGRATION_BASELINED", **{status: True}, **m.columns("up"))
             self.final.extend(changes)
             return simulate(sheets, changes)
         changes, predicted, steps = planned.changes, planned.predicted, [s.text for s in planned.steps]
@@ -265,7 +265,8 @@ class _Run:
                                     "written: " + "; ".join(problems))
         status = "reverted" if not up else "applied" if lock.final_write else "verified"
         parts = self.workbook.split(changes)
-        details: dict[str, Any] = {"direction": self.action, "steps": steps, "regions": expected}
+        details: dict[str, Any] = {"direction": self.action, **m.columns(self.action),
+                                   "steps": steps, "regions": expected}
         if len(parts) > 1:  # the ledger says it was not one atomic write
             details["parts"] = len(parts)
         record = ChangeSet()

@@ -9,14 +9,13 @@ deactivated by hand is therefore seen within ``ttl`` seconds, not at once.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..audit import metadata_columns
 from ..errors import DataError, SheetNotFound
-from ..ledger import read_ledger, schema_version
+from ..ledger import AT_VERSION, REVERTED, read_ledger, schema_version
 from ..schema import METADATA, OPERACIONES, ROLES, TRABAJADORES, V3_COLUMNS, normalise_header
 from ..values import Cell, WorkerRef, parse_bool, parse_int
 from ..workbook import Sheet, columns
@@ -24,23 +23,24 @@ from .errors import UnknownWorker
 
 
 def dropped_columns(sheets: Mapping[str, Sheet]) -> dict[str, str]:
-    """The v3.0 columns occupation needs that an applied revision dropped from Operaciones, each
-    with that revision's id, from the steps its ledger row records (none undone since)."""
+    """The v3.0 columns occupation needs that a run in the ledger removed from Operaciones and
+    none put back since, each with that run's migration id. Read from the ``drops`` and ``adds``
+    ([sheet, column] pairs) each run records in its details, not from its plan text, whose
+    wording may change; a row recorded before those fields existed removes nothing."""
+    names = {normalise_header(spec.name): spec.name for spec in V3_COLUMNS}
     gone: dict[str, str] = {}
-    names = {spec.name for spec in V3_COLUMNS}
     for entry in read_ledger(sheets):
-        if entry.status not in ("applied", "verified", "reverted"):
+        if entry.status not in (*AT_VERSION, REVERTED):
             continue
-        if entry.details.get("direction") == "down":  # its drops undone
-            gone = {name: mid for name, mid in gone.items() if mid != entry.migration_id}
-            continue
-        for step in entry.details.get("steps", []):
-            found = re.match(rf"(add|drop) column '([^']+)' .*of '{OPERACIONES}'", str(step))
-            if found and found[2] in names:
-                if found[1] == "drop":
-                    gone[found[2]] = entry.migration_id
+        for key in ("drops", "adds"):
+            for sheet, column in entry.details.get(key) or ():
+                name = names.get(normalise_header(column))
+                if sheet != OPERACIONES or name is None:
+                    continue
+                if key == "drops":
+                    gone[name] = entry.migration_id
                 else:
-                    gone.pop(found[2], None)
+                    gone.pop(name, None)
     return gone
 
 
