@@ -395,26 +395,38 @@ def test_occupation_knows_the_drop_whatever_the_plan_lines_say(open_copy, sample
     assert OccupationService(wb).get(tag).version == 0
 
 
-def test_occupation_names_a_revision_that_renamed_a_column_it_needs(tmp_path, open_copy,
-                                                                    sample_tiny):
-    """A shop revision renaming `Fecha_Ocupacion`, done by hand and stamped: occupation refuses
-    naming it (a rename records the old name as dropped)."""
+RENAME = ('id = "v3_1_rename"\nversion = "v3.1"\nrevises = "v3.0"\n'
+          'description = "Fecha_Ocupacion renamed"\n\n\ndef upgrade(op):\n'
+          '    op.rename_column("Operaciones", "Fecha_Ocupacion", "Ocupado_Desde")\n')
+
+
+def test_rename_column_up_and_down_changes_the_header_cell_only(tmp_path, open_copy,
+                                                                sample_tiny):
+    """rename_column over a column an earlier revision created: up renames that header cell and
+    nothing else (cell by cell), its ledger row records the rename, down puts the old name back;
+    occupation refuses the renamed workbook naming the revision (the old name counts as
+    dropped) and opens it again after down."""
     from spoolsheet.occupation import NotMigrated, OccupationService
 
     folder = tmp_path / "renames"
     folder.mkdir()
-    (folder / "v3_1_rename.py").write_text(
-        'id = "v3_1_rename"\nversion = "v3.1"\nrevises = "v3.0"\n'
-        'description = "Fecha_Ocupacion renamed"\n\n\ndef upgrade(op):\n'
-        '    op.rename_column("Operaciones", "Fecha_Ocupacion", "Ocupado_Desde")\n',
-        encoding="utf-8")
+    (folder / "v3_1_rename.py").write_text(RENAME, encoding="utf-8")
     wb = open_copy(sample_tiny)
     migrations.up(wb, force=True, migrations_dir=folder, to="v3.0")
-    sheets = wb.read([OPERACIONES])
-    tag = str(sheets[OPERACIONES].cell(tag_rows(sheets)[0], headers(sheets).index("TAG_SPOOL")))
-    wb.apply(ChangeSet().put(OPERACIONES, 1, headers(sheets).index("Fecha_Ocupacion"),
-                             "Ocupado_Desde"))
-    migrations.stamp(wb, "v3_1_rename", force=True, migrations_dir=folder)
-    assert read_ledger(wb.read())[-1].details["drops"] == [[OPERACIONES, "Fecha_Ocupacion"]]
+    before = wb.read()
+    col = headers(before).index("Fecha_Ocupacion")
+    tag = str(before[OPERACIONES].cell(tag_rows(before)[0], headers(before).index("TAG_SPOOL")))
+    migrations.up(wb, force=True, migrations_dir=folder)
+    after = wb.read()
+    assert changed_cells(before, after) == [
+        f"{OPERACIONES}!R1C{col}: 'Fecha_Ocupacion' -> 'Ocupado_Desde'"]
+    row = read_ledger(after)[-1]
+    assert (row.status, row.details["drops"], row.details["adds"], row.details["renames"]) == (
+        "verified", [[OPERACIONES, "Fecha_Ocupacion"]], [[OPERACIONES, "Ocupado_Desde"]],
+        [[OPERACIONES, "Fecha_Ocupacion", "Ocupado_Desde"]])
+    assert migrations.check(wb, migrations_dir=folder).drift == []
     with pytest.raises(NotMigrated, match=r"v3_1_rename dropped 'Fecha_Ocupacion'"):
         OccupationService(wb).get(tag)
+    migrations.down(wb, force=True, migrations_dir=folder)
+    assert changed_cells(before, wb.read()) == []
+    assert OccupationService(wb).get(tag).version == 0

@@ -65,8 +65,9 @@ class Migration(Protocol):
         ``gone``: (sheet, column) a later revision dropped, not looked for)."""
 
     def columns(self, direction: str = "up") -> dict[str, list[list[str]]]:
-        """``{"adds": [[sheet, column], ...], "drops": [...]}``: the columns ``direction``
-        (``up``/``down``) creates and removes by name, recorded in its ledger row."""
+        """``{"adds": [[sheet, column], ...], "drops": [...], "renames": [[sheet, old, new]]}``:
+        the columns ``direction`` (``up``/``down``) creates, removes and renames by name,
+        recorded in its ledger row."""
 
     def drops(self) -> set[tuple[str, str]]:
         """(sheet, column) its upgrade drops (or renames away)."""

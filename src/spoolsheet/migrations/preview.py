@@ -10,11 +10,11 @@ run killed before its verification can still be verified when it is resumed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from ..fingerprint import differences, sheet_fingerprint
 from ..formula_refs import move_cells, rename_sheet
-from ..schema import column_letter
+from ..schema import column_letter, normalise_header
 from ..values import Formula, canonical, is_blank
 from ..workbook.base import Sheet, SheetInfo, trim
 from ..workbook.changes import ChangeSet
@@ -125,16 +125,20 @@ def regions(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Region
     return out
 
 
-def overwrites(sheets: Mapping[str, Sheet], changes: ChangeSet,
-               protected: Mapping[str, Region]) -> list[str]:
-    """Cells of a protected region holding a value that ``changes`` would replace."""
+def overwrites(sheets: Mapping[str, Sheet], changes: ChangeSet, protected: Mapping[str, Region],
+               renames: Collection[Sequence[str]] = ()) -> list[str]:
+    """Cells of a protected region holding a value that ``changes`` would replace; a header
+    that one of ``renames`` (``[sheet, old, new]``, the migration's own) replaces is not lost."""
     out = []
     sheets = moved(sheets, changes)
+    meant = {(s, normalise_header(o), normalise_header(n)) for s, o, n in renames}
     for b in changes.blocks:
         rows, cols = protected.get(b.sheet, (0, 0))
         for r, values in enumerate(b.rows, start=b.row):
             for c, value in enumerate(values, start=b.col):
                 old = sheets[b.sheet].cell(r, c) if r <= rows and c <= cols else None
+                if r == 1 and (b.sheet, normalise_header(old), normalise_header(value)) in meant:
+                    continue
                 if not is_blank(old) and canonical(old) != canonical(value):
                     out.append(f"{b.sheet}!{column_letter(c)}{r} holds {old!r}, the change "
                                f"would write {value!r}")

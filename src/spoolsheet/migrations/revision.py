@@ -109,20 +109,21 @@ class Revision:
         return self._verify("up", before, after, gone)
 
     def columns(self, direction: str = "up") -> dict[str, list[list[str]]]:
-        """``{"adds": [[sheet, column], ...], "drops": [...]}``, in operation order: the columns
-        its operations in ``direction`` create and remove by name (a rename removes the old name
-        and creates the new one). The ledger row keeps it, so that readers need no plan text."""
-        adds: list[list[str]] = []
-        drops: list[list[str]] = []
+        """``{"adds": [[sheet, column], ...], "drops": [...], "renames": [[sheet, old, new]]}``,
+        in operation order: the columns its operations in ``direction`` create and remove by
+        name (a rename removes the old name and creates the new one). The ledger row keeps it,
+        so that readers need no plan text."""
+        out: dict[str, list[list[str]]] = {"adds": [], "drops": [], "renames": []}
         for op in self.ops(direction, force=True):
             if isinstance(op, AddColumn):
-                adds.append([op.sheet, op.name])
+                out["adds"].append([op.sheet, op.name])
             elif isinstance(op, DropColumn):
-                drops.append([op.sheet, op.name])
+                out["drops"].append([op.sheet, op.name])
             elif isinstance(op, RenameColumn):
-                drops.append([op.sheet, op.old])
-                adds.append([op.sheet, op.new])
-        return {"adds": adds, "drops": drops}
+                out["drops"].append([op.sheet, op.old])
+                out["adds"].append([op.sheet, op.new])
+                out["renames"].append([op.sheet, op.old, op.new])
+        return out
 
     def drops(self) -> set[tuple[str, str]]:
         return {(sheet, name) for sheet, name in self.columns("up")["drops"]}

@@ -259,14 +259,15 @@ class _Run:
         protected = regions(sheets, changes)
         expected = fingerprints(predicted, protected,
                                 self.rows(f"fingerprinting what {m.id} must not change", protected))
-        problems = overwrites(sheets, changes, protected) + check(predicted)
+        layout = m.columns(self.action)
+        problems = overwrites(sheets, changes, protected, layout["renames"]) + check(predicted)
         if problems:
             raise VerificationError(f"{m.id}: the planned change would not verify, nothing was "
                                     "written: " + "; ".join(problems))
         status = "reverted" if not up else "applied" if lock.final_write else "verified"
         parts = self.workbook.split(changes)
-        details: dict[str, Any] = {"direction": self.action, **m.columns(self.action),
-                                   "steps": steps, "regions": expected}
+        details: dict[str, Any] = {"direction": self.action, **layout, "steps": steps,
+                                   "regions": expected}
         if len(parts) > 1:  # the ledger says it was not one atomic write
             details["parts"] = len(parts)
         record = ChangeSet()
