@@ -126,3 +126,55 @@ def test_add_column_after_a_header_rename_sheet_and_formats_up_down_up(tmp_path,
     assert reverted[OPERACIONES].rows == before[OPERACIONES].rows  # formulas back where they were
     assert reverted["Resumen"].rows == before["Resumen"].rows
     assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).version_after == "v3.1"
+
+
+def _shop_revision(folder: Path, allow: bool) -> Path:
+    """v3.1: Prioridad_Taller added empty, backfilled 1 on every other spool (``where=``), shown as
+    ``0``; the NoConformidad sheet dropped (guarded by its rows)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "v3_1_prioridad.py").write_text(
+        'id = "v3_1_prioridad"\nversion = "v3.1"\nrevises = "v3.0"\ndescription = "Prioridad_Taller"\n'
+        '\n\ndef even(row):\n    return str(row["TAG_SPOOL"])[-1] in "02468"\n\n\n'
+        'def upgrade(op):\n'
+        '    op.add_column("Operaciones", "Prioridad_Taller", "integer")\n'
+        '    op.backfill("Operaciones", "Prioridad_Taller", 1, where=even)\n'
+        '    op.set_number_format("Operaciones", "Prioridad_Taller", "0")\n'
+        f'    op.drop_sheet("NoConformidad", allow_data_loss={allow})\n\n\n'
+        'def downgrade(op):\n'
+        '    op.drop_column("Operaciones", "Prioridad_Taller", allow_data_loss=True)\n',
+        encoding="utf-8")
+    return folder
+
+
+def test_backfill_where_set_number_format_and_a_guarded_drop_sheet(tmp_path, open_copy,
+                                                                   sample_tiny):
+    """drop_sheet refuses a sheet holding rows (naming the first) and writes nothing; told,
+    it deletes it in the same atomic write as the column, the backfill of only the rows
+    ``where`` picks and the number format; a second run has nothing to do; down drops the
+    column (the sheet's rows are in the run's backup)."""
+    wb = open_copy(sample_tiny)
+    migrations.up(wb, backups=backup, force=True)
+    before = wb.read()
+    with pytest.raises(ConflictError, match=r"sheet 'NoConformidad' holds 3 row\(s\) of data "
+                                            r"\(first: row 2\).*allow_data_loss"):
+        migrations.up(wb, force=True, migrations_dir=_shop_revision(tmp_path / "a", False))
+    assert wb.read() == before
+    folder = _shop_revision(tmp_path / "b", True)
+    assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).applied == [
+        "v3_1_prioridad"]
+    after = wb.read()
+    ops = after[OPERACIONES]
+    header = ops.row(1)
+    col = header.index("Prioridad_Taller") + 1
+    tag = header.index("TAG_SPOOL / CODIGO_BARRA") + 1
+    tags = {r: str(ops.cell(r, tag)) for r in range(2, len(ops.rows) + 1) if ops.cell(r, tag)}
+    even = {r for r, t in tags.items() if t[-1] in "02468"}
+    assert even and len(even) < len(tags)
+    assert {r: ops.cell(r, col) for r in tags} == {r: 1 if r in even else None for r in tags}
+    assert _formats_of(wb, OPERACIONES, col, len(ops.rows)) == {"0"}
+    assert "NoConformidad" not in after
+    assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).applied == []
+    migrations.down(wb, backups=backup, force=True, migrations_dir=folder)
+    reverted = wb.read()
+    assert reverted[OPERACIONES].rows == before[OPERACIONES].rows
+    assert "NoConformidad" not in reverted

@@ -159,6 +159,8 @@ class AddColumn(Op):
     #: the revision's version (for messages) and the columns it appends to this sheet, in order
     owner: str = "this revision"
     group: tuple[str, ...] = ()
+    #: a later ``backfill`` of the same revision fills it (so it is not expected empty)
+    filled_later: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -310,7 +312,7 @@ class AddColumn(Op):
         if bad:
             problems.append(f"sheet {self.sheet!r}: {len(bad)} row(s) without the value "
                             f"{self.name!r} should hold: " + ", ".join(bad[:5]))
-        if not present and not self.fills():
+        if not present and not self.fills() and not self.filled_later:
             held = [r for r in range(2, len(after[self.sheet].rows) + 1)
                     if not is_blank(after[self.sheet].cell(r, col))]
             if held:
@@ -730,6 +732,10 @@ class Operations:
     def backfill(self, sheet: str, column: str, value: Fill, *,
                  where: Callable[[Row], bool] | None = None) -> None:
         """Fill blank cells of a column (see ``Backfill``)."""
+        for o in self.ops:
+            if isinstance(o, AddColumn) and (o.sheet, normalise_header(o.name)) == (
+                    sheet, normalise_header(column)):
+                o.filled_later = True
         self._add(Backfill(sheet, column, value, where))
 
     def require(self, check: Callable[[Mapping[str, Sheet]], None], what: str) -> None:
