@@ -57,6 +57,20 @@ def test_check_reports_drift_by_sheet_and_column(open_copy, sample_tiny, tmp_pat
                          for d in drift), drift
 
 
+def test_check_reports_a_cell_not_of_its_declared_type(open_copy, sample_tiny):
+    """Column types where declared: a date column holding text by hand is drift naming the
+    sheet, the cell's row and the column."""
+    wb = open_copy(sample_tiny)
+    migrations.up(wb, backups=backup, force=True)
+    assert migrations.check(wb).ok
+    ops = wb.read([OPERACIONES])[OPERACIONES]
+    col = ColumnMap.from_row(OPERACIONES, ops.row(1)).index("Fecha_Ocupacion")
+    wb.apply(ChangeSet().put(OPERACIONES, 5, col, "mañana temprano"))
+    [drift] = migrations.check(wb).drift
+    assert drift.startswith("v3_0_occupation: ") and "'mañana temprano'" in drift, drift
+    assert all(w in drift for w in (OPERACIONES, "row 5", "Fecha_Ocupacion")), drift
+
+
 def test_migrate_check_exit_codes(tmp_path, sample_tiny):
     target = shutil.copy(sample_tiny, tmp_path / sample_tiny.name)
     runner = CliRunner()
