@@ -430,3 +430,21 @@ def test_rename_column_up_and_down_changes_the_header_cell_only(tmp_path, open_c
     migrations.down(wb, force=True, migrations_dir=folder)
     assert changed_cells(before, wb.read()) == []
     assert OccupationService(wb).get(tag).version == 0
+
+
+def test_rename_column_refuses_when_both_names_stand_and_writes_nothing(tmp_path, open_copy,
+                                                                       sample_tiny):
+    """Conflicting: the new name already stands (added by hand) next to the old: refused in the
+    pre-flight naming both columns, nothing written."""
+    folder = tmp_path / "renames"
+    folder.mkdir()
+    (folder / "v3_1_rename.py").write_text(RENAME, encoding="utf-8")
+    wb = open_copy(sample_tiny)
+    migrations.up(wb, force=True, migrations_dir=folder, to="v3.0")
+    width = headers(wb.read([OPERACIONES])).width
+    wb.apply(ChangeSet().put(OPERACIONES, 1, width + 1, "Ocupado_Desde"))
+    before = wb.read()
+    with pytest.raises(SchemaError, match=r"both 'Fecha_Ocupacion' \(BM \(65\)\) and "
+                                          r"'Ocupado_Desde' \(BO \(67\)\) exist"):
+        migrations.up(wb, force=True, migrations_dir=folder)
+    assert wb.read() == before
