@@ -21,15 +21,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from spoolsheet import migrations, occupation
+from spoolsheet import backup, migrations, occupation
 from spoolsheet.ledger import LEDGER_SHEET
 from spoolsheet.occupation.rules import Operation, Stage
 from spoolsheet.sample import write_sample
 from spoolsheet.schema import METADATA, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES
-from spoolsheet.settings import Settings
 from spoolsheet.testing import open_fake
 from spoolsheet.testing.fake_google import FakeGoogle
-from spoolsheet.workbook import Region, Workbook, open_workbook
+from spoolsheet.workbook import Region, Workbook
 
 SHEET_ID = "bench"
 
@@ -49,11 +48,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = write_sample(Path(tmp) / "Kronos.xlsx", spools=args.spools, seed=7)
-        with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
-            migrations.up(wb, force=True)
         fake = FakeGoogle()
         fake.load_xlsx(path, SHEET_ID)
         setup = open_fake(fake, SHEET_ID)
+        migrations.up(setup, backups=backup, force=True)  # as a shop migrates: lock, backup
         spool = next(s for s in occupation.spools(setup) if s.free and s.materiales is not None
                      and s.stage(Operation.ARM) is Stage.PENDING)
         worker = next(w for w in occupation.workers(setup) if w.activo and w.has_role("Armador"))

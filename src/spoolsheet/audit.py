@@ -31,6 +31,12 @@ EVENT_TYPES: frozenset[str] = frozenset(
        "MIGRATION_APPLIED", "MIGRATION_REVERTED", "MIGRATION_BASELINED"]
 )
 
+#: The note (``ChangeSet.set_note``) each BACKUP_CREATED event keeps in its own write: the
+#: backup's id, name and creation time as JSON, which ``migrate status`` reads instead of
+#: scanning the whole log (the log stays the record; older workbooks have no note).
+LAST_BACKUP_NOTE = "spoolsheet.last_backup"
+_NOTED = ("backup_id", "backup_name", "created")
+
 
 @dataclass(frozen=True)
 class Event:
@@ -89,6 +95,9 @@ def log_event(changes: ChangeSet, event: Event, metadata: Sheet | None = None) -
         for name, value in zip(METADATA_HEADERS, values, strict=True):
             row[cmap.index(name) - 1] = value
         values = row
+    if event.evento_tipo == "BACKUP_CREATED":
+        changes.set_note(LAST_BACKUP_NOTE, json.dumps(
+            {k: event.metadata[k] for k in _NOTED if k in event.metadata}, ensure_ascii=False))
     return changes.append_rows(METADATA, [values])
 
 

@@ -1,23 +1,25 @@
 """Looking without writing: ``status`` (version, pending, history, last backup, lock, changed
 migration files), ``verify`` (does the workbook hold what its version promises) and ``check``
-(drift from the layout the chain gives it). 1 read each.
+(drift from the layout the chain gives it). 1 read each (``status``: 2 on a workbook whose
+last backup is kept in no note, see ``_last_backup``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..audit import read_events
+from ..audit import LAST_BACKUP_NOTE, read_events
 from ..errors import SpoolsheetError
-from ..ledger import LedgerEntry, read_ledger, schema_version
+from ..ledger import LEDGER_SHEET, LedgerEntry, read_ledger, schema_version
 from ..progress import Progress, phase
-from ..schema import METADATA
+from ..schema import LOCK_SHEET, METADATA
 from ..values import shop_tz
-from ..workbook import Workbook
+from ..workbook import Region, Workbook
 from ..workbook.base import Sheet
 from .lock import holder
 from .planning import resumed_regions, todo, unverified
@@ -92,11 +94,30 @@ def _backup_line(logged: Mapping[str, Any], logged_at: dt.datetime | dt.date | N
                       created.astimezone(dt.UTC).isoformat() if created else None, exact)
 
 
-def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) -> LastBackup | None:
-    """The newest backup the workbook knows of: its Metadata BACKUP_CREATED events, the ledger."""
+def _sheets(workbook: Workbook, regions: Sequence[Region], *, small: bool) -> dict[str, Sheet]:
+    """The regions (each from its sheet's first row) in one read (``small``: with the title,
+    the sheets' sizes and the notes, ``read_described``), as sheets; those the workbook lacks
+    are left out."""
+    titles = [r.title for r in regions]
+    cells = (workbook.read_described if small else workbook.read_regions)(regions, optional=titles)
+    return {r.title: Sheet(info, c) for r, c in zip(regions, cells, strict=True)
+            if (info := workbook.sheet_info(r.title)) is not None}
+
+
+def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry]) -> LastBackup | None:
+    """The newest backup the workbook knows of: the note its last BACKUP_CREATED event kept
+    (read with the ledger, no request), else a scan of the Metadata log (older workbooks, and
+    backends that keep no notes: one more read), else the ledger."""
+    note = workbook.note(LAST_BACKUP_NOTE)
+    if note:
+        try:
+            return _backup_line(json.loads(note), None)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass  # a note edited by hand: the log still says
     found = None
     try:
-        for event in read_events(sheets[METADATA]) if METADATA in sheets else ():
+        log = _sheets(workbook, [Region(METADATA)], small=False).get(METADATA)
+        for event in read_events(log) if log is not None else ():
             if event.evento_tipo == "BACKUP_CREATED" and event.metadata.get("backup_id"):
                 found = _backup_line(event.metadata, event.timestamp)
     except SpoolsheetError:
@@ -109,15 +130,17 @@ def _last_backup(sheets: Mapping[str, Sheet], history: Sequence[LedgerEntry]) ->
 
 def status(workbook: Workbook, *, migrations_dir: str | Path | None = None,
            progress: Progress | None = None) -> Status:
-    """Schema version, pending migrations, history, last backup and lock (1 read, which
-    ``progress`` hears: on a large workbook it is what takes the time)."""
+    """Schema version, pending migrations, history, last backup and lock: 1 read of the ledger,
+    the lock rows and Metadata's header (its size, should the log be scanned; ``progress``
+    hears it), whatever the size of the workbook."""
     chain = load(migrations_dir)
     with phase(progress, "reading the workbook"):
-        sheets = workbook.read()
+        sheets = _sheets(workbook, [Region(LEDGER_SHEET), Region(LOCK_SHEET), Region(METADATA, 1, 1)],
+                         small=True)
     history = read_ledger(sheets)
     mismatch = changed_files(history, chain)
     held = holder(workbook, sheets)
     return Status(workbook.title, workbook.kind, schema_version(sheets),
                   [m.id for m in todo("up", sheets, None, chain)], history,
-                  [e.migration_id for e in unverified(sheets)], _last_backup(sheets, history),
+                  [e.migration_id for e in unverified(sheets)], _last_backup(workbook, history),
                   held.describe() if held else None, mismatch)

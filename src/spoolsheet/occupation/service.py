@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from ..audit import apply_logged, metadata_columns, read_events
-from ..errors import DataError, SheetNotFound, SpoolsheetError, TransientBackendError, UsageError
+from ..errors import DataError, SpoolsheetError, TransientBackendError, UsageError
 from ..ledger import LEDGER_SHEET
-from ..schema import METADATA, OPERACIONES, ROLES, TRABAJADORES
+from ..schema import METADATA, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES, V2_1_HEADERS, ColumnMap
 from ..values import shop_today
 from ..workbook import Region, Sheet, Workbook
 from . import rules
@@ -47,6 +47,11 @@ Result = Outcome | SpoolsheetError
 #: The migration chain's drift check (``migrations.layout_check``), handed in: occupation cannot
 #: import migrations. Problems, [] when none.
 LayoutCheck = Callable[[Mapping[str, Sheet]], list[str]]
+#: The sheets beside Operaciones a read may name; one missing reads as [] and ``Directory.load``
+#: names it (the read itself does not ask for the sheet list first).
+SLOW_SHEETS = (TRABAJADORES, ROLES, METADATA, LEDGER_SHEET)
+#: Where the schema puts the TAG column: a fresh process reads it there before knowing the header.
+SCHEMA_TAG_COLUMN = V2_1_HEADERS.index(TAG_COLUMN) + 1
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -116,29 +121,22 @@ class OccupationService:
 
     def _slow_regions(self, with_log: bool) -> list[Region]:
         """What the directory needs (when stale) and the log (when asked): regions to read."""
-        titles = self.workbook.sheet_titles()
-        for title in (OPERACIONES, TRABAJADORES, ROLES, METADATA):
-            if title not in titles:
-                raise SheetNotFound(f"sheet {title!r} not found in {self.workbook.title!r}: "
-                                    f"occupation needs it")
         regions: list[Region] = []
         if self.directory.stale():
-            regions += [Region(TRABAJADORES), Region(ROLES)]
-            if LEDGER_SHEET in titles:
-                regions.append(Region(LEDGER_SHEET))
+            regions += [Region(TRABAJADORES), Region(ROLES), Region(LEDGER_SHEET)]
         if with_log:
             regions.append(Region(METADATA))
         elif self.directory.stale():
             regions.append(Region(METADATA, 1, 1))
-        if self.directory.stale() and self.layout_check is not None:
+        if self.directory.stale() and self.layout_check is not None:  # needs the sheet list
             read = {r.title for r in regions}
-            regions += [Region(t, 1, 1) for t in titles if t not in read]
+            regions += [Region(t, 1, 1) for t in self.workbook.sheet_titles() if t not in read]
         return regions
 
     def _take_slow(self, regions: Sequence[Region], cells: Sequence[list[list]]) -> None:
         """Load the directory and the log's keys from what ``_slow_regions`` asked for."""
-        infos = {i.title: i for i in self.workbook.sheets()}
-        sheets = {r.title: Sheet(infos[r.title], c) for r, c in zip(regions, cells, strict=True)}
+        sheets = {r.title: Sheet(info, c) for r, c in zip(regions, cells, strict=True)
+                  if (info := self.workbook.sheet_info(r.title)) is not None}
         if TRABAJADORES in sheets:
             if self.layout_check is not None:  # before loading: refused, the next call checks again
                 self.drift = self.layout_check(sheets)
@@ -158,15 +156,20 @@ class OccupationService:
                     f"{mid} dropped {name!r}" for name, mid in self.directory.dropped.items())
                     + f" from {OPERACIONES!r}, which occupation needs; occupation cannot run on "
                     "it until `spoolsheet migrate down` undoes that")
-        if any(r.title == METADATA and r.last_row is None for r in regions):
+        if any(r.title == METADATA and r.last_row is None for r in regions) and METADATA in sheets:
             self._receipts = receipts_from_log(sheets[METADATA])
+
+    def _read(self, regions: Sequence[Region], *, described: bool = False) -> list[list[list]]:
+        """One read (``read_described`` for small regions); ``SLOW_SHEETS`` may be missing."""
+        read = self.workbook.read_described if described else self.workbook.read_regions
+        return read(regions, optional=SLOW_SHEETS)
 
     def _read_board(self, *extra: Region) -> list[list[list]]:
         """Every row of Operaciones, the slow sheets when stale and ``extra``: one request.
         Returns the cells of ``extra``."""
         revision = self.workbook.revision()
         slow = self._slow_regions(with_log=False)
-        cells = self.workbook.read_regions([*slow, Region(OPERACIONES), *extra])
+        cells = self._read([*slow, Region(OPERACIONES), *extra])
         self._take_slow(slow, cells[:len(slow)])
         board = Operaciones.whole(OPERACIONES, cells[len(slow)])
         self._board, self._board_at = board, self._clock()
@@ -262,7 +265,7 @@ class OccupationService:
         """Every worker of Trabajadores with the active roles Roles grants, by Id."""
         if self.directory.stale():
             slow = self._slow_regions(with_log=False)
-            self._take_slow(slow, self.workbook.read_regions(slow))
+            self._take_slow(slow, self._read(slow))
         return sorted(self.directory.workers.values(), key=lambda w: w.id)
 
     def history(self, tag: str) -> list[Holding]:
@@ -372,16 +375,41 @@ class OccupationService:
                 and revision == self._revision):
             return Operaciones(OPERACIONES, board.header, dict(board.tags), dict(board.rows))
         slow = self._slow_regions(with_log)
-        if layout is None:
-            cells = self.workbook.read_regions([*slow, Region(OPERACIONES)])
-            self._take_slow(slow, cells[:-1])
-            view = Operaciones.whole(OPERACIONES, cells[-1])
-            self._board, self._board_at = Operaciones.whole(OPERACIONES, cells[-1]), self._clock()
-        else:
-            view, _ = self._touched([c.tag for c in changes], slow)
+        tags = [c.tag for c in changes]
+        view = self._first(tags, slow) if layout is None else self._touched(tags, slow)[0]
         self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
-        # The board is known whole at ``revision`` only after a whole read.
-        self._revision = revision if layout is None else None
+        self._revision = None  # the board is known whole at a revision only after a whole read
+        return view
+
+    def _first(self, tags: Sequence[str], slow: Sequence[Region]) -> Operaciones:
+        """What a group reads when nothing is known yet (a CLI process), in two requests, with
+        no sheet list and no whole Operaciones: its header and TAG column where the schema puts
+        it (one request more when the header has it elsewhere), with ``slow``; then the rows
+        the TAGs stand at, the header again and one row of each sheet read, for their sizes
+        (``read_described``). A header or row that changed in between is refused."""
+        tag_col = SCHEMA_TAG_COLUMN
+        for _ in range(2):
+            cells = self._read([*slow, Region(OPERACIONES, 1, 1),
+                                Region(OPERACIONES, 2, None, tag_col, tag_col)])
+            header = cells[len(slow)][0] if cells[len(slow)] else []
+            found = ColumnMap.from_row(OPERACIONES, header).positions(TAG_COLUMN)
+            if len(found) != 1 or found[0] == tag_col:
+                break
+            tag_col = found[0]
+        at = tag_rows([r[0] if r else None for r in cells[-1]])
+        rows = sorted({r for t in tags for r in at.get(t.strip(), [])})
+        sized = list(dict.fromkeys(r.title for r in slow))
+        again = self._read([Region(OPERACIONES, 1, 1), *[Region(OPERACIONES, r, r) for r in rows],
+                            *[Region(t, 1, 1) for t in sized]], described=True)
+        self._take_slow(slow, cells[:len(slow)])
+        read = {r: c[0] if c else [] for r, c in zip(rows, again[1:], strict=False)}
+        view = Operaciones(OPERACIONES, header, at, read)
+        stands = {r: t for t, rs in at.items() for r in rs}
+        if (again[0][0] if again[0] else []) != header or any(
+                str(row[tag_col - 1] if tag_col <= len(row) else "").strip() != stands[r]
+                for r, row in read.items()):
+            raise SheetChanged(f"{OPERACIONES} changed while it was read (a row or column "
+                               f"moved); nothing was written; try again")
         return view
 
     def _touched(self, tags: Sequence[str], slow: Sequence[Region],
@@ -394,7 +422,7 @@ class OccupationService:
         rows = sorted({r for t in tags for r in layout.tags.get(t.strip(), [])})
         regions = [Region(OPERACIONES, 1, 1), Region(OPERACIONES, 2, None, tag_col, tag_col),
                    *[Region(OPERACIONES, r, r) for r in rows]]
-        cells = self.workbook.read_regions([*slow, *regions, *extra])
+        cells = self._read([*slow, *regions, *extra])
         self._take_slow(slow, cells[:len(slow)])
         header, tag_cells, *read = cells[len(slow):len(slow) + len(regions)]
         view = Operaciones(OPERACIONES, header[0] if header else [],

@@ -93,22 +93,37 @@ class Paced(Workbook):
                 if after[counted] > before[counted]:
                     self.quota.record(counted, after[counted] - before[counted])
 
+    def _asked(self, before: int) -> None:
+        """Record the reads a call that usually answers from what is known did make."""
+        if self.stats.reads > before:
+            self.quota.record("reads", self.stats.reads - before)
+
     def sheets(self) -> list[SheetInfo]:
         before = self.stats.reads
         infos = super().sheets()
-        if self.stats.reads > before:
-            self.quota.record("reads", self.stats.reads - before)
+        self._asked(before)
         return infos
+
+    def sheet_info(self, title: str) -> SheetInfo | None:
+        before = self.stats.reads
+        info = super().sheet_info(title)
+        self._asked(before)
+        return info
 
     def read(self, titles: Sequence[str] | None = None, *,
              formulas: bool = True) -> dict[str, Sheet]:
         with self._spending("reads"):
             return super().read(titles, formulas=formulas)
 
-    def read_regions(self, regions: Sequence[Region], *,
-                     formulas: bool = False) -> list[list[list[Cell]]]:
+    def read_regions(self, regions: Sequence[Region], *, formulas: bool = False,
+                     optional: Sequence[str] = ()) -> list[list[list[Cell]]]:
         with self._spending("reads"):
-            return super().read_regions(regions, formulas=formulas)
+            return super().read_regions(regions, formulas=formulas, optional=optional)
+
+    def read_described(self, regions: Sequence[Region], *,
+                       optional: Sequence[str] = ()) -> list[list[list[Cell]]]:
+        with self._spending("reads"):
+            return super().read_described(regions, optional=optional)
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         with self._spending("writes"):

@@ -159,6 +159,25 @@ class Backend(ABC):
             raise SheetNotFound(f"sheet {missing[0]!r} not found in {self.title!r}")
         return [r.cut(sheets[r.title].rows) for r in regions]
 
+    def read_described(self, regions: Sequence[Region]) -> list[list[list[Cell]]]:
+        """``read_regions`` of a few small regions that also learns, in the same request, what
+        ``title``, ``sheet_info`` (the sheets touched) and ``note`` answer: a fresh process's
+        first read needs no sheet list then. Google answers it as grid data, about 3 x the
+        bytes of ``read_regions`` a cell: never for a long column. This default is
+        ``read_regions``."""
+        return self.read_regions(regions)
+
+    def sheet_info(self, title: str) -> SheetInfo | None:
+        """The sheet ``title`` as the sheet list or the last read that touched it left it; None
+        when the workbook has no such sheet. Asks only when neither knows."""
+        return next((i for i in self.sheets() if i.title == title), None)
+
+    def note(self, key: str) -> str | None:
+        """The note ``key`` a change set kept (``ChangeSet.set_note``) as of the last read, or
+        None: none kept, or a backend that keeps none (this default). Callers work the answer
+        out from the sheets then."""
+        return None
+
     def revision(self) -> object | None:
         """A token equal between two calls only if nothing changed the workbook in between
         (ours or anyone's writes); None when the backend cannot know without a request.

@@ -88,6 +88,10 @@ class ChangeSet:
     appends: list[tuple[str, tuple[tuple[Cell, ...], ...]]] = field(default_factory=list)
     number_formats: list[NumberFormat] = field(default_factory=list)
     deleted_sheets: list[str] = field(default_factory=list)
+    #: Short records about the workbook, kept beside its sheets where the backend can (Google:
+    #: developer metadata): a quick answer to what the sheets also say, so never the only copy.
+    #: They ride along with a change; a set holding nothing else is empty.
+    notes: dict[str, str] = field(default_factory=dict)
 
     def add_sheet(self, title: str, rows: int = 1000, cols: int = 26) -> ChangeSet:
         if rows < 1 or cols < 1:
@@ -169,6 +173,12 @@ class ChangeSet:
         self.appends += other.appends
         self.number_formats += other.number_formats
         self.deleted_sheets += other.deleted_sheets
+        self.notes.update(other.notes)
+        return self
+
+    def set_note(self, key: str, value: str) -> ChangeSet:
+        """Keep ``value`` as the workbook's note ``key`` (``Backend.note``), in the same write."""
+        self.notes[key] = value
         return self
 
     def __bool__(self) -> bool:

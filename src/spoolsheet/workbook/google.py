@@ -19,6 +19,7 @@ import json
 import random
 import re
 import threading
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -60,11 +61,16 @@ SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 #: Bytes per read of an answer's body (requests' own reads are 10 KiB): each is a progress
 #: step, and a read waits until it has them all, so the count moves on a slow line too.
 CHUNK_BYTES = 64 * 2**10
+<<<<<<< HEAD
 #: batchUpdate requests that leave the same spreadsheet when sent twice (absolute cell values,
 #: formats, sheet properties): a batch of only these may be repeated after its answer was lost.
 #: Any other (appendCells, insert/deleteDimension, add/deleteSheet) would apply twice or fail
 #: with a 400 that hides that the first try landed.
 REPEATABLE_REQUESTS = frozenset({"updateCells", "repeatCell", "updateSheetProperties"})
+=======
+#: What every spreadsheets.get asks for beside its own fields: our notes (a few hundred bytes).
+NOTE_FIELDS = "developerMetadata(metadataId,metadataKey,metadataValue)"
+>>>>>>> 6b86829 (Google bytes (issue 10): migrate status in 1 request, a CLI state change in 3 under 100 KB)
 #: Failures where the request may or may not have reached Google: retried when safe to repeat.
 TRANSIENT_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError, requests.exceptions.RetryError)
@@ -222,6 +228,45 @@ def a1_range(region: Region, info: SheetInfo) -> str | None:
     return f"{title}!{first}:{column_letter(last_col)}{end}"
 
 
+def open_a1(region: Region) -> str | None:
+    """A region as an A1 range without knowing the sheet's grid; None when only the grid's
+    size can bound it (rows from N down across every column, columns from N rightwards)."""
+    title = quote_sheet(region.title)
+    rows = region.first_row == 1 and region.last_row is None
+    if region.first_col == 1 and region.last_col is None:
+        if rows:
+            return title
+        return None if region.last_row is None else f"{title}!{region.first_row}:{region.last_row}"
+    if region.last_col is None:
+        return None
+    end = "" if region.last_row is None else str(region.last_row)
+    return (f"{title}!{column_letter(region.first_col)}{region.first_row}:"
+            f"{column_letter(region.last_col)}{end}")
+
+
+def note_id(key: str) -> int:
+    """The developer metadata id of note ``key``: fixed, so that a write updates it by id."""
+    return zlib.crc32(key.encode()) % (2**31 - 2) + 1
+
+
+#: A grid cell's ErrorType as a cell shows it, which is how ``values:batchGet`` reads errors.
+ERROR_CODES = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!",
+               "REF": "#REF!", "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A",
+               "ERROR": "#ERROR!"}
+
+
+def _effective(cell: Mapping[str, Any]) -> Cell:
+    """A grid cell's effectiveValue, typed as an unformatted ``values:batchGet`` types it
+    (an empty cell inside a row is "")."""
+    value = cell.get("effectiveValue") or {}
+    for key in ("stringValue", "numberValue", "boolValue"):
+        if key in value:
+            return value[key]
+    if "errorValue" in value:
+        return ERROR_CODES.get(value["errorValue"].get("type"), "#ERROR!")
+    return ""
+
+
 def quote_sheet(title: str) -> str:
     """A sheet title as an A1 range: ``'Hoja 1'`` quoted, quotes doubled."""
     return "'" + title.replace("'", "''") + "'"
@@ -279,7 +324,9 @@ class GoogleBackend(Backend):
         self.http = GoogleHTTPClient(session, endpoint=endpoint, timeout=timeout, retry=retry,
                                      stats=self.stats)
         self._title: str | None = None
-        self._infos: dict[str, SheetInfo] | None = None
+        self._infos: dict[str, SheetInfo] | None = None  # the whole sheet list, once asked for
+        self._seen: dict[str, SheetInfo] = {}  # sheets a ranged read returned (not all of them)
+        self._notes: dict[str, str] | None = None  # our developer metadata, as last read
         with self._locks_guard:
             self._lock = self._locks.setdefault(spreadsheet_id, threading.RLock())
 
@@ -301,15 +348,37 @@ class GoogleBackend(Backend):
 
     def _fetch_metadata(self) -> None:
         meta = self.http.call("GET", self.url, what=f"reading spreadsheet {self.spreadsheet_id}",
-                              params={"fields": "spreadsheetId,properties.title,sheets.properties"})
+                              params={"fields": "spreadsheetId,properties.title,sheets.properties,"
+                                                + NOTE_FIELDS})
         self._remember(meta)
 
     def _remember(self, spreadsheet: Mapping[str, Any]) -> None:
-        if "properties" in spreadsheet:
-            self._title = spreadsheet["properties"].get("title", self._title)
+        """What an answer holding every sheet (and, asked for, the developer metadata) says."""
+        self._learn(spreadsheet)
         sheets = sorted((_info(s["properties"]) for s in spreadsheet.get("sheets", [])),
                         key=lambda i: i.index)
         self._infos = {i.title: i for i in sheets}
+        self._seen = {}
+
+    def _learn(self, spreadsheet: Mapping[str, Any]) -> None:
+        """The title and our notes from an answer that asked for them (absent: there are none)."""
+        if "properties" in spreadsheet:
+            self._title = spreadsheet["properties"].get("title", self._title)
+        self._notes = {m["metadataKey"]: m.get("metadataValue", "")
+                       for m in spreadsheet.get("developerMetadata", [])
+                       if m.get("metadataId") == note_id(m.get("metadataKey", ""))}
+
+    def note(self, key: str) -> str | None:
+        """Spreadsheet-level developer metadata ``key`` with its fixed id (``note_id``)."""
+        if self._notes is None:
+            self._fetch_metadata()
+        assert self._notes is not None
+        return self._notes.get(key)
+
+    def sheet_info(self, title: str) -> SheetInfo | None:
+        if self._infos is None and title in self._seen:
+            return self._seen[title]
+        return next((i for i in self.sheets() if i.title == title), None)
 
     def sheets(self) -> list[SheetInfo]:
         if self._infos is None:
@@ -356,7 +425,8 @@ class GoogleBackend(Backend):
         cells = "userEnteredValue" if formats is None else "userEnteredValue,userEnteredFormat"
         params: dict[str, Any] = {
             "includeGridData": "true",
-            "fields": f"properties.title,sheets(properties,data(startRow,rowData(values({cells}))))",
+            "fields": f"properties.title,{NOTE_FIELDS},"
+                      f"sheets(properties,data(startRow,rowData(values({cells}))))",
         }
         if titles is not None:
             params["ranges"] = [quote_sheet(t) for t in titles]
@@ -378,8 +448,10 @@ class GoogleBackend(Backend):
             result[info.title] = Sheet(info, trim(rows))
         if titles is None:
             self._remember(body)
-        elif self._infos is not None:
-            self._infos.update({s.info.title: s.info for s in result.values()})
+        else:
+            self._learn(body)
+            known = self._seen if self._infos is None else self._infos
+            known.update({s.info.title: s.info for s in result.values()})
         return result
 
     def _read_values(self, titles: Sequence[str] | None, what: str) -> dict[str, Sheet]:
@@ -401,13 +473,28 @@ class GoogleBackend(Backend):
         numbers, as ``read(formulas=False)`` gives them). Formulas need grid data: the default."""
         if formulas:
             return super().read_regions(regions, formulas=True)
-        infos = {i.title: i for i in self.sheets()}
-        for r in regions:
-            if r.title not in infos:
-                raise SheetNotFound(f"sheet {r.title!r} not found in spreadsheet "
-                                    f"{self.spreadsheet_id}")
-        wanted = [(i, a1_range(r, infos[r.title])) for i, r in enumerate(regions)]
-        asked = [(i, a1) for i, a1 in wanted if a1 is not None]
+        ranges = [open_a1(r) for r in regions] if self._infos is None else []
+        if not ranges or None in ranges:
+            return self._read_values_of(regions, {i.title: i for i in self.sheets()})
+        try:
+            return self._read_values_of(regions, None, ranges)
+        except BackendError as exc:
+            if exc.status != 400:
+                raise
+        return self._read_values_of(regions, {i.title: i for i in self.sheets()})
+
+    def _read_values_of(self, regions: Sequence[Region], infos: Mapping[str, SheetInfo] | None,
+                        ranges: Sequence[str | None] = ()) -> list[list[list[Cell]]]:
+        """One ``values:batchGet``: of ``ranges`` as given (sheet list unknown: open-ended,
+        so no request is spent learning it; a 400 means a sheet or grid differs, and the caller
+        learns the list), or of the regions cut to the grids in ``infos``."""
+        if infos is not None:
+            for r in regions:
+                if r.title not in infos:
+                    raise SheetNotFound(f"sheet {r.title!r} not found in spreadsheet "
+                                        f"{self.spreadsheet_id}")
+            ranges = [a1_range(r, infos[r.title]) for r in regions]
+        asked = [(i, a1) for i, a1 in enumerate(ranges) if a1 is not None]
         out: list[list[list[Cell]]] = [[] for _ in regions]
         if not asked:
             return out
@@ -420,13 +507,48 @@ class GoogleBackend(Backend):
                         "valueRenderOption": "UNFORMATTED_VALUE",
                         "dateTimeRenderOption": "SERIAL_NUMBER"})
         except BackendError as exc:
-            if exc.status == 400:
+            if exc.status == 400 and infos is not None:
                 self._infos = None  # a sheet or its grid changed under us: learn it again
                 if "Unable to parse range" in str(exc):
                     raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
             raise
         for (i, _), vr in zip(asked, body.get("valueRanges", []), strict=False):
             out[i] = trim(vr.get("values", []))
+        return out
+
+    def read_described(self, regions: Sequence[Region]) -> list[list[list[Cell]]]:
+        """ONE ranged ``spreadsheets.get`` (``_read_ranged``) when the sheet list is not known;
+        else, or when Google refuses a range, ``read_regions``."""
+        ranges = [open_a1(r) for r in regions] if self._infos is None else [None]
+        if None not in ranges:
+            try:
+                return self._read_ranged(regions, ranges)
+            except BackendError as exc:
+                if exc.status != 400:
+                    raise
+                self._fetch_metadata()  # a sheet is missing or smaller: read what the list says
+        return self.read_regions(regions)
+
+    def _read_ranged(self, regions: Sequence[Region], ranges: Sequence[str | None]
+                     ) -> list[list[list[Cell]]]:
+        """The regions, the title, the touched sheets' properties and our notes in ONE ranged
+        ``spreadsheets.get``, cells as effective values (what an unformatted ``values:batchGet``
+        gives)."""
+        names = ", ".join(dict.fromkeys(r.title for r in regions))
+        what = f"reading {len(regions)} ranges of {names} in {self.spreadsheet_id}"
+        body = self.http.call("GET", self.url, what=what, params={
+            "ranges": list(ranges),
+            "fields": f"properties.title,{NOTE_FIELDS},sheets(properties,"
+                      "data(startRow,startColumn,rowData.values.effectiveValue))"})
+        self._learn(body)
+        out: list[list[list[Cell]]] = [[] for _ in regions]
+        for sheet in body.get("sheets", []):
+            info = _info(sheet["properties"])
+            self._seen[info.title] = info
+            mine = [i for i, r in enumerate(regions) if r.title == info.title]
+            for i, data in zip(mine, sheet.get("data", []), strict=False):
+                out[i] = trim([[_effective(c) for c in row.get("values", [])]
+                               for row in data.get("rowData", [])])
         return out
 
     # --- writing -------------------------------------------------------------------------
@@ -484,6 +606,8 @@ class GoogleBackend(Backend):
             )
         if reply and "updatedSpreadsheet" in reply:
             self._remember(reply["updatedSpreadsheet"])
+        elif self._infos is None:
+            self._seen = new_infos
         else:
             self._infos = new_infos
 
@@ -540,6 +664,7 @@ class GoogleBackend(Backend):
                 raise too_large(f"a row of {next(iter(piece.sheets_touched()))!r}")
         if len(parts) > 1:  # cells written after the first part bring date formats: these win
             parts[-1].number_formats += changes.number_formats
+        parts[-1].notes.update(changes.notes)  # kept with the last part: once all has landed
         for part in parts:
             requests_, at = self._translate(part, at)
             if len(pack_requests(requests_, limit)) > 1:
@@ -550,11 +675,40 @@ class GoogleBackend(Backend):
         """The bytes of ``changes``' requests in a batchUpdate body (as ``pack_requests`` counts)."""
         return sum(len(json.dumps(r).encode()) + 1 for r in self._translate(changes, sheets)[0])
 
+    def _write_infos(self, changes: ChangeSet) -> dict[str, SheetInfo]:
+        """The sheets a write works on: those ranged reads saw, when the change only writes
+        cells inside their grids (a state change: no sheet list needed), else every sheet."""
+        seen = self._seen
+        fits = (self._infos is None and not (changes.new_sheets or changes.renames
+                                             or changes.column_moves or changes.resizes
+                                             or changes.deleted_sheets)
+                and all(b.sheet in seen and b.last_row <= seen[b.sheet].rows
+                        and b.last_col <= seen[b.sheet].cols for b in changes.blocks)
+                and all(t in seen and max(len(r) for r in rows) <= seen[t].cols
+                        for t, rows in changes.appends)
+                and all(nf.sheet in seen for nf in changes.number_formats))
+        return dict(seen) if fits else {i.title: i for i in self.sheets()}
+
+    def _note_requests(self, notes: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Each note as spreadsheet-level developer metadata with its fixed id: updated where
+        it is known to exist, else created."""
+        out: list[dict[str, Any]] = []
+        for key, value in notes.items():
+            if self.note(key) is not None:
+                out.append({"updateDeveloperMetadata": {
+                    "dataFilters": [{"developerMetadataLookup": {"metadataId": note_id(key)}}],
+                    "developerMetadata": {"metadataValue": value}, "fields": "metadataValue"}})
+            else:
+                out.append({"createDeveloperMetadata": {"developerMetadata": {
+                    "metadataId": note_id(key), "metadataKey": key, "metadataValue": value,
+                    "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}})
+        return out
+
     def _translate(self, changes: ChangeSet, sheets: Mapping[str, SheetInfo] | None = None,
                    ) -> tuple[list[dict], dict[str, SheetInfo]]:
-        """The batchUpdate requests for a change set on ``sheets`` (default: the sheet list as
-        last read), and the sheet list it will leave."""
-        infos = dict(sheets) if sheets is not None else {i.title: i for i in self.sheets()}
+        """The batchUpdate requests for a change set on ``sheets`` (default: ``_write_infos``),
+        and the sheet list it will leave."""
+        infos = dict(sheets) if sheets is not None else self._write_infos(changes)
         used_ids = {i.sheet_id for i in infos.values()}
         out: list[dict] = []
 
@@ -658,7 +812,7 @@ class GoogleBackend(Backend):
         for title in changes.deleted_sheets:
             out.append({"deleteSheet": {"sheetId": info(title).sheet_id}})
             del infos[title]
-        return out, infos
+        return out + self._note_requests(changes.notes), infos
 
     def close(self) -> None:
         self.http.session.close()

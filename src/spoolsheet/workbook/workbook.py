@@ -5,7 +5,7 @@ Thin on purpose: it adds column lookup and conveniences; every I/O rule lives in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -63,9 +63,36 @@ class Workbook:
         except KeyError:
             raise SheetNotFound(f"sheet {title!r} not found in {self.title!r}") from None
 
-    def read_regions(self, regions: Sequence[Region], *,
-                     formulas: bool = False) -> list[list[list[Cell]]]:
-        return self.backend.read_regions(regions, formulas=formulas)
+    def read_regions(self, regions: Sequence[Region], *, formulas: bool = False,
+                     optional: Sequence[str] = ()) -> list[list[list[Cell]]]:
+        """``Backend.read_regions``; regions of ``optional`` sheets the workbook lacks read as
+        [] (found out only when the read refuses: no request to ask first)."""
+        return self._present(lambda rs: self.backend.read_regions(rs, formulas=formulas),
+                             regions, optional)
+
+    def read_described(self, regions: Sequence[Region], *,
+                       optional: Sequence[str] = ()) -> list[list[list[Cell]]]:
+        """``Backend.read_described`` (small regions, with the title, sheets and notes), with
+        ``optional`` as in ``read_regions``."""
+        return self._present(self.backend.read_described, regions, optional)
+
+    def _present(self, read: Callable[[Sequence[Region]], list[list[list[Cell]]]],
+                 regions: Sequence[Region], optional: Sequence[str]) -> list[list[list[Cell]]]:
+        try:
+            return read(regions)
+        except SheetNotFound:
+            titles = set(self.sheet_titles())
+            if not optional or all(r.title in titles for r in regions):
+                raise
+        present = [r for r in regions if r.title in titles or r.title not in optional]
+        cells = iter(read(present) if present else [])
+        return [next(cells) if r in present else [] for r in regions]
+
+    def sheet_info(self, title: str) -> SheetInfo | None:
+        return self.backend.sheet_info(title)
+
+    def note(self, key: str) -> str | None:
+        return self.backend.note(key)
 
     def revision(self) -> object | None:
         return self.backend.revision()

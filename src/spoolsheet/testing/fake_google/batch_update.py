@@ -43,12 +43,10 @@ UNIMPLEMENTED = frozenset(
         "autoResizeDimensions",
         "clearBasicFilter",
         "copyPaste",
-        "createDeveloperMetadata",
         "cutPaste",
         "deleteBanding",
         "deleteConditionalFormatRule",
         "deleteDataSource",
-        "deleteDeveloperMetadata",
         "deleteDimensionGroup",
         "deleteDuplicates",
         "deleteEmbeddedObject",
@@ -73,7 +71,6 @@ UNIMPLEMENTED = frozenset(
         "updateChartSpec",
         "updateConditionalFormatRule",
         "updateDataSource",
-        "updateDeveloperMetadata",
         "updateDimensionGroup",
         "updateDimensionProperties",
         "updateEmbeddedObjectBorder",
@@ -551,6 +548,79 @@ def delete_named_range(store: Store, spreadsheet: Spreadsheet, params: dict[str,
     spreadsheet.named_ranges = kept
 
 
+# --- developer metadata (located on the spreadsheet; rows, columns and sheets are not modelled) ---
+
+_VISIBILITIES = ("DOCUMENT", "PROJECT")
+
+
+def _metadata_matches(filters: list[Any]) -> Callable[[dict[str, Any]], bool]:
+    """A DataFilter list's developerMetadataLookup (by id, key, value) as a predicate."""
+    lookups = []
+    for f in filters:
+        lookup = f.get("developerMetadataLookup") if isinstance(f, dict) else None
+        if not isinstance(lookup, dict) or len(f) != 1:
+            raise ApiError(501, "fake-google matches developer metadata by developerMetadataLookup only.")
+        lookups.append(lookup)
+    if not lookups:
+        raise RequestError("At least one data filter is required.")
+    fields = {"metadataId": "metadataId", "metadataKey": "metadataKey", "metadataValue": "metadataValue"}
+
+    def matches(entry: dict[str, Any]) -> bool:
+        return any(all(entry.get(fields[k]) == v for k, v in lookup.items() if k in fields)
+                   for lookup in lookups)
+
+    return matches
+
+
+def create_developer_metadata(
+    store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]
+) -> dict[str, Any]:
+    given = params.get("developerMetadata") or {}
+    if not given.get("metadataKey"):
+        raise RequestError("Developer metadata must always have a key specified.")
+    if given.get("visibility") not in _VISIBILITIES:
+        raise RequestError("Developer metadata must always have a visibility specified.")
+    if (given.get("location") or {}).get("spreadsheet") is not True:
+        raise ApiError(501, "fake-google keeps developer metadata located on the spreadsheet only.")
+    metadata_id = given.get("metadataId") or store.new_metadata_id(spreadsheet)
+    if not isinstance(metadata_id, int) or metadata_id <= 0:
+        raise RequestError(f"Invalid metadataId: {metadata_id}. It must be positive.")
+    if any(m["metadataId"] == metadata_id for m in spreadsheet.developer_metadata):
+        raise RequestError(f"Developer metadata with id {metadata_id} already exists.")
+    entry = {"metadataId": metadata_id, "metadataKey": given["metadataKey"],
+             "location": {"locationType": "SPREADSHEET", "spreadsheet": True},
+             "visibility": given["visibility"]}
+    if "metadataValue" in given:
+        entry["metadataValue"] = str(given["metadataValue"])
+    spreadsheet.developer_metadata.append(entry)
+    return {"developerMetadata": copy.deepcopy(entry)}
+
+
+def update_developer_metadata(
+    store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]
+) -> dict[str, Any]:
+    mask = _mask(params)
+    if set(mask) - {"metadataKey", "metadataValue", "visibility"}:
+        raise ApiError(501, "fake-google updates metadataKey, metadataValue and visibility only.")
+    matches = _metadata_matches(params.get("dataFilters") or [])
+    given = params.get("developerMetadata") or {}
+    updated = []
+    for i, entry in enumerate(spreadsheet.developer_metadata):
+        if matches(entry):
+            spreadsheet.developer_metadata[i] = entry = fieldmask.update(entry, given, mask)
+            updated.append(copy.deepcopy(entry))
+    return {"developerMetadata": updated}
+
+
+def delete_developer_metadata(
+    store: Store, spreadsheet: Spreadsheet, params: dict[str, Any]
+) -> dict[str, Any]:
+    matches = _metadata_matches([params.get("dataFilter") or {}])
+    gone = [m for m in spreadsheet.developer_metadata if matches(m)]
+    spreadsheet.developer_metadata = [m for m in spreadsheet.developer_metadata if not matches(m)]
+    return {"deletedDeveloperMetadata": gone}
+
+
 HANDLERS: dict[str, Handler] = {
     "addSheet": add_sheet,
     "deleteSheet": delete_sheet,
@@ -567,4 +637,7 @@ HANDLERS: dict[str, Handler] = {
     "unmergeCells": unmerge_cells,
     "addNamedRange": add_named_range,
     "deleteNamedRange": delete_named_range,
+    "createDeveloperMetadata": create_developer_metadata,
+    "updateDeveloperMetadata": update_developer_metadata,
+    "deleteDeveloperMetadata": delete_developer_metadata,
 }

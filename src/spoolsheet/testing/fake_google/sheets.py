@@ -6,6 +6,7 @@ back normalised; writes outside the grid fail with 400 while ``values.append`` g
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -400,6 +401,8 @@ def spreadsheet_resource(
     }
     if spreadsheet.named_ranges:
         resource["namedRanges"] = [named.resource() for named in spreadsheet.named_ranges]
+    if spreadsheet.developer_metadata:
+        resource["developerMetadata"] = copy.deepcopy(spreadsheet.developer_metadata)
     resource["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{spreadsheet.id}/edit"
     return resource
 

@@ -120,6 +120,8 @@ class Spreadsheet:
     properties: dict[str, Any]  # title, locale, autoRecalc, timeZone
     sheets: list[Sheet]
     named_ranges: list[NamedRange] = field(default_factory=list)
+    #: DeveloperMetadata located on the spreadsheet itself, as the API answers them.
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -127,7 +129,11 @@ class Spreadsheet:
 
     def clone(self) -> Spreadsheet:
         return Spreadsheet(
-            self.id, copy.deepcopy(self.properties), [s.clone() for s in self.sheets], list(self.named_ranges)
+            self.id,
+            copy.deepcopy(self.properties),
+            [s.clone() for s in self.sheets],
+            list(self.named_ranges),
+            copy.deepcopy(self.developer_metadata),
         )
 
     def sheet_by_id(self, sheet_id: int) -> Sheet | None:
@@ -276,6 +282,12 @@ class Store:
         if self._expected["namedRange"]:
             return self._expected["namedRange"].popleft()
         return str(self._random.randrange(1, 2**31 - 1))
+
+    def new_metadata_id(self, spreadsheet: Spreadsheet) -> int:
+        while True:
+            metadata_id = self._random.randrange(1, 2**31 - 1)
+            if all(m["metadataId"] != metadata_id for m in spreadsheet.developer_metadata):
+                return metadata_id
 
     # --- lookups -----------------------------------------------------------------------------
 
