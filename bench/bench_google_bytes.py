@@ -5,9 +5,10 @@ Google is the in-process fake reached through gspread's HTTP client; every figur
 the fake's request log (``LogEntry.request_bytes`` / ``response_bytes``, the bodies as sent).
 Each operation runs on a fresh connection, as a CLI process does. Its floor is one unformatted
 ``values:batchGet`` of only the ranges it needs, measured on the same fake in the same run (on a
-fresh connection too, so any request the read itself needs first is counted in the floor):
+fresh connection too, so any request the read itself needs first is counted in the floor), on
+the sample migrated on the fake as a shop does it (so it has its lock sheet and a backup):
 
-  migrate status       the ledger and Metadata's header row
+  migrate status       the ledger, the lock rows and Metadata's header row
   tomar / pausar       the TAG column, the spool's row, Trabajadores, Roles, the ledger (the
                        schema version), Metadata's header
   spools               Operaciones and Trabajadores (every row is shown)
@@ -25,7 +26,7 @@ from spoolsheet import backup, migrations, occupation
 from spoolsheet.ledger import LEDGER_SHEET
 from spoolsheet.occupation.rules import Operation, Stage
 from spoolsheet.sample import write_sample
-from spoolsheet.schema import METADATA, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES
+from spoolsheet.schema import LOCK_SHEET, METADATA, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES
 from spoolsheet.testing import open_fake
 from spoolsheet.testing.fake_google import FakeGoogle
 from spoolsheet.workbook import Region, Workbook
@@ -63,7 +64,8 @@ def main() -> None:
                         Region(OPERACIONES, row, row), Region(TRABAJADORES), Region(ROLES),
                         Region(LEDGER_SHEET), Region(METADATA, 1, 1)]
         operations: list[tuple[str, Callable[[Workbook], object], list[Region]]] = [
-            ("migrate status", migrations.status, [Region(LEDGER_SHEET), Region(METADATA, 1, 1)]),
+            ("migrate status", migrations.status,
+             [Region(LEDGER_SHEET), Region(LOCK_SHEET), Region(METADATA, 1, 1)]),
             ("tomar", lambda wb: occupation.tomar(wb, spool.tag, worker=worker.id, op="ARM"),
              change_floor),
             ("pausar", lambda wb: occupation.pausar(wb, spool.tag, worker=worker.id), change_floor),
