@@ -10,7 +10,8 @@ the sample migrated on the fake as a shop does it (so it has its lock sheet and 
 
   migrate status       the ledger, the lock rows and Metadata's header row
   tomar / pausar       the TAG column, the spool's row, Trabajadores, Roles, the ledger (the
-                       schema version), Metadata's header
+                       schema version), Metadata's header; "(CLI)": with the layout check the
+                       CLI runs (``migrations.layout_check()``), which reads every header row
   spools               Operaciones and Trabajadores (every row is shown)
   history              Metadata (Sheets cannot filter rows server-side)
 """
@@ -63,12 +64,17 @@ def main() -> None:
         change_floor = [Region(OPERACIONES, first_col=tag_col, last_col=tag_col),
                         Region(OPERACIONES, row, row), Region(TRABAJADORES), Region(ROLES),
                         Region(LEDGER_SHEET), Region(METADATA, 1, 1)]
+        check = migrations.layout_check()  # what the CLI's occupation commands pass
         operations: list[tuple[str, Callable[[Workbook], object], list[Region]]] = [
             ("migrate status", migrations.status,
              [Region(LEDGER_SHEET), Region(LOCK_SHEET), Region(METADATA, 1, 1)]),
             ("tomar", lambda wb: occupation.tomar(wb, spool.tag, worker=worker.id, op="ARM"),
              change_floor),
             ("pausar", lambda wb: occupation.pausar(wb, spool.tag, worker=worker.id), change_floor),
+            ("tomar (CLI)", lambda wb: occupation.tomar(wb, spool.tag, worker=worker.id, op="ARM",
+                                                        layout_check=check), change_floor),
+            ("pausar (CLI)", lambda wb: occupation.pausar(wb, spool.tag, worker=worker.id,
+                                                          layout_check=check), change_floor),
             ("spools", occupation.spools, [Region(OPERACIONES), Region(TRABAJADORES)]),
             ("history", lambda wb: occupation.history(wb, spool.tag), [Region(METADATA)]),
         ]

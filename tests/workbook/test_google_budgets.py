@@ -76,6 +76,18 @@ def test_a_cli_state_change_is_three_requests_under_100_kb(shop):
 
 
 @pytest.mark.slow
+def test_with_the_cli_layout_check_a_state_change_is_four_requests_under_100_kb(shop):
+    """The check reads every sheet's header row: the sheet list comes first."""
+    fake, tag, worker = shop
+    check = migrations.layout_check()
+    for work in (lambda wb: occupation.tomar(wb, tag, worker=worker, op="ARM", layout_check=check),
+                 lambda wb: occupation.pausar(wb, tag, worker=worker, layout_check=check)):
+        _, log = logged(fake, work)
+        assert len(log) == 4 and down(log) <= CHANGE_BUDGET, (
+            [(e.method, e.path, e.response_bytes) for e in log])
+
+
+@pytest.mark.slow
 def test_status_without_the_note_scans_the_log_with_one_more_request(shop):
     """An older workbook: its backups were logged before the note existed."""
     fake, _, _ = shop
