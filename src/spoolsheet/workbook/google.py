@@ -61,16 +61,13 @@ SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 #: Bytes per read of an answer's body (requests' own reads are 10 KiB): each is a progress
 #: step, and a read waits until it has them all, so the count moves on a slow line too.
 CHUNK_BYTES = 64 * 2**10
-<<<<<<< HEAD
 #: batchUpdate requests that leave the same spreadsheet when sent twice (absolute cell values,
 #: formats, sheet properties): a batch of only these may be repeated after its answer was lost.
 #: Any other (appendCells, insert/deleteDimension, add/deleteSheet) would apply twice or fail
 #: with a 400 that hides that the first try landed.
 REPEATABLE_REQUESTS = frozenset({"updateCells", "repeatCell", "updateSheetProperties"})
-=======
 #: What every spreadsheets.get asks for beside its own fields: our notes (a few hundred bytes).
 NOTE_FIELDS = "developerMetadata(metadataId,metadataKey,metadataValue)"
->>>>>>> 6b86829 (Google bytes (issue 10): migrate status in 1 request, a CLI state change in 3 under 100 KB)
 #: Failures where the request may or may not have reached Google: retried when safe to repeat.
 TRANSIENT_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError, requests.exceptions.RetryError)
