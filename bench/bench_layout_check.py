@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_google_bytes import logged  # bench/bench_google_bytes.py
 from spoolsheet import migrations, occupation
 from spoolsheet.occupation import LayoutCheck
 from spoolsheet.occupation.rules import Operation, Stage
@@ -25,14 +26,6 @@ from spoolsheet.testing.fake_google import FakeGoogle
 from spoolsheet.workbook import Workbook, open_workbook
 
 SHEET_ID = "bench"
-
-
-def logged(fake: FakeGoogle, work: Callable[[Workbook], object]) -> tuple[int, int]:
-    """(requests, bytes down) of ``work`` on a fresh connection."""
-    wb = open_fake(fake, SHEET_ID)
-    fake.reset_log()
-    work(wb)
-    return len(fake.log), sum(e.response_bytes for e in fake.log)
 
 
 def main() -> None:
@@ -67,7 +60,7 @@ def main() -> None:
                 results[name, given is not None] = logged(
                     fake, lambda wb, work=work, given=given: work(wb, given))
         for name, _ in calls:
-            (r0, d0), (r1, d1) = results[name, False], results[name, True]
+            (r0, d0, _), (r1, d1, _) = results[name, False], results[name, True]
             print(f"  {name:<10}{r0:>9}{r1:>6}{d0 / 1024:>10.1f}{d1 / 1024:>10.1f}"
                   f"{d1 / max(d0, 1):>8.3f}")
 
