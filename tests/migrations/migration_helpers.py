@@ -68,6 +68,15 @@ def edit_xlsx(source: Path, target: Path, edit: Callable[[openpyxl.Workbook], No
     return target
 
 
+def formats_of(wb, sheet: str, col: int, rows: int) -> set:
+    """The number format patterns of a column's cells, rows 2..rows, on either backend."""
+    if wb.backend.kind == "google":
+        _, formats = wb.backend.read_with_formats([sheet])
+        return {row["values"][col - 1].get("userEnteredFormat", {}).get("numberFormat", {})
+                .get("pattern") for row in formats[sheet][1:rows]}
+    ws = openpyxl.load_workbook(wb.id)[sheet]
+    return {ws.cell(r, col).number_format for r in range(2, rows + 1)}
+
 
 def another_handle(wb, fake):
     """A second, independent handle on the same workbook (another process, as far as it knows)."""

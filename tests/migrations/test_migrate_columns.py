@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openpyxl
 import pytest
-from migration_helpers import MACHINERY
+from migration_helpers import MACHINERY, formats_of
 
 from spoolsheet import backup, migrations
-from spoolsheet.errors import ConflictError
+from spoolsheet.errors import ConflictError, SchemaError
+from spoolsheet.ledger import read_ledger
 from spoolsheet.schema import METADATA, OPERACIONES
 from spoolsheet.values import Formula
 
@@ -81,16 +81,6 @@ def test_dropping_a_column_mid_sheet_moves_the_rest_left(tmp_path, drifted, samp
     assert migrations.verify(wb, migrations_dir=folder).ok
 
 
-def _formats_of(wb, sheet: str, col: int, rows: int) -> set:
-    """The number format patterns of a column's cells, rows 2..rows, on either backend."""
-    if wb.backend.kind == "google":
-        _, formats = wb.backend.read_with_formats([sheet])
-        return {row["values"][col - 1].get("userEnteredFormat", {}).get("numberFormat", {})
-                .get("pattern") for row in formats[sheet][1:rows]}
-    ws = openpyxl.load_workbook(wb.id)[sheet]
-    return {ws.cell(r, col).number_format for r in range(2, rows + 1)}
-
-
 def test_add_column_after_a_header_rename_sheet_and_formats_up_down_up(tmp_path, open_copy,
                                                                       sample_tiny):
     wb = open_copy(sample_tiny)
@@ -114,7 +104,7 @@ def test_add_column_after_a_header_rename_sheet_and_formats_up_down_up(tmp_path,
     tag = ops.row(1).index("TAG_SPOOL / CODIGO_BARRA") + 1
     tags = [r for r in range(2, len(ops.rows) + 1) if ops.cell(r, tag) is not None]
     assert tags and all(ops.cell(r, 3) == 1.5 for r in tags)
-    assert _formats_of(wb, OPERACIONES, 3, 5) == {"0.00"}
+    assert formats_of(wb, OPERACIONES, 3, 5) == {"0.00"}
     assert "Resumen" not in after and _values(after["Resumen_Planta"].rows) == _values(
         before["Resumen"].rows)
     assert [Formula("=COUNTA(Operaciones!AI2:AI84)")] in [r[1:] for r in after["Resumen_Planta"].rows]
@@ -171,10 +161,59 @@ def test_backfill_where_set_number_format_and_a_guarded_drop_sheet(tmp_path, ope
     even = {r for r, t in tags.items() if t[-1] in "02468"}
     assert even and len(even) < len(tags)
     assert {r: ops.cell(r, col) for r in tags} == {r: 1 if r in even else None for r in tags}
-    assert _formats_of(wb, OPERACIONES, col, len(ops.rows)) == {"0"}
+    assert formats_of(wb, OPERACIONES, col, len(ops.rows)) == {"0"}
     assert "NoConformidad" not in after
     assert migrations.up(wb, backups=backup, force=True, migrations_dir=folder).applied == []
     migrations.down(wb, backups=backup, force=True, migrations_dir=folder)
     reverted = wb.read()
     assert reverted[OPERACIONES].rows == before[OPERACIONES].rows
     assert "NoConformidad" not in reverted
+
+
+def _append(folder: Path, name: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "v3_1_append.py").write_text(
+        f'id = "v3_1_append"\nversion = "v3.1"\nrevises = "v3.0"\ndescription = "{name}"\n\n\n'
+        f'def upgrade(op):\n    op.add_column("Operaciones", "{name}", "integer")\n',
+        encoding="utf-8")
+    return folder
+
+
+def test_appending_a_column_the_sheet_has_elsewhere_is_refused_naming_where(tmp_path, open_copy,
+                                                                            sample_tiny):
+    """The sample's own ``Prioridad`` stands at Q: appending one of that name is not "already in
+    place" (a one-column group is always in order): plan and up refuse it in one line naming
+    the sheet, the column and Q, and nothing is written."""
+    wb = open_copy(sample_tiny)
+    migrations.up(wb, backups=backup, force=True)
+    before = wb.read()
+    folder = _append(tmp_path / "shop", "Prioridad")
+    want = (r"^sheet 'Operaciones': column 'Prioridad' stands at Q \(17\), but v3.1 puts it at "
+            r"BO \(67\), right after the last column 'version'; move or remove it by hand, then "
+            r"run again$")
+    with pytest.raises(SchemaError, match=want):
+        migrations.plan(wb, migrations_dir=folder)
+    with pytest.raises(SchemaError, match=want):
+        migrations.up(wb, backups=backup, force=True, migrations_dir=folder)
+    assert wb.read() == before
+    assert [e.migration_id for e in read_ledger(wb.read())] == ["v3_0_occupation"]
+
+
+def test_baseline_keeps_columns_wherever_later_revisions_left_them(tmp_path, drifted, sample_tiny):
+    """A workbook migrated by hand to v3.1 (v3.0's three columns, then v3.1's): v3.0's stand in
+    order but no longer last, and baseline adopts the chain as it is."""
+    def by_hand(wb) -> None:
+        sheet = wb[OPERACIONES]
+        for col, name in enumerate(("Ocupado_Por", "Fecha_Ocupacion", "version", "Orden"), 64):
+            sheet.cell(row=1, column=col, value=name)
+        for r in range(2, sheet.max_row + 1):
+            if sheet.cell(row=r, column=6).value:
+                sheet.cell(row=r, column=66, value=0)
+
+    wb = drifted(sample_tiny, by_hand)
+    folder = _append(tmp_path / "shop", "Orden")
+    before = wb.read()
+    report = migrations.baseline(wb, "v3_1_append", force=True, migrations_dir=folder)
+    assert report.applied == ["v3_0_occupation", "v3_1_append"]
+    assert wb.read()[OPERACIONES].rows == before[OPERACIONES].rows
+    assert migrations.verify(wb, migrations_dir=folder).ok

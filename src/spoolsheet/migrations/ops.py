@@ -142,8 +142,11 @@ class AddColumn(Op):
     sheet (``group``), in the order the revision appends them, so nothing existing moves. With
     ``after="Header"`` it is inserted right after that column (found by name): the columns from
     there move right, and formulas in every sheet that point at them follow. A column already at
-    its place is kept (its cells must be of its type); one standing anywhere else, or a cell
-    holding data where an appended one goes, is refused naming it. ``backfill`` (a value or a
+    its place is kept (its cells must be of its type; appended: the run would put it there, a
+    resumed run); one standing anywhere else (a shop column of that name at Q), or a cell
+    holding data where an appended one goes, is refused naming it. Only a revision taken as
+    applied (``anywhere``: ``baseline``) keeps its appended columns wherever they stand in
+    order, as later revisions and hand edits left them. ``backfill`` (a value or a
     function of the ``Row``) fills its blank cells on every record row; ``default`` is the
     backfill when none is given. ``number_format`` (``0.00``, ``dd-mm-yyyy``) is set on its
     cells below the header when the column is added.
@@ -161,6 +164,8 @@ class AddColumn(Op):
     group: tuple[str, ...] = ()
     #: a later ``backfill`` of the same revision fills it (so it is not expected empty)
     filled_later: bool = False
+    #: the revision is taken as applied: the group in order is in place wherever it stands
+    anywhere: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -226,11 +231,13 @@ class AddColumn(Op):
         return self.after is not None and not present
 
     def base(self, cmap: ColumnMap) -> int:
-        """The column the group goes after: the last one not of the group, or, when the whole
-        group stands in order already, the one before it (whatever later revisions appended)."""
+        """The column the group goes after: the last one not of the group, or, ``anywhere``
+        when the whole group stands in order already, the one before it (whatever later
+        revisions appended)."""
         names = self.group or (self.name,)
         found = [cmap.get(n) for n in names]
-        if found[0] is not None and found == list(range(found[0], found[0] + len(names))):
+        if self.anywhere and found[0] is not None and found == list(
+                range(found[0], found[0] + len(names))):
             return found[0] - 1
         group = {normalise_header(n) for n in names}
         return max((i for i, h in enumerate(cmap.headers, start=1)

@@ -67,12 +67,15 @@ class Revision:
                 op.ops.append(inverse)
         return op.ops
 
-    def _plan(self, direction: str, sheets: Mapping[str, Sheet],
-              force: bool = False) -> tuple[list[Step], ChangeSet]:
-        """Each operation planned on the result of the ones before: its steps, one change."""
+    def _plan(self, direction: str, sheets: Mapping[str, Sheet], force: bool = False,
+              anywhere: bool = False) -> tuple[list[Step], ChangeSet]:
+        """Each operation planned on the result of the ones before: its steps, one change
+        (``anywhere``: see ``AddColumn``)."""
         steps: list[Step] = []
         changes, current = ChangeSet(), dict(sheets)
         for op in self.ops(direction, force):
+            if isinstance(op, AddColumn):
+                op.anywhere = anywhere
             steps += op.steps(current)
             step = op.change(current)
             if step:
@@ -81,7 +84,9 @@ class Revision:
         return steps, _one_resize_per_sheet(changes)
 
     def check(self, sheets: Mapping[str, Sheet]) -> list[Step]:
-        steps = self._plan("up", sheets)[0]
+        """Whether it is in place, its columns wherever later revisions left them (``baseline``
+        adopts it so); ``upgrade`` refuses those that are not where this run puts them."""
+        steps = self._plan("up", sheets, anywhere=True)[0]
         return steps if any(s.change for s in steps) else []
 
     def upgrade(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
