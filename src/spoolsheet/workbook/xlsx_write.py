@@ -275,8 +275,9 @@ class _SheetWriter:
                 if col in formats:
                     style = _S_ATTR.search(attrs)
                     new = str(self.styles.style_with(int(style[1]) if style else 0, formats[col]))
-                    element = (element[:style.start(1)] + new.encode() + element[style.end(1):]
-                               if style else element[:2] + f' s="{new}"'.encode() + element[2:])
+                    element = (  # offsets in attrs are 2 more in element (after "<c")
+                        element[:2 + style.start(1)] + new.encode() + element[2 + style.end(1):]
+                        if style else element[:2] + f' s="{new}"'.encode() + element[2:])
                 cells[col] = element
         for col, value in writes.items():  # already within the kept bounds
             if col not in cells:
