@@ -49,20 +49,22 @@ def backend_kind(request) -> str:
 
 @pytest.fixture
 def open_copy(tmp_path, fake_google, backend_kind) -> Callable[[Path], Workbook]:
-    """``open_copy(xlsx_path)``: a fresh, private copy of that workbook on the test's backend.
+    """``open_copy(xlsx_path, name=None)``: a fresh, private copy of that workbook on the test's
+    backend (``name``: a second one beside the first).
 
-    xlsx: the file copied into tmp_path. google: the file loaded into the fake under id "live".
+    xlsx: the file copied into tmp_path (as ``name``.xlsx). google: the file loaded into the fake
+    under id ``name`` or "live".
     """
     opened: list[Workbook] = []
 
-    def _open(source: Path) -> Workbook:
+    def _open(source: Path, name: str | None = None) -> Workbook:
         if backend_kind == "xlsx":
-            target = tmp_path / source.name
+            target = tmp_path / (f"{name}.xlsx" if name else source.name)
             shutil.copy(source, target)
             wb = open_workbook(Settings(workbook=target, sheet_id=None))
         else:
-            fake_google.load_xlsx(source, "live")
-            wb = open_fake(fake_google, "live")
+            fake_google.load_xlsx(source, name or "live")
+            wb = open_fake(fake_google, name or "live")
         opened.append(wb)
         return wb
 
