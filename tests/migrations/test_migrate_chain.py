@@ -100,7 +100,8 @@ def test_migrate_new_needs_a_folder(monkeypatch):
 
 
 def test_every_operation_is_documented():
-    """docs/migrations.md names every operation of ``op``, each with a docstring here."""
+    """docs/migrations.md names every operation of ``op``, each with a docstring here, and shows
+    the parameters each really takes, in order."""
     import inspect
 
     from spoolsheet.migrations.ops import Operations
@@ -112,3 +113,18 @@ def test_every_operation_is_documented():
     for name in names:
         assert getattr(Operations, name).__doc__, name
         assert f"`{name}(" in section, f"op.{name} is not in the operations reference"
+        written = section.split(f"| `{name}(", 1)[1].split(")` |", 1)[0]
+        shown = [part.strip().split("=")[0].split(" ")[0] for part in _top_level(written)]
+        real = list(inspect.signature(getattr(Operations, name)).parameters)[1:]
+        assert shown == real, f"the reference shows op.{name}({', '.join(shown)}), it takes {real}"
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses (``fn(row)`` stays whole)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]

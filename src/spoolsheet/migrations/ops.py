@@ -648,7 +648,7 @@ class RenameSheet(Op):
 
 @dataclass
 class SetNumberFormat(Op):
-    """``set_number_format(sheet, column, format)``: the format of the column's cells below its
+    """``set_number_format(sheet, column, number_format)``: the format of the column's cells below its
     header (found by name), to the grid's edge. The sheets as read hold values, not formats, so
     it is written each time the revision runs (writing it again changes nothing)."""
 
