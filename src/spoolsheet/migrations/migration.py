@@ -72,4 +72,7 @@ class Migration(Protocol):
     def drops(self) -> set[tuple[str, str]]:
         """(sheet, column) its upgrade drops (or renames away)."""
 
+    def sheets(self) -> set[str]:
+        """Every sheet its upgrade's operations name: all its verification looks at."""
+
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]: ...

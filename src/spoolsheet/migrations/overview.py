@@ -7,9 +7,9 @@ last backup is kept in no note, see ``_last_backup``).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,25 @@ def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
     return problems
 
 
-def layout_check(migrations_dir: str | Path | None = None) -> Callable[[Mapping[str, Sheet]], list[str]]:
-    """``drift`` against the chain of ``migrations_dir`` (loaded once, now): the check occupation
-    and the service run on what they read each time they (re)load their directory. Header rows
-    suffice for what it checks there: which columns stand, once, under which names."""
-    return functools.partial(drift, chain=load(migrations_dir))
+@dataclass(frozen=True)
+class LayoutCheck:
+    """``drift`` against one chain (loaded once): the check occupation and the service run on
+    what they read each time they (re)load their directory. Header rows suffice for what it
+    checks there: which columns stand, once, under which names. ``sheets``: the ones the
+    chain's operations name (all it looks at, beside the ledger), so that a reader can ask for
+    their header rows without the sheet list."""
+
+    chain: Chain
+    sheets: frozenset[str]
+
+    def __call__(self, sheets: Mapping[str, Sheet]) -> list[str]:
+        return drift(sheets, self.chain)
+
+
+def layout_check(migrations_dir: str | Path | None = None) -> LayoutCheck:
+    """The ``LayoutCheck`` of the chain of ``migrations_dir`` (the package's alone by default)."""
+    chain = load(migrations_dir)
+    return LayoutCheck(chain, frozenset(s for m in chain for s in m.sheets()))
 
 
 def changed_files(history: Sequence[LedgerEntry], chain: Chain) -> list[str]:

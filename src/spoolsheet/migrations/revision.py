@@ -28,7 +28,7 @@ from ..errors import ConflictError, DataError, SchemaError
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet, Resize
 from .migration import Step
-from .ops import AddColumn, DropColumn, Op, Operations, RenameColumn
+from .ops import AddColumn, AddSheet, DropColumn, DropSheet, Op, Operations, RenameColumn, RenameSheet
 from .preview import simulate
 
 FIELDS = ("id", "version", "revises", "description")
@@ -132,6 +132,17 @@ class Revision:
 
     def drops(self) -> set[tuple[str, str]]:
         return {(sheet, name) for sheet, name in self.columns("up")["drops"]}
+
+    def sheets(self) -> set[str]:
+        out: set[str] = set()
+        for op in self.ops("up"):
+            if isinstance(op, AddSheet | DropSheet):
+                out.add(op.name)
+            elif isinstance(op, RenameSheet):
+                out |= {op.old, op.new}
+            elif isinstance(sheet := getattr(op, "sheet", None), str):
+                out.add(sheet)
+        return out
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]:
         return self._verify("down", None, sheets)

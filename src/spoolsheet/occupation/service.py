@@ -27,8 +27,9 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from ..audit import apply_logged, metadata_columns, read_events
 from ..errors import DataError, SpoolsheetError, TransientBackendError, UsageError
@@ -44,9 +45,19 @@ from .rules import Holding, Operation, Spool
 from .view import MIGRATE_HINT, REQUIRED_VERSION, Operaciones, tag_rows
 
 Result = Outcome | SpoolsheetError
-#: The migration chain's drift check (``migrations.layout_check``), handed in: occupation cannot
-#: import migrations. Problems, [] when none.
-LayoutCheck = Callable[[Mapping[str, Sheet]], list[str]]
+
+
+class LayoutCheck(Protocol):
+    """The migration chain's drift check (``migrations.layout_check``), handed in: occupation
+    cannot import migrations. Called with the header rows of ``sheets`` (those the workbook
+    has) and the ledger; returns the problems, [] when none."""
+
+    @property
+    def sheets(self) -> Collection[str]: ...
+
+    def __call__(self, sheets: Mapping[str, Sheet], /) -> list[str]: ...
+
+
 #: The sheets beside Operaciones a read may name; one missing reads as [] and ``Directory.load``
 #: names it (the read itself does not ask for the sheet list first).
 SLOW_SHEETS = (TRABAJADORES, ROLES, METADATA, LEDGER_SHEET)
@@ -128,9 +139,10 @@ class OccupationService:
             regions.append(Region(METADATA))
         elif self.directory.stale():
             regions.append(Region(METADATA, 1, 1))
-        if self.directory.stale() and self.layout_check is not None:  # needs the sheet list
+        if self.directory.stale() and self.layout_check is not None:
             read = {r.title for r in regions}
-            regions += [Region(t, 1, 1) for t in self.workbook.sheet_titles() if t not in read]
+            regions += [Region(t, 1, 1) for t in sorted(self.layout_check.sheets)
+                        if t not in read]
         return regions
 
     def _take_slow(self, regions: Sequence[Region], cells: Sequence[list[list]]) -> None:
@@ -160,9 +172,11 @@ class OccupationService:
             self._receipts = receipts_from_log(sheets[METADATA])
 
     def _read(self, regions: Sequence[Region], *, described: bool = False) -> list[list[list]]:
-        """One read (``read_described`` for small regions); ``SLOW_SHEETS`` may be missing."""
+        """One read (``read_described`` for small regions); ``SLOW_SHEETS`` and the layout
+        check's may be missing (the check names a sheet it expects and does not find)."""
         read = self.workbook.read_described if described else self.workbook.read_regions
-        return read(regions, optional=SLOW_SHEETS)
+        checked = tuple(self.layout_check.sheets) if self.layout_check is not None else ()
+        return read(regions, optional=(*SLOW_SHEETS, *checked))
 
     def _read_board(self, *extra: Region) -> list[list[list]]:
         """Every row of Operaciones, the slow sheets when stale and ``extra``: one request.
