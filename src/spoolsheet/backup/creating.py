@@ -95,16 +95,18 @@ def create_reading(workbook: Workbook, store: BackupStore, *, label: str | None,
         problems: list[str] = []
         if verify:
             problems = manifest_problems(backup, read(store, backup, progress), progress)
-            backup = Backup.of(store.record_verification(stored(backup), not problems))
-        if METADATA in sheets:
-            log(workbook, sheets, Event(
-                "BACKUP_CREATED", worker_nombre=actor or "spoolsheet", operacion="BACKUP",
-                accion="CREATE", metadata={
-                    "backup_id": backup.id, "backup_name": backup.name,
-                    "created": created.astimezone(dt.UTC).isoformat(), "label": label,
-                    "schema_version": version, "fingerprint": manifest.fingerprint,
-                    "sheets": len(manifest.sheets), "verified": backup.verified,
-                    "folder": store.folder, **(logged or {})}))
+        with reporting.phase(progress, "recording the backup"):
+            if verify:
+                backup = Backup.of(store.record_verification(stored(backup), not problems))
+            if METADATA in sheets:
+                log(workbook, sheets, Event(
+                    "BACKUP_CREATED", worker_nombre=actor or "spoolsheet", operacion="BACKUP",
+                    accion="CREATE", metadata={
+                        "backup_id": backup.id, "backup_name": backup.name,
+                        "created": created.astimezone(dt.UTC).isoformat(), "label": label,
+                        "schema_version": version, "fingerprint": manifest.fingerprint,
+                        "sheets": len(manifest.sheets), "verified": backup.verified,
+                        "folder": store.folder, **(logged or {})}))
     if problems:
         raise VerificationError(f"backup {backup.id} was made but does not match what was read "
                                 f"({problems[0]}); did someone write during the copy? Create another")

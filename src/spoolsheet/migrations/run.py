@@ -260,7 +260,8 @@ class _Run:
         expected = fingerprints(predicted, protected,
                                 self.rows(f"fingerprinting what {m.id} must not change", protected))
         layout = m.columns(self.action)
-        problems = overwrites(sheets, changes, protected, layout["renames"]) + check(predicted)
+        with phase(self.progress, f"checking what {m.id} will write"):
+            problems = overwrites(sheets, changes, protected, layout["renames"]) + check(predicted)
         if problems:
             raise VerificationError(f"{m.id}: the planned change would not verify, nothing was "
                                     "written: " + "; ".join(problems))
@@ -280,7 +281,9 @@ class _Run:
         self.step(f"write done: {m.id}")
         after = after or self.read("to verify it")
         problems = region_problems(expected, after, predicted,
-                                   self.rows(f"verifying {m.id}", protected)) + check(after)
+                                   self.rows(f"verifying {m.id}", protected))
+        with phase(self.progress, f"checking {m.id} as written"):
+            problems += check(after)
         self.step(f"verify done: {m.id}")
         if problems:
             raise self.fail(lock, after, row, "verify_failed" if up else status,
