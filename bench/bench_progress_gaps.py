@@ -17,6 +17,7 @@ import argparse
 import itertools
 import os
 import re
+import resource
 import select
 import shutil
 import subprocess
@@ -26,7 +27,8 @@ import time
 from pathlib import Path
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
-CUT = re.compile(rb"\x1b[^A-Za-z]*$")  # an escape code the read cut in two: kept for the next
+#: How Rich starts each redraw of its live display (back to the first line, erase it).
+FRAME = b"\r\x1b[2K"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
@@ -40,7 +42,7 @@ def sample(spools: int, keep: Path, src: Path) -> Path:
 
 
 def frames(workbook: Path, src: Path) -> tuple[list[tuple[float, str]], int]:
-    """Run `migrate up` on a terminal: (arrival time, screen text) of each redraw, exit code."""
+    """Run `migrate up` on a terminal: (time it began, screen text) of each redraw, exit code."""
     master, slave = os.openpty()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SPOOLSHEET_"))},
            "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "60", "PYTHONPATH": str(src)}
@@ -50,7 +52,11 @@ def frames(workbook: Path, src: Path) -> tuple[list[tuple[float, str]], int]:
                              stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
     out: list[tuple[float, str]] = []
-    carry = b""
+    pending, began = b"", time.monotonic()  # the redraw being received, and when it began
+
+    def drawn(frame: bytes, at: float) -> None:
+        out.append((at, ANSI.sub(b"", frame).decode(errors="replace")))
+
     while True:
         ready, _, _ = select.select([master], [], [], 0.1)
         if ready:
@@ -60,15 +66,22 @@ def frames(workbook: Path, src: Path) -> tuple[list[tuple[float, str]], int]:
                 break
             if not data:
                 break
-            data, carry = carry + data, b""
-            cut = CUT.search(data)
-            if cut:
-                data, carry = data[:cut.start()], data[cut.start():]
-            out.append((time.monotonic(), ANSI.sub(b"", data).decode(errors="replace")))
+            now = time.monotonic()
+            *done, pending = (pending + data).split(FRAME)
+            for frame in done:
+                drawn(frame, began)
+                began = now
         elif child.poll() is not None:
             break
+    drawn(pending, began)
     os.close(master)
     return out, child.wait(timeout=30)
+
+
+def cpu() -> float:
+    """CPU seconds of the finished children so far (steadier than wall time on a busy machine)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def phase_of(text: str) -> str:
@@ -93,17 +106,18 @@ def main() -> None:
     ap.add_argument("--code", type=Path, default=SRC, help="the src folder to run (default ours)")
     ap.add_argument("--top", type=int, default=5)
     args = ap.parse_args()
+    args.code = args.code.resolve()  # the child runs in a temp folder
     made = sample(args.spools, args.keep, args.code)
     with tempfile.TemporaryDirectory() as tmp:
         workbook = Path(tmp) / "Kronos.xlsx"
         shutil.copy(made, workbook)
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), cpu()
         drawn, code = frames(workbook, args.code)
-        wall = time.monotonic() - t0
+        wall, spent = time.monotonic() - t0, cpu() - c0
     if code != 0:
         sys.exit(f"migrate up exited {code}: {drawn[-1][1] if drawn else ''}")
     gaps = sorted(silences(drawn), reverse=True)
-    print(f"migrate up on .xlsx, {args.spools:,} spools, code {args.code}: {wall:.1f} s, "
+    print(f"migrate up on .xlsx, {args.spools:,} spools, code {args.code}: {wall:.1f} s ({spent:.1f} s CPU), "
           f"{len(drawn)} redraws; load average {os.getloadavg()[0]:.2f}")
     longest = gaps[0][0] if gaps else 0.0
     print(f"longest stretch with no change on screen: {longest:.2f} s "

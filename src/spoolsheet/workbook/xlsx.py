@@ -33,6 +33,7 @@ from ..errors import (
     WorkbookNotFound,
 )
 from ..fs import atomic_write, atomic_write_bytes, sweep_temps
+from ..progress import download
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
@@ -239,9 +240,16 @@ class XlsxBackend(Backend):
             package = self._current()
             names = [e.title for e in package.sheet_entries] if titles is None else list(titles)
             index = {e.title: i for i, e in enumerate(package.sheet_entries)}
+            # the running phase counts the sheets' XML bytes read, of all it will read
+            sizes = {t: package.zip.getinfo(self._entry(package, t).part).file_size
+                     for t in names}
+            received, done = download(sum(sizes.values())), 0
             out = {}
             for t in names:
                 data = self._data(package, t)
+                if received is not None:
+                    done += sizes[t]
+                    received(done)
                 rows = [list(r) for r in data.rows]  # callers may change their copy
                 i = index[t]
                 out[t] = Sheet(SheetInfo(t, i, i, data.grid_rows, data.grid_cols), rows)
