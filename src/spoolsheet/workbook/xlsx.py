@@ -241,7 +241,8 @@ class XlsxBackend(Backend):
             names = [e.title for e in package.sheet_entries] if titles is None else list(titles)
             index = {e.title: i for i, e in enumerate(package.sheet_entries)}
             # the running phase counts the sheets' XML bytes read, of all it will read
-            sizes = {t: package.zip.getinfo(self._entry(package, t).part).file_size
+            infos = package.zip.NameToInfo  # a missing part is named by the read below
+            sizes = {t: getattr(infos.get(self._entry(package, t).part), "file_size", 0)
                      for t in names}
             received, done = download(sum(sizes.values())), 0
             out = {}
