@@ -43,7 +43,7 @@ def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class LayoutCheck:
+class ChainCheck:
     """``drift`` against one chain (loaded once): the check occupation and the service run on
     what they read each time they (re)load their directory. Header rows suffice for what it
     checks there: which columns stand, once, under which names. ``sheets``: the ones the
@@ -57,10 +57,10 @@ class LayoutCheck:
         return drift(sheets, self.chain)
 
 
-def layout_check(migrations_dir: str | Path | None = None) -> LayoutCheck:
-    """The ``LayoutCheck`` of the chain of ``migrations_dir`` (the package's alone by default)."""
+def layout_check(migrations_dir: str | Path | None = None) -> ChainCheck:
+    """The ``ChainCheck`` of the chain of ``migrations_dir`` (the package's alone by default)."""
     chain = load(migrations_dir)
-    return LayoutCheck(chain, frozenset(s for m in chain for s in m.sheets()))
+    return ChainCheck(chain, frozenset(s for m in chain for s in m.sheets()))
 
 
 def changed_files(history: Sequence[LedgerEntry], chain: Chain) -> list[str]:

@@ -104,8 +104,8 @@ class OccupationService:
     ``cache_ttl``: seconds workers, roles and the schema version are kept. ``view_ttl``: seconds
     the board (every spool, for ``spools`` / ``get``) is kept between reads; the service's own
     writes keep it current, hand edits are seen when it expires. 0 (the library's default) reads
-    on every call. ``layout_check``: run whenever the directory is (re)loaded, on the header row
-    of every sheet, read in the same request; drift refuses every call (``LayoutDrift``) until
+    on every call. ``layout_check``: run whenever the directory is (re)loaded, on the header rows
+    of the sheets it names, read in the same request; drift refuses every call (``LayoutDrift``) until
     the sheet is fixed, and ``drift`` keeps what the last check found.
     """
 
