@@ -16,12 +16,16 @@ from .schema import column_letter
 from .values import canonical
 from .workbook.base import Sheet
 
+#: One encoder for every row (``json.dumps`` with options builds one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
 
 def _row_bytes(row: Iterable[object]) -> bytes:
-    cells = [canonical(v) for v in row]
+    # non-empty text and plain ints are their own canonical form: most cells skip the call
+    cells = [v if (t := type(v)) is int or (t is str and v) else canonical(v) for v in row]
     while cells and cells[-1] is None:
         cells.pop()
-    return json.dumps(cells, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    return _ENCODE(cells).encode()
 
 
 def sheet_fingerprint(sheet: Sheet, *, columns: int | None = None, grid: bool = True) -> str:
@@ -29,12 +33,12 @@ def sheet_fingerprint(sheet: Sheet, *, columns: int | None = None, grid: bool = 
     h = hashlib.sha256()
     if grid:
         h.update(f"{sheet.info.rows}x{sheet.info.cols}\n".encode())
-    rows = [r[:columns] if columns is not None else r for r in sheet.rows]
-    while rows and all(canonical(v) is None for v in rows[-1]):
-        rows.pop()
-    for row in rows:
-        h.update(_row_bytes(row))
-        h.update(b"\n")
+    rows = [r[:columns] for r in sheet.rows] if columns is not None else sheet.rows
+    end = len(rows)
+    while end and all(canonical(v) is None for v in rows[end - 1]):
+        end -= 1
+    for i in range(end):
+        h.update(_row_bytes(rows[i]) + b"\n")
     return h.hexdigest()
 
 

@@ -16,6 +16,8 @@ from backup_helpers import backup_content, sibling, tamper
 
 from spoolsheet import backup as B
 from spoolsheet.audit import read_events
+from spoolsheet.backup.catalog import store_for
+from spoolsheet.backup.creating import create_reading
 from spoolsheet.errors import (
     CorruptWorkbook,
     TransientBackendError,
@@ -237,6 +239,31 @@ def test_google_restore_too_large_for_one_request_is_split_and_can_be_finished(l
     result = B.restore(live, backup.id, folder=folder)
     assert result.resumed and result.write_requests == 1  # only what part 1 did not write
     assert_equals_backup(live.read(), content)
+
+
+def test_a_copy_of_the_bytes_read_is_verified_without_reading_it_again(live, folder, backend_kind):
+    """On .xlsx the copy is checked byte for byte against the file version the manifest was
+    made from (it then reads as that read did): no read of the copy. Drive's copy is read."""
+    live.read()
+    before = live.stats.snapshot()["reads"]
+    backup = B.create(live, folder=folder, verify=True)
+    assert backup.verified is True
+    assert (live.stats.snapshot()["reads"] - before == 0) == (backend_kind == "xlsx")
+
+
+def test_a_file_changed_between_the_read_and_the_copy_fails_the_verification(tmp_path, sample_tiny):
+    """Someone ignoring the lock writes after the manifest's read: the copy's bytes differ, so
+    it is read and checked against the manifest, and the backup is refused."""
+    path = tmp_path / "live.xlsx"
+    path.write_bytes(sample_tiny.read_bytes())
+    live, other = Workbook(XlsxBackend(path)), Workbook(XlsxBackend(path))
+    sheets = live.read()
+    other.apply(ChangeSet().put("Roles", 2, 1, "edited by hand"))
+    store = store_for(live, None)
+    with pytest.raises(VerificationError, match=r"does not match what was read.*Roles"):
+        create_reading(live, store, label=None, verify=True, dry_run=False, now=None, actor=None,
+                       progress=None, sheets=sheets)
+    assert [b.verified for b in B.list_backups(live)] == [False]
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -47,6 +47,6 @@ def test_no_long_work_after_a_finished_count(tmp_path, sample_small):
         f"{worst[0] / calls:.0%} of the run's calls under a still screen, after {worst[1]!r} "
         f"and before {worst[2]!r}")
     rows = [s for _, s in marks if s.unit == "rows" and s.finished]
-    assert {s.phase for s in rows} >= {"fingerprinting", "checking",
+    assert {s.phase for s in rows} >= {"fingerprinting",  # the backup's copy is compared by bytes
                                        "fingerprinting what v3_0_occupation must not change",
                                        "verifying v3_0_occupation"}

@@ -285,6 +285,11 @@ class BackupStore(Protocol):
     def copy(self, name: str, manifest: str, tags: Mapping[str, str]) -> StoredCopy:
         """Copy the live workbook, as last read inside ``exclusive()``, into a new backup."""
 
+    def same_as_read(self, copy: StoredCopy) -> bool:
+        """Whether ``copy`` holds, byte for byte, the live workbook as last read inside
+        ``exclusive()``: it then reads as that read did, so checking it needs no read of its
+        own. False when that cannot be shown (then the copy is read and checked)."""
+
     def record_verification(self, copy: StoredCopy, ok: bool) -> StoredCopy:
         """Keep a verification's result with the backup."""
 

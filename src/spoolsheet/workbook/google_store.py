@@ -211,6 +211,10 @@ class GoogleStore:
             raise
         return self._copy(found)
 
+    def same_as_read(self, copy: StoredCopy) -> bool:
+        """A Drive copy is made on Google's side: only reading it shows what it holds."""
+        return False
+
     def record_verification(self, copy: StoredCopy, ok: bool) -> StoredCopy:
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         self.http.call("PATCH", f"{DRIVE_URL}/{copy.id}", what=f"recording the check of backup {copy.id}",

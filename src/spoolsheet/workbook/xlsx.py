@@ -300,7 +300,12 @@ class XlsxBackend(Backend):
         return self.path.with_name(f".{self.path.name}.{name}")
 
     def backup_store(self, folder: str | None) -> XlsxStore:
-        return XlsxStore(self, self.path, folder, XlsxBackend)
+        return XlsxStore(self, self.path, folder, XlsxBackend, self._last_read)
+
+    def _last_read(self) -> bytes | None:
+        """The bytes of the file version last read (or written by us), if one is held."""
+        with self._thread_lock:
+            return self._package.data if self._package is not None else None
 
     def apply(self, changes: ChangeSet, *, atomic: bool = True) -> None:
         """One atomic file replacement under the file lock, whatever the size; only the parts

@@ -46,8 +46,10 @@ class XlsxStore:
                 "formulas, number formats, styles, grid sizes, sheet order); the audit log is kept")
 
     def __init__(self, live: Backend, live_path: Path, folder: str | None,
-                 open_file: Callable[[Path], Backend]) -> None:
+                 open_file: Callable[[Path], Backend],
+                 last_read: Callable[[], bytes | None]) -> None:
         self.live = live
+        self._last_read = last_read
         self.live_path = live_path
         self.given = folder
         self.dir = Path(folder).expanduser().resolve() if folder else live_path.parent / DEFAULT_FOLDER
@@ -82,6 +84,13 @@ class XlsxStore:
         data = {"manifest": json.loads(manifest), "verified": verified,
                 "verified_at": _utc_iso(checked) if checked else None}
         atomic_write_text(self._sidecar(xlsx), json.dumps(data, ensure_ascii=False, indent=1))
+
+    def same_as_read(self, copy: StoredCopy) -> bool:
+        """The copy's bytes on disk against the bytes of the file version the live backend
+        last read (one read of the copy's bytes, no parse)."""
+        assert copy.path is not None
+        read = self._last_read()
+        return read is not None and Path(copy.path).read_bytes() == read
 
     def record_verification(self, copy: StoredCopy, ok: bool) -> StoredCopy:
         assert copy.manifest is not None and copy.path is not None
