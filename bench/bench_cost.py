@@ -1,6 +1,7 @@
 """What each .xlsx operation costs against its floor (bench/floors.py), measured in the same run.
 
 Run on demand:  python bench/bench_cost.py [--spools 2500 50000] [--service-ops 40] [--no-demo]
+                [--only up demo]   (only those rows: ``migrate up``, ``spoolsheet demo``)
 
 Per size it writes the sample with ``spoolsheet sample``, runs ``spoolsheet migrate up`` (with
 its verified backup) on a copy, then runs each command as its own process, as a person would:
@@ -84,7 +85,7 @@ def service_changes(path: Path, tags: list[str], worker: str,
     return times
 
 
-def run_size(spools: int, tmp: Path, service_ops: int) -> None:
+def run_size(spools: int, tmp: Path, service_ops: int, only_up: bool = False) -> None:
     source = tmp / f"sample_{spools}.xlsx"
     made = cli("sample", str(source), "--spools", str(spools), "--seed", "1")
     path = tmp / f"Kronos_{spools}.xlsx"
@@ -100,6 +101,8 @@ def run_size(spools: int, tmp: Path, service_ops: int) -> None:
              "--backup-folder", str(tmp / f"backups_{spools}"))
     up_floor = start + floors.migration(source) + floors.write(source)
     show("migrate up (verified backup)", up.cost, up_floor, up.peak_mb, "<= 3 x")
+    if only_up:
+        return
     tag, worker, fresh = choose(path)
     for action, extra in (("tomar", ["--op", "arm"]), ("pausar", []), ("tomar", ["--op", "arm"]),
                           ("completar", [])):
@@ -135,13 +138,16 @@ def main() -> None:
     parser.add_argument("--spools", type=int, nargs="+", default=[2500, 50000])
     parser.add_argument("--service-ops", type=int, default=40)
     parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=["up", "demo"],
+                        help="only these rows (per size: migrate up; and the demo)")
     args = parser.parse_args()
+    only = set(args.only or ())
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        for spools in args.spools:
-            run_size(spools, Path(tmp), args.service_ops)
-        if not args.no_demo:
+        for spools in args.spools if not only or "up" in only else []:
+            run_size(spools, Path(tmp), args.service_ops, only_up=bool(only))
+        if not args.no_demo and (not only or "demo" in only):
             run_demo(Path(tmp))
 
 
