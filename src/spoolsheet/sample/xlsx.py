@@ -19,6 +19,7 @@ from ..fs import atomic_write
 from ..schema import column_letter
 from ..values import DATE_DISPLAY_FORMAT
 from ..workbook.xlsx_cells import cell_xml
+from ..workbook.xlsx_part import COMPRESS_LEVEL
 from .generator import SampleSheet, generate
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -119,6 +120,7 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[SampleSheet], *,
     def part(name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
+        info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # the writer's level
         return info
 
     def write(tmp: Path) -> None:
