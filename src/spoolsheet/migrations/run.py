@@ -326,6 +326,8 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
     lock = acquire(workbook, first, actor=options.get("actor"),
                    purpose=f"migrate {action}", ttl=options.get("lock_ttl", DEFAULT_TTL),
                    break_lock=options.get("break_lock", False))
+    key = shown.key()
+    del first, shown  # the run goes on from a fresh read: not one more copy of every sheet held
     with holding(lock):
         run.step("lock acquired")
         if not given:
@@ -333,7 +335,7 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
         try:
             if not given:
                 run.step(f"backup done: {run.backup_id or 'none (no backups given)'}")
-            after = _locked(run, lock, shown, result)
+            after = _locked(run, lock, key, result)
         except SpoolsheetError as exc:
             if run.backup_id and not given:  # say which backup this run made
                 exc.args = (f"{exc} (this run's backup, taken before the failure: "
@@ -343,16 +345,17 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
     return run.finish(result)
 
 
-def _locked(run: _Run, lock: RunLock, shown: Plan, result: RunReport) -> dict[str, Sheet]:
-    """The run under its lock: plan on fresh data, resume, apply each migration, record.
-    Returns the sheets as the run left them."""
+def _locked(run: _Run, lock: RunLock, key: list[tuple[str, list[str]]],
+            result: RunReport) -> dict[str, Sheet]:
+    """The run under its lock: plan on fresh data (its ``key`` must be the confirmed plan's),
+    resume, apply each migration, record. Returns the sheets as the run left them."""
     sheets = run.read("under the lock")
     lock.confirm(sheets)
     todo = run.todo(sheets)
     fresh = run.plan(sheets, todo)
-    if fresh.key() != shown.key():
+    if fresh.key() != key:
         raise ConflictError("the workbook changed between the plan you confirmed and now "
-                            f"({fresh.key()} instead of {shown.key()}); nothing was changed, "
+                            f"({fresh.key()} instead of {key}); nothing was changed, "
                             "look at the plan again")
     result.plan = fresh
     if run.action == "up":
