@@ -68,7 +68,9 @@ def test_migrate_up_verify_and_status_print_one_document_even_with_v(workbook):
     assert again["applied"] == [] and again["version_after"] == "v3.0"
     down = document(run(workbook, "migrate", "down", "--force", "--json"), "migrate down")
     assert down["applied"] == ["v3_0_occupation"] and down["version_after"] == "v2.1"
-    assert down["requests"]["writes"] >= 1 and down["backup_requests"]["reads"] >= 1
+    # the backup's own requests apart: its log line (on .xlsx it reads nothing of its own: the
+    # workbook is held from the run's read, its copy is compared by bytes)
+    assert down["requests"]["writes"] >= 1 and down["backup_requests"]["writes"] >= 1
 
 
 def test_occupation_commands_and_history_in_json_with_their_exit_codes(workbook):

@@ -130,7 +130,7 @@ def checked(store: BackupStore, backup: Backup, progress: Progress | None) -> li
     """A new copy's problems against its manifest. A copy that is byte for byte the file the
     manifest was fingerprinted from reads as that read did: it needs no read of its own (on
     .xlsx: one byte comparison instead of a parse and a fingerprint of every sheet)."""
-    with reporting.phase(progress, f"comparing backup {backup.name} with what was read"):
+    with reporting.phase(progress, "comparing the copy with what was read"):
         if store.same_as_read(stored(backup)):
             return []
     return manifest_problems(backup, read(store, backup, progress), progress)
