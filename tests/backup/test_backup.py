@@ -16,8 +16,6 @@ from backup_helpers import backup_content, sibling, tamper
 
 from spoolsheet import backup as B
 from spoolsheet.audit import read_events
-from spoolsheet.backup.catalog import store_for
-from spoolsheet.backup.creating import create_reading
 from spoolsheet.errors import (
     CorruptWorkbook,
     TransientBackendError,
@@ -252,17 +250,21 @@ def test_a_copy_of_the_bytes_read_is_verified_without_reading_it_again(live, fol
 
 
 def test_a_file_changed_between_the_read_and_the_copy_fails_the_verification(tmp_path, sample_tiny):
-    """Someone ignoring the lock writes after the manifest's read: the copy's bytes differ, so
-    it is read and checked against the manifest, and the backup is refused."""
-    path = tmp_path / "live.xlsx"
+    """Someone ignoring the lock (a person in Excel) saves after the manifest's read and before
+    the copy: the copy's bytes are not what was read, so it is read and checked against the
+    manifest, and the backup is refused."""
+    path, edited = tmp_path / "live.xlsx", tmp_path / "edited.xlsx"
     path.write_bytes(sample_tiny.read_bytes())
-    live, other = Workbook(XlsxBackend(path)), Workbook(XlsxBackend(path))
-    sheets = live.read()
-    other.apply(ChangeSet().put("Roles", 2, 1, "edited by hand"))
-    store = store_for(live, None)
+    edited.write_bytes(sample_tiny.read_bytes())
+    Workbook(XlsxBackend(edited)).apply(ChangeSet().put("Roles", 2, 1, "edited by hand"))
+    live = Workbook(XlsxBackend(path))
+
+    def hand_edit(step) -> None:
+        if step.phase.startswith("copying to") and step.done == 0:
+            path.write_bytes(edited.read_bytes())
+
     with pytest.raises(VerificationError, match=r"does not match what was read.*Roles"):
-        create_reading(live, store, label=None, verify=True, dry_run=False, now=None, actor=None,
-                       progress=None, sheets=sheets)
+        B.create(live, verify=True, progress=hand_edit)
     assert [b.verified for b in B.list_backups(live)] == [False]
 
 

@@ -71,6 +71,7 @@ def create_reading(workbook: Workbook, store: BackupStore, *, label: str | None,
     if label is not None:
         check_label(label)
     with workbook.exclusive():
+        read_here = sheets is None  # then nothing can come between this read and the copy
         if sheets is None:
             with reporting.phase(progress, "reading the workbook"):
                 sheets = workbook.read()
@@ -94,7 +95,7 @@ def create_reading(workbook: Workbook, store: BackupStore, *, label: str | None,
                                           {"label": label, "schema": version}))
         problems: list[str] = []
         if verify:
-            problems = checked(store, backup, progress)
+            problems = checked(store, backup, progress, read_here)
         with reporting.phase(progress, "recording the backup"):
             if verify:
                 backup = Backup.of(store.record_verification(stored(backup), not problems))
@@ -126,12 +127,14 @@ def read(store: BackupStore, backup: Backup, progress: Progress | None) -> dict[
         return opened.read()
 
 
-def checked(store: BackupStore, backup: Backup, progress: Progress | None) -> list[str]:
+def checked(store: BackupStore, backup: Backup, progress: Progress | None,
+            read_here: bool) -> list[str]:
     """A new copy's problems against its manifest. A copy that is byte for byte the file the
-    manifest was fingerprinted from reads as that read did: it needs no read of its own (on
-    .xlsx: one byte comparison instead of a parse and a fingerprint of every sheet)."""
+    manifest was fingerprinted from (``read_here``: read under the same lock as the copy, not
+    handed in) reads as that read did: it needs no read of its own (on .xlsx: one byte
+    comparison instead of a parse and a fingerprint of every sheet)."""
     with reporting.phase(progress, "comparing the copy with what was read"):
-        if store.same_as_read(stored(backup)):
+        if read_here and store.same_as_read(stored(backup)):
             return []
     return manifest_problems(backup, read(store, backup, progress), progress)
 
