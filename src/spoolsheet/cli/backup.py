@@ -61,7 +61,8 @@ JsonOption = typer.Option(False, "--json",
 def create(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be created; write nothing."),
-    verify: bool = typer.Option(False, "--verify", help="Read the copy back and check it cell by cell."),
+    verify: bool = typer.Option(False, "--verify", help="Check the copy: byte for byte against "
+                                "what was read (.xlsx), else read back cell by cell."),
     folder: str | None = FolderOption,
     label: str | None = typer.Option(None, "--label",
                                      help="Label in the name (default: the schema version)."),
