@@ -131,9 +131,7 @@ class Package:
         were keep what was known of them, rewritten sheets take their new form."""
         self._parts = {k: v for k, v in before._parts.items() if k not in changed}
         self._sheet_parts = {k: v for k, v in before._sheet_parts.items() if k not in changed}
-        for name, sheet in rewritten.items():
-            self._sheet_parts[name] = sheet
-            self._parts[name] = sheet.xml
+        self._sheet_parts.update(rewritten)  # their XML stays in chunks, never joined here
 
     def xml(self, name: str) -> etree._Element:
         return self.guard(name, lambda: etree.fromstring(self.part(name), parser=_PARSER))

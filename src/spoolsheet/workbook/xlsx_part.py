@@ -6,10 +6,15 @@ indexing and deflating them again on every write is what cost the long-lived ser
 of milliseconds per change; a ``SheetPart`` is made once per file version and, after a write,
 follows from the splices the writer made (``spliced``), so the next write starts from it.
 
-The compressed form is a run of independent deflate segments, each ended by a full flush (byte
-aligned, no reference to earlier data), then one empty final block: any zip reader sees one
-ordinary deflate stream, and a splice recompresses only the segments it touches. The member's
-CRC-32 is combined from the segments' CRCs (``crc32_combine``, zlib's algorithm).
+The part is held as chunks: runs of whole rows of about 1/64 of it, each with its own row index
+and its own deflate segment. A splice makes new bytes only for the chunk it touches (at 50,000
+spools joining the whole part again copied hundreds of MB per write); untouched chunks are
+shared with the version before, down to the bytes read from the file.
+
+The compressed form is the chunks' segments, each ended by a full flush (byte aligned, no
+reference to earlier data), then one empty final block: any zip reader sees one ordinary
+deflate stream. The member's CRC-32 is combined from the segments' CRCs (``crc32_combine``,
+zlib's algorithm).
 """
 
 from __future__ import annotations
@@ -17,9 +22,8 @@ from __future__ import annotations
 import re
 import zlib
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import cache, cached_property
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
 _CELL_START = b'<c r="'
@@ -105,157 +109,243 @@ def _grid_slow(xml: bytes) -> tuple[int, int]:
     return max(int(r) for _, r in refs), max(column_index(c) for c, _ in refs)
 
 
-@dataclass(frozen=True)
 class Segment:
-    size: int  # uncompressed bytes
-    crc: int
-    data: bytes  # raw deflate, ended by a full flush
+    """A chunk's compressed form: raw deflate ended by a full flush, its CRC-32 and size."""
+
+    __slots__ = ("crc", "data", "size")
+
+    def __init__(self, raw: memoryview) -> None:
+        z = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        self.size = len(raw)
+        self.crc = zlib.crc32(raw)
+        self.data = z.compress(raw) + z.flush(zlib.Z_FULL_FLUSH)
+
+
+class Chunk:
+    """A run of whole rows, ``base[lo:hi]`` (the first chunk also holds what precedes the rows,
+    the last what follows them): its rows at offsets in ``base``, its segment once made.
+
+    Chunks cut from the part as read share its bytes; a splice makes new bytes only for the
+    chunk it touches, so a write copies ~1/64 of the part, not all of it.
+    """
+
+    __slots__ = ("_ordered", "base", "hi", "lo", "rows", "segment")
+
+    def __init__(self, base: bytes, lo: int, hi: int, rows: list[Span]) -> None:
+        self.base, self.lo, self.hi, self.rows = base, lo, hi, rows
+        self.segment: Segment | None = None
+        self._ordered: bool | None = None
+
+    def view(self) -> memoryview:
+        return memoryview(self.base)[self.lo:self.hi]
+
+    def compressed(self) -> Segment:
+        if self.segment is None:
+            self.segment = Segment(self.view())
+        return self.segment
+
+    def ordered(self) -> bool:
+        if self._ordered is None:
+            self._ordered = all(a[0] < b[0] for a, b in pairwise(self.rows))
+        return self._ordered
 
 
 class SheetPart:
-    """One version of a sheet part's XML, with what the writer needs of it computed once."""
+    """One version of a sheet part's XML, with what the writer needs of it computed once.
+
+    As read, the part is one ``bytes``; it is cut into chunks the first time a write needs its
+    rows, and a spliced part is only chunks: ``xml`` joins them for the few readers that need
+    the part flat (a write does not).
+    """
 
     def __init__(self, xml: bytes) -> None:
         data = _SHEET_DATA.search(xml)
         if data is not None and data[0].endswith(b"/>"):  # an empty sheet: give it a body
             xml = xml[:data.start()] + data[0][:-2].rstrip() + b"></sheetData>" + xml[data.end():]
             data = _SHEET_DATA.search(xml)
-        self.xml = xml
-        self.data = data  # the <sheetData> open tag; None when the part is not in plain form
-        self.segments: list[Segment] | None = None  # known only for parts this process wrote
+        self._flat: bytes | None = xml
+        self.plain = data is not None  # False when the part is not in plain form
+        self.goal = max(MIN_SEGMENT, len(xml) // SEGMENTS)  # a chunk's size
 
-    @cached_property
-    def body(self) -> tuple[int, int]:
-        """Where the rows lie: between ``<sheetData>`` and ``</sheetData>``."""
-        assert self.data is not None
-        end = self.xml.find(b"</sheetData>", self.data.end())
-        if end < 0:
-            raise ValueError("sheetData is not closed")
-        return self.data.end(), end
-
-    @cached_property
-    def rows(self) -> list[Span]:
-        return row_spans(self.xml, *self.body)
-
-    @cached_property
-    def ordered(self) -> bool:
-        """Rows in strictly rising order, as the format requires (and ``find`` relies on)."""
-        rows = self.rows
-        return all(a[0] < b[0] for a, b in pairwise(rows))
+    @property
+    def xml(self) -> bytes:
+        """The whole part as one ``bytes`` (joined each time from a spliced part's chunks)."""
+        if self._flat is not None:
+            return self._flat
+        return b"".join(c.view() for c in self.chunks)
 
     @cached_property
     def grid(self) -> tuple[int, int]:
         return grid_of(self.xml)
 
-    def find(self, number: int) -> int:
-        """Index in ``rows`` of row ``number``, or of the first row after it."""
-        return bisect_left(self.rows, number, key=lambda span: span[0])
-
-    def spliced(self, splices: list[Splice], grid: tuple[int, int]) -> SheetPart:
-        """This part with ``splices`` (sorted, not overlapping, whole rows) made: the new XML,
-        its row index and segments derived from these without scanning the rest again."""
-        pieces: list[bytes | memoryview] = []
-        view = memoryview(self.xml)
-        at = 0
-        for start, end, new in splices:
-            pieces += [view[at:start], new]
-            at = end
-        pieces.append(view[at:])
-        new_part = SheetPart.__new__(SheetPart)
-        new_part.xml = b"".join(pieces)
-        new_part.data = data = _SHEET_DATA.search(new_part.xml)
-        assert data is not None  # splices never touch the sheetData tag
-        new_part.__dict__["grid"] = grid
-        new_part.__dict__["body"] = (data.end(),
-                                     _moved(self.body[1], splices, inclusive=True))
-        if "rows" in self.__dict__:
-            new_part.__dict__["rows"] = self._rows_after(splices, new_part.xml)
-            new_part.__dict__["ordered"] = self.ordered
-        new_part.segments = (_resegmented(self.segments, splices, new_part.xml)
-                             if self.segments is not None else None)
-        return new_part
-
-    def _rows_after(self, splices: list[Splice], new_xml: bytes) -> list[Span]:
-        """The row index after the splices: rows between them moved, theirs found in the new
-        bytes. Rows keep their order: the writer puts a new row before the first higher one."""
-        rows = self.rows
-        out: list[Span] = []
-        i = shift = 0
-        for start, end, new in splices:
-            j = bisect_left(rows, start, lo=i, key=_start)
-            out += _shifted(rows[i:j], shift)
-            i = bisect_left(rows, end, lo=j, key=_start) if end > start else j  # replaced
-            out += row_spans(new_xml, start + shift, start + shift + len(new))
-            shift += len(new) - (end - start)
-        out += _shifted(rows[i:], shift)
+    @cached_property
+    def chunks(self) -> list[Chunk]:
+        """The part as read, cut at row starts into chunks of about ``goal`` bytes."""
+        xml = self._flat
+        assert xml is not None and self.plain  # a spliced part has its chunks already
+        data = _SHEET_DATA.search(xml)
+        assert data is not None
+        end = xml.find(b"</sheetData>", data.end())
+        if end < 0:
+            raise ValueError("sheetData is not closed")
+        rows = row_spans(xml, data.end(), end)
+        out: list[Chunk] = []
+        lo = first = 0
+        for i, (_, start, _) in enumerate(rows):
+            if start - lo >= self.goal and i > first:
+                out.append(Chunk(xml, lo, start, rows[first:i]))
+                lo, first = start, i
+        out.append(Chunk(xml, lo, len(xml), rows[first:]))
         return out
 
+    @cached_property
+    def starts(self) -> list[int]:
+        """Where each chunk starts in the whole part (and where the part ends)."""
+        return [0, *accumulate(c.hi - c.lo for c in self.chunks)]
+
+    @cached_property
+    def counts(self) -> list[int]:
+        """How many rows precede each chunk (and the part's row count)."""
+        return [0, *accumulate(len(c.rows) for c in self.chunks)]
+
+    @cached_property
+    def lasts(self) -> list[int]:
+        """The last row number in each chunk or before it (0 before any row)."""
+        return list(accumulate((c.rows[-1][0] if c.rows else 0 for c in self.chunks), max))
+
+    def __len__(self) -> int:
+        """How many rows the part holds."""
+        return self.counts[-1]
+
+    def _at(self, index: int) -> tuple[Chunk, Span, int]:
+        c = bisect_right(self.counts, index) - 1
+        chunk = self.chunks[c]
+        return chunk, chunk.rows[index - self.counts[c]], self.starts[c] - chunk.lo
+
+    def row(self, index: int) -> Span:
+        """(row number, start, end) of the index-th row, at offsets in the whole part."""
+        _, (number, start, end), shift = self._at(index)
+        return number, start + shift, end + shift
+
+    def row_xml(self, index: int) -> bytes:
+        chunk, (_, start, end), _ = self._at(index)
+        return chunk.base[start:end]
+
+    def find(self, number: int) -> int:
+        """Index of row ``number``, or of the first row after it (rows in order)."""
+        chunks = self.chunks
+        c = bisect_left(self.lasts, number)
+        if c == len(chunks):
+            return self.counts[-1]
+        return self.counts[c] + bisect_left(chunks[c].rows, number, key=_number)
+
+    @property
+    def ordered(self) -> bool:
+        """Rows in strictly rising order, as the format requires (and ``find`` relies on)."""
+        ends = [(c.rows[0][0], c.rows[-1][0]) for c in self.chunks if c.rows]
+        return (all(c.ordered() for c in self.chunks)
+                and all(a[1] < b[0] for a, b in pairwise(ends)))
+
+    def head(self) -> bytes:
+        """What precedes ``<sheetData>``: the sheet's properties, its dimension."""
+        first = self.chunks[0]
+        data = _SHEET_DATA.search(first.base, first.lo, first.hi)
+        assert data is not None  # splices never touch the sheetData tag
+        return first.base[first.lo:data.start()]
+
+    def body_end(self) -> int:
+        """Where ``</sheetData>`` stands in the whole part."""
+        last = self.chunks[-1]
+        end = last.base.find(b"</sheetData>", last.rows[-1][2] if last.rows else last.lo, last.hi)
+        return end - last.lo + self.starts[-2]
+
+    def spliced(self, splices: list[Splice], grid: tuple[int, int]) -> SheetPart:
+        """This part with ``splices`` (sorted, not overlapping, whole rows; offsets in the whole
+        part) made: only the chunks they touch are new, the others are shared as they are."""
+        chunks = self.chunks
+        by_chunk: dict[int, list[Splice]] = {}
+        for start, end, new in splices:
+            c = min(bisect_right(self.starts, start) - 1, len(chunks) - 1)
+            assert end <= self.starts[c + 1], "a splice crosses chunks"
+            by_chunk.setdefault(c, []).append((start, end, new))
+        out: list[Chunk] = []
+        for c, chunk in enumerate(chunks):
+            if c not in by_chunk:
+                out.append(chunk)
+                continue
+            shift = chunk.lo - self.starts[c]  # a whole-part offset + shift = one in chunk.base
+            local = [(s + shift, e + shift, new) for s, e, new in by_chunk[c]]
+            out += _resplit(_chunk_after(chunk, local), self.goal)
+        new_part = SheetPart.__new__(SheetPart)
+        new_part._flat = None
+        new_part.plain = True
+        new_part.goal = self.goal
+        new_part.__dict__["grid"] = grid
+        new_part.__dict__["chunks"] = out
+        return new_part
+
     def compressed(self) -> tuple[list[bytes], int, int]:
-        """The deflate stream's pieces, its CRC-32 and uncompressed size (segments made on
-        first use)."""
-        if self.segments is None:
-            self.segments = _segments(self.xml, 0, len(self.xml))
-        crc = 0
-        for seg in self.segments:
+        """The deflate stream's pieces, its CRC-32 and uncompressed size (each chunk compressed
+        on first use)."""
+        crc = size = 0
+        pieces = []
+        for chunk in self.chunks:
+            seg = chunk.compressed()
             crc = crc32_combine(crc, seg.crc, seg.size)
-        return [s.data for s in self.segments] + [_FINAL_BLOCK], crc, len(self.xml)
+            size += seg.size
+            pieces.append(seg.data)
+        return [*pieces, _FINAL_BLOCK], crc, size
+
+
+def _number(span: Span) -> int:
+    return span[0]
 
 
 def _start(span: Span) -> int:
     return span[1]
 
 
+def _chunk_after(chunk: Chunk, splices: list[Splice]) -> Chunk:
+    """The chunk with ``splices`` (offsets in ``chunk.base``) made, in new bytes of its own:
+    its rows between them moved, theirs found in the new bytes. Rows keep their order: the
+    writer puts a new row before the first higher one."""
+    view = memoryview(chunk.base)
+    pieces: list[bytes | memoryview] = []
+    at = chunk.lo
+    for start, end, new in splices:
+        pieces += [view[at:start], new]
+        at = end
+    pieces.append(view[at:chunk.hi])
+    xml = b"".join(pieces)
+    rows = chunk.rows
+    out: list[Span] = []
+    i = 0
+    shift = -chunk.lo
+    for start, end, new in splices:
+        j = bisect_left(rows, start, lo=i, key=_start)
+        out += _shifted(rows[i:j], shift)
+        i = bisect_left(rows, end, lo=j, key=_start) if end > start else j  # replaced
+        out += row_spans(xml, start + shift, start + shift + len(new))
+        shift += len(new) - (end - start)
+    out += _shifted(rows[i:], shift)
+    return Chunk(xml, 0, len(xml), out)
+
+
+def _resplit(chunk: Chunk, goal: int) -> list[Chunk]:
+    """A chunk grown past twice the goal (rows appended, one by one) cut in two at a row start,
+    so that a write keeps recompressing about ``goal`` bytes."""
+    if chunk.hi - chunk.lo < 2 * goal or len(chunk.rows) < 2:
+        return [chunk]
+    half = bisect_left(chunk.rows, chunk.lo + (chunk.hi - chunk.lo) // 2, key=_start)
+    if not 0 < half < len(chunk.rows):
+        return [chunk]
+    cut = chunk.rows[half][1]
+    return [Chunk(chunk.base, chunk.lo, cut, chunk.rows[:half]),
+            *_resplit(Chunk(chunk.base, cut, chunk.hi, chunk.rows[half:]), goal)]
+
+
 def _shifted(rows: list[Span], shift: int) -> list[Span]:
     return rows if not shift else [(number, s + shift, e + shift) for number, s, e in rows]
-
-
-def _moved(offset: int, splices: list[Splice], *, inclusive: bool) -> int:
-    """Where an old offset lies after the splices (those starting at it count if inclusive)."""
-    moved = offset
-    for start, end, new in splices:
-        if start > offset or (start == offset and not inclusive):
-            break
-        moved += len(new) - (end - start)
-    return moved
-
-
-def _segments(xml: bytes, start: int, end: int) -> list[Segment]:
-    size = max(MIN_SEGMENT, len(xml) // SEGMENTS)
-    count = max(1, (end - start) // size)
-    bounds = [start + k * (end - start) // count for k in range(count)] + [end]
-    out = []
-    view = memoryview(xml)
-    for a, b in pairwise(bounds):
-        raw = view[a:b]
-        z = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-        out.append(Segment(b - a, zlib.crc32(raw), z.compress(raw) + z.flush(zlib.Z_FULL_FLUSH)))
-    return out
-
-
-def _resegmented(old: list[Segment], splices: list[Splice], new_xml: bytes) -> list[Segment]:
-    """Segments of the new XML: those no splice touches kept as they were, each run of touched
-    ones compressed again from the new bytes."""
-    starts = [0]
-    for seg in old:
-        starts.append(starts[-1] + seg.size)
-    dirty: set[int] = set()
-    for start, end, _ in splices:
-        lo = min(bisect_right(starts, start) - 1, len(old) - 1)
-        hi = max(lo, bisect_left(starts, end) - 1)
-        dirty.update(range(lo, hi + 1))
-    out: list[Segment] = []
-    k = 0
-    while k < len(old):
-        if k not in dirty:
-            out.append(old[k])
-            k += 1
-            continue
-        first = k
-        while k in dirty:
-            k += 1
-        out += _segments(new_xml, _moved(starts[first], splices, inclusive=False),
-                         _moved(starts[k], splices, inclusive=True))
-    return out
 
 
 # --- CRC-32 of concatenated data (zlib's crc32_combine: multiplication modulo its polynomial) ---

@@ -218,11 +218,12 @@ def _has_data(package: Package, attrs: bytes, content: bytes | None) -> bool:
 def _last_data_row(package: Package, plan: _Plan) -> int:
     """The last row with a non-blank cell, the cells already planned included."""
     planned = max((r for (r, _), v in plan.cells.items() if not is_blank(v)), default=0)
-    xml = plan.sheet.xml
-    for number, start, end in reversed(plan.sheet.rows):
+    sheet = plan.sheet
+    for index in range(len(sheet) - 1, -1, -1):
+        number = sheet.row(index)[0]
         if number <= planned:
             break
-        for col, _, attrs, content in _cells_of(xml[start:end]):
+        for col, _, attrs, content in _cells_of(sheet.row_xml(index)):
             if (number, col) not in plan.cells and _has_data(package, attrs, content):
                 return number
     return planned
@@ -294,12 +295,10 @@ class _SheetWriter:
     def write(self) -> tuple[SheetPart, tuple[int, int]]:
         """The new part, made by splicing only the rows that change, and the sheet's grid."""
         plan, sheet = self.plan, self.plan.sheet
-        if sheet.data is None:
+        if not sheet.plain:
             raise NeedsWholeWorkbook(f"sheet {plan.title!r} is not in the plain XML form")
         if not sheet.ordered:
             raise NeedsWholeWorkbook(f"sheet {plan.title!r} has rows out of order")
-        xml = sheet.xml
-        spans = sheet.rows
         rows_grid, cols_grid = plan.grid
         for r, c in plan.cells:
             rows_grid, cols_grid = max(rows_grid, r), max(cols_grid, c)
@@ -322,38 +321,39 @@ class _SheetWriter:
         if not has_corner and corner[1] not in by_row.get(corner[0], {}):
             by_row.setdefault(corner[0], {})[corner[1]] = None
         splices: list[Splice] = []
-        dim = _DIMENSION.search(xml, 0, sheet.data.start())
+        dim = _DIMENSION.search(sheet.head())
         ref = f"A1:{column_letters(cols_grid)}{rows_grid}" if corner != (1, 1) else "A1"
         if dim and dim[0] != f'<dimension ref="{ref}"/>'.encode():
             splices.append((dim.start(), dim.end(), f'<dimension ref="{ref}"/>'.encode()))
         pending = sorted(by_row)
         # Shrinks look at every row; other changes only at the rows they write.
         shrinking = keep_rows is not None or keep_cols is not None
-        touched = (range(len(spans)) if shrinking
-                   else sorted({sheet.find(n) for n in pending} - {len(spans)}))
+        touched = (range(len(sheet)) if shrinking
+                   else sorted({sheet.find(n) for n in pending} - {len(sheet)}))
         i = 0
         for index in touched:
-            number, start, end = spans[index]
+            number, start, end = sheet.row(index)
+            old = sheet.row_xml(index)
             new = []
             while i < len(pending) and pending[i] < number:
                 new.append(self.row(pending[i], None, by_row[pending[i]], None,
                                     formats.get(pending[i])))
                 i += 1
             if keep_rows is not None and number > keep_rows:
-                self.dropped_formula |= self._cuts_formula(xml[start:end], number, None)
+                self.dropped_formula |= self._cuts_formula(old, number, None)
             elif i < len(pending) and pending[i] == number:
-                new.append(self.row(number, xml[start:end], by_row[number], keep_cols,
+                new.append(self.row(number, old, by_row[number], keep_cols,
                                     formats.get(number)))
                 i += 1
             elif keep_cols is not None:
-                new.append(self.row(number, xml[start:end], {}, keep_cols))
+                new.append(self.row(number, old, {}, keep_cols))
             else:
                 if new:
                     splices.append((start, start, b"".join(new)))
                 continue
             splices.append((start, end, b"".join(new)))
         if i < len(pending):
-            body_end = sheet.body[1]
+            body_end = sheet.body_end()
             splices.append((body_end, body_end, b"".join(
                 self.row(n, None, by_row[n], None, formats.get(n)) for n in pending[i:])))
         grid = (rows_grid, cols_grid)
@@ -383,10 +383,9 @@ class _SheetWriter:
     @staticmethod
     def _has_cell(sheet: SheetPart, at: tuple[int, int]) -> bool:
         index = sheet.find(at[0])
-        if index == len(sheet.rows) or sheet.rows[index][0] != at[0]:
+        if index == len(sheet) or sheet.row(index)[0] != at[0]:
             return False
-        _, start, end = sheet.rows[index]
-        return any(col == at[1] for col, *_ in _cells_of(sheet.xml[start:end]))
+        return any(col == at[1] for col, *_ in _cells_of(sheet.row_xml(index)))
 
 
 # --- the package ---------------------------------------------------------------------------
