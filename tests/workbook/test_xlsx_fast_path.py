@@ -242,6 +242,45 @@ def test_a_long_lived_backend_keeps_what_the_file_holds_through_many_writes(samp
     assert openpyxl_values(path)["Operaciones"][(rows + 3, 5 + 8)] == "past the end"
 
 
+def test_a_chunk_grown_by_appended_rows_is_cut_again_and_a_shrink_spans_chunks(sample_small,
+                                                                               tmp_path):
+    """Rows appended to the log land in its last chunk; once it holds more than twice a chunk's
+    size it is cut at a row start, so later writes recompress a chunk, not the whole tail. A
+    shrink then cuts rows off several chunks at once, and rows are edited on both sides of a cut."""
+    path = tmp_path / "kronos.xlsx"
+    shutil.copy(sample_small, path)
+    backend = XlsxBackend(path)
+    wb = Workbook(backend)
+    wb.read_regions([Region("Metadata", 1, 1)])
+    logged = len(wb.read_sheet("Metadata").rows)
+    part = backend._package.entry("Metadata").part
+    before = len(backend._package.sheet_part(part).chunks)
+    for k in range(3):  # 3 x 2,000 rows of ~150 bytes: several times a chunk (128 KB)
+        cs = ChangeSet()
+        cs.append_rows("Metadata", [[f"event {k}.{i}", "x" * 100, i] for i in range(2000)])
+        wb.apply(cs)
+        assert kept_parts_problems(backend) == [], k
+    sheet = backend._package.sheet_part(part)
+    assert len(sheet.chunks) >= before + 3
+    assert all(c.hi - c.lo < 2 * sheet.goal for c in sheet.chunks)
+    cut = sheet.row(sheet.counts[2])[0]  # the first row of the third chunk
+    cs = ChangeSet()
+    cs.set_block("Metadata", cut - 1, 2, [["before the cut"], ["after the cut"]])
+    wb.apply(cs)
+    assert kept_parts_problems(backend) == []
+    keep = logged + 2500
+    cs = ChangeSet()
+    cs.resize("Metadata", rows=keep)
+    wb.apply(cs)
+    assert kept_parts_problems(backend) == []
+    values = openpyxl_values(path)["Metadata"]
+    assert values[(cut - 1, 2)] == "before the cut" and values[(cut, 2)] == "after the cut"
+    assert values[(logged + 2000, 1)] == "event 0.1999" and values[(keep, 1)] == "event 1.499"
+    assert max(r for r, _ in values) == keep
+    fresh = Workbook(XlsxBackend(path)).read()
+    assert {t: s.rows for t, s in wb.read().items()} == {t: s.rows for t, s in fresh.items()}
+
+
 def test_an_outside_edit_between_two_service_writes_is_seen(sample_small, tmp_path):
     """The office saves the file with another program between two state changes of the
     long-lived service: the service's next write starts from the edited file, not from what it

@@ -332,15 +332,15 @@ def _chunk_after(chunk: Chunk, splices: list[Splice]) -> Chunk:
 
 
 def _resplit(chunk: Chunk, goal: int) -> list[Chunk]:
-    """A chunk grown past twice the goal (rows appended, one by one) cut in two at a row start,
-    so that a write keeps recompressing about ``goal`` bytes."""
+    """A chunk grown past twice the goal (rows appended) cut in halves at row starts until none
+    is, so that a write keeps recompressing about ``goal`` bytes."""
     if chunk.hi - chunk.lo < 2 * goal or len(chunk.rows) < 2:
         return [chunk]
     half = bisect_left(chunk.rows, chunk.lo + (chunk.hi - chunk.lo) // 2, key=_start)
     if not 0 < half < len(chunk.rows):
         return [chunk]
     cut = chunk.rows[half][1]
-    return [Chunk(chunk.base, chunk.lo, cut, chunk.rows[:half]),
+    return [*_resplit(Chunk(chunk.base, chunk.lo, cut, chunk.rows[:half]), goal),
             *_resplit(Chunk(chunk.base, cut, chunk.hi, chunk.rows[half:]), goal)]
 
 
