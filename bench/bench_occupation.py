@@ -9,7 +9,8 @@ COMPLETAR, then the same for SOLD. It prints requests per operation (Google: the
 log; the goal is at most 2), operations per second, and on .xlsx one operation's median time
 against the goal (issue 10: <= 50 ms at 2,500 spools, <= 0.3 s at 50,000) and against its floor
 (``floors.py``: one atomic write of the file's bytes, made right after each operation so both see
-the same load on the machine). Google is the in-process
+the same load on the machine), and the process's memory resident after the operations (what the
+long-lived backend keeps). Google is the in-process
 fake through gspread's HTTP client, so its wall time is mostly the fake's own; the request
 counts are what matters there.
 """
@@ -17,6 +18,7 @@ counts are what matters there.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import tempfile
@@ -97,6 +99,12 @@ def run(label: str, wb: Workbook, count: int, log: Callable[[], list] | None = N
     return times, paired_times
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=1000)
@@ -117,6 +125,7 @@ def main() -> None:
                 times, writes = run(f".xlsx ({args.spools:,} spools)", wb, args.ops,
                                     paired=lambda: atomic_write_bytes(path.with_name("floor.xlsx"),
                                                                       data))
+                resident = resident_mb()  # with what the backend and the service keep
             goal = 0.05 if args.spools <= 2500 else 0.3
             for i, clock in enumerate(("wall", "CPU")):
                 op = statistics.median(t[i] for t in times)
@@ -126,6 +135,9 @@ def main() -> None:
                       f"p95; the floor {floor * 1000:.1f} ms, ratio {floors.ratio(op, floor).strip()}"
                       + (f"; goal <= {goal * 1000:.0f} ms: {'met' if op <= goal else 'NOT met'}"
                          if clock == "wall" else ""))
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"  memory: {resident:.0f} MB resident after the operations (the process's "
+                  f"peak {peak:.0f} MB, building and migrating the sample included)")
         if "google" in args.backends:
             fake = FakeGoogle(latency=args.latency)
             fake.load_xlsx(source, "bench")
