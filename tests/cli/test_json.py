@@ -142,3 +142,38 @@ def test_a_shape_check_refuses_a_missing_an_extra_or_a_reordered_key():
     assert keys_match({"a": 1, "b": 2}, ["a", "b?"]) and keys_match({"a": 1}, ["a", "b?"])
     assert not keys_match({"b": 2, "a": 1}, ["a", "b"])
     assert not keys_match({"a": 1, "c": 3}, ["a", "b?"]) and not keys_match({}, ["a"])
+
+
+def test_a_held_lock_is_its_holder_and_utc_times_in_json_and_shop_time_on_the_terminal(
+        workbook, monkeypatch):
+    from spoolsheet.migrations.lock import acquire
+
+    monkeypatch.setenv("SPOOLSHEET_TZ", "Asia/Tokyo")
+    with Workbook(XlsxBackend(workbook)) as wb:
+        lock = acquire(wb, wb.read(), actor="ana", purpose="migrate up", ttl=600)
+        try:
+            env = {**CLEAN_ENV, "SPOOLSHEET_TZ": "Asia/Tokyo"}
+            runner = CliRunner()
+            status = document(runner.invoke(app, ["-w", str(workbook), "migrate", "status",
+                                                  "--json"], env=env), "migrate status")
+            plan = document(runner.invoke(app, ["-w", str(workbook), "migrate", "plan",
+                                                "--json"], env=env), "migrate plan")
+            shown = runner.invoke(app, ["-w", str(workbook), "migrate", "status"],
+                                  env={**env, "COLUMNS": "250"})
+        finally:
+            lock.close()
+    held = status["lock"]
+    assert plan["lock"] == held
+    assert held["holder"].startswith("ana@") and held["purpose"] == "migrate up"
+    acquired, expires = (dt.datetime.fromisoformat(held[k]) for k in ("acquired", "expires"))
+    assert is_utc(held["acquired"]) and held["expires"].endswith("+00:00")
+    assert expires - acquired == dt.timedelta(seconds=600)
+    assert abs(dt.datetime.now(dt.UTC) - acquired) < dt.timedelta(minutes=5)
+    tokyo = expires.astimezone(dt.timezone(dt.timedelta(hours=9)))
+    assert shown.exit_code == 0 and f"expires {tokyo:%Y-%m-%d %H:%M:%S} +09 Asia/Tokyo" in \
+        shown.stdout, shown.stdout
+
+
+def test_a_free_lock_is_null_in_json(workbook):
+    assert document(run(workbook, "migrate", "status", "--json"), "migrate status")["lock"] is None
+    assert document(run(workbook, "migrate", "plan", "--json"), "migrate plan")["lock"] is None

@@ -30,6 +30,8 @@ BACKUP = ["id", "name", "created", "label", "schema_version", "verified", "compl
 PLAN = ["workbook", "kind", "direction", "version", "target", "migrations", "resume", "requests",
         "lock"]
 REQUESTS = ["reads", "writes", "retries"]
+#: Who holds the migration lock (null when free); acquired/expires in UTC with their offset.
+LOCK = ["holder", "purpose", "acquired", "expires"]
 
 #: command path → (kind, keys): "object" is one JSON object, "list" a list of such objects.
 JSON_SHAPES: dict[str, tuple[str, list[str]]] = {
@@ -66,9 +68,9 @@ NESTED: dict[str, dict[str, list[str]]] = {
     "migrate status": {"history": ["row", "migration_id", "schema_version", "description",
                                    "status", "applied_at", "applied_by", "duration_s",
                                    "backup_id", "checksum"],
-                       "last_backup": ["name", "id", "created", "exact"]},
+                       "last_backup": ["name", "id", "created", "exact"], "lock": LOCK},
     "migrate plan": {"migrations": ["id", "description", "from", "to", "steps", "write",
-                                    "write_requests", "atomic"]},
+                                    "write_requests", "atomic"], "lock": LOCK},
     **{run: {"plan": PLAN, "requests": REQUESTS, "backup_requests": REQUESTS}
        for run in ("migrate up", "migrate down", "migrate baseline")},
     "backup create": {"backup": BACKUP},

@@ -41,7 +41,7 @@ def plan_view(plan: Plan) -> RenderableType:
     requests = Text("Requests: " + "; ".join(plan.requests), style="dim")
     parts: list[RenderableType] = [table, requests]
     if plan.lock:
-        parts.append(Text(f"Lock held by {plan.lock}", style="yellow"))
+        parts.append(Text(f"Lock held by {plan.lock.describe()}", style="yellow"))
     return Group(*parts)
 
 
@@ -101,7 +101,7 @@ def status_view(status: Status, *, ledger: bool = True) -> RenderableType:
     if status.unverified:
         table.add_row("never verified", ", ".join(status.unverified) + " (run `migrate up`)")
     table.add_row("last backup", status.last_backup.describe() if status.last_backup else "none found")
-    table.add_row("lock", status.lock or "free")
+    table.add_row("lock", status.lock.describe() if status.lock else "free")
     if status.checksum_mismatch:
         table.add_row("changed since applied", ", ".join(status.checksum_mismatch))
     return Group(table, ledger_view(status.history)) if ledger else table

@@ -74,6 +74,25 @@ class LockHeld(ConflictError):
 
 
 @dataclass(frozen=True)
+class HeldLock:
+    """Who holds the lock as reports give it: for machines (``acquired``/``expires``: UTC ISO
+    8601 with its offset) and, through ``describe``, for people (shop time, zone named)."""
+    holder: str
+    purpose: str
+    acquired: str
+    expires: str
+
+    def describe(self) -> str:
+        expires = dt.datetime.fromisoformat(self.expires)
+        return f"{self.holder} ({self.purpose}), expires {shop_time(expires)} ({_fmt(expires)})"
+
+
+def _utc(moment: dt.datetime) -> str:
+    """A lock row's moment (naive UTC) as machines read it."""
+    return moment.replace(tzinfo=dt.UTC).isoformat()
+
+
+@dataclass(frozen=True)
 class LockRecord:
     owner: str
     token: str
@@ -104,11 +123,10 @@ class LockRecord:
         else:
             advice = ("it runs on another host, so it cannot be checked from here: wait for the "
                       "expiry, or use --break-lock once you know that run is no longer running")
-        return f"a migration run holds the lock on {title!r}: {self.describe()}; {advice}"
+        return f"a migration run holds the lock on {title!r}: {self.held().describe()}; {advice}"
 
-    def describe(self) -> str:
-        return (f"{self.owner} ({self.purpose}), expires {shop_time(self.expires)} "
-                f"({_fmt(self.expires)})")
+    def held(self) -> HeldLock:
+        return HeldLock(self.owner, self.purpose, _utc(self.acquired), _utc(self.expires))
 
     def cells(self) -> list[Cell]:
         return [self.owner, self.token, self.purpose, _fmt(self.acquired), _fmt(self.expires),
@@ -227,7 +245,7 @@ class SheetLock(RunLock):
         if first.token != self.token:
             self.close()
             raise LockHeld(f"another migration run took the lock at the same moment: "
-                           f"{first.describe()}")
+                           f"{first.held().describe()}")
 
     def heartbeat(self, changes: ChangeSet | None = None) -> None:
         if not self._due():

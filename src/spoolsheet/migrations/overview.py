@@ -157,4 +157,4 @@ def status(workbook: Workbook, *, migrations_dir: str | Path | None = None,
     return Status(workbook.title, workbook.kind, schema_version(sheets),
                   [m.id for m in todo("up", sheets, None, chain)], history,
                   [e.migration_id for e in unverified(sheets)], _last_backup(workbook, history),
-                  held.describe() if held else None, mismatch)
+                  held.held() if held else None, mismatch)

@@ -152,7 +152,7 @@ def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migration
     return Plan(workbook.title, workbook.kind, action, version,
                 planned[-1].version_to if planned else version, planned, resume,
                 requests(not needs_state_read(workbook), planned, resume, backup),
-                held.describe() if held else None)
+                held.held() if held else None)
 
 
 def plan(workbook: Workbook, *, to: str | None = None, backups: Backups | None = None,

@@ -13,6 +13,7 @@ from ..ledger import LedgerEntry
 from ..values import shop_time, utc_iso
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet
+from .lock import HeldLock
 from .migration import Step
 
 
@@ -54,7 +55,7 @@ class Plan:
     migrations: list[PlannedMigration]
     resume: list[str]
     requests: list[str]
-    lock: str | None
+    lock: HeldLock | None
 
     def __bool__(self) -> bool:
         return bool(self.migrations or self.resume)
@@ -67,7 +68,8 @@ class Plan:
         return {"workbook": self.workbook, "kind": self.kind, "direction": self.direction,
                 "version": self.version, "target": self.target,
                 "migrations": [m.as_dict() for m in self.migrations], "resume": self.resume,
-                "requests": self.requests, "lock": self.lock}
+                "requests": self.requests,
+                "lock": asdict(self.lock) if self.lock else None}
 
 
 @dataclass
@@ -141,7 +143,7 @@ class Status:
     history: list[LedgerEntry]
     unverified: list[str]
     last_backup: LastBackup | None
-    lock: str | None
+    lock: HeldLock | None
     checksum_mismatch: list[str]
 
     def as_dict(self) -> dict[str, Any]:
