@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from migration_helpers import assert_v3, changed_cells, v3_positions
+from typer.testing import CliRunner
 
-from spoolsheet import backup, migrations
+from spoolsheet import backup, migrations, occupation
+from spoolsheet.cli import app
 from spoolsheet.errors import DataError, SchemaError
 from spoolsheet.ledger import LEDGER_SHEET
+from spoolsheet.occupation import LayoutDrift, Operation, Stage
 from spoolsheet.schema import OPERACIONES
+from spoolsheet.workbook.changes import ChangeSet
 
 
 def ops(wb):
@@ -115,3 +121,59 @@ def test_a_missing_tag_column_is_refused(drifted, sample_tiny):
     wb = drifted(sample_tiny, lambda wb: setattr(ops(wb).cell(row=1, column=6), "value", "Codigo"))
     with pytest.raises(SchemaError, match="'TAG_SPOOL / CODIGO_BARRA' not found"):
         migrations.up(wb, backups=backup, force=True)
+
+
+HISTORY = Path(__file__).parent / "history"  # the shop's own chain after v3.0: v4.0 adds Uniones
+
+
+def _held_spool_and_uniones_deleted(wb) -> tuple[str, str, int]:
+    """At v4.0 of the shop's history, one spool taken for ARM, then `Uniones` deleted by hand:
+    (the held TAG, a free TAG ready for ARM, an Armador's id)."""
+    migrations.up(wb, backups=backup, force=True, migrations_dir=HISTORY, to="v4.0")
+    armador = next(w for w in occupation.workers(wb) if w.activo and "Armador" in w.roles)
+    free = occupation.spools(wb, free=True)
+    held = next(s.tag for s in free if s.materiales and s.stage(Operation.ARM) is Stage.PENDING)
+    other = next(s.tag for s in free if s.tag != held)  # the layout is checked before any rule
+    occupation.tomar(wb, held, worker=armador.id, op="ARM")
+    wb.apply(ChangeSet().delete_sheet("Uniones"))
+    assert "Uniones" not in wb.sheet_titles()
+    return held, other, armador.id
+
+
+def test_a_sheet_the_chain_names_deleted_by_hand_refuses_occupation_and_writes_nothing(
+        open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
+    held, free, worker = _held_spool_and_uniones_deleted(wb)
+    before = wb.read()
+    check = migrations.layout_check(HISTORY)
+    calls = {"tomar": lambda: occupation.tomar(wb, free, worker=worker, op="ARM",
+                                               layout_check=check),
+             "pausar": lambda: occupation.pausar(wb, held, worker=worker, layout_check=check),
+             "completar": lambda: occupation.completar(wb, held, worker=worker,
+                                                       layout_check=check)}
+    for name, call in calls.items():
+        with pytest.raises(LayoutDrift) as refused:
+            call()
+        message = str(refused.value)
+        assert "v4_0_uniones: sheet 'Uniones' is missing" in message, (name, message)
+        assert "\n" not in message and "nothing was written" in message, (name, message)
+        assert refused.value.exit_code == 4
+    assert wb.read() == before
+
+
+@pytest.mark.parametrize("backend_kind", ["xlsx"])
+def test_the_occupation_commands_exit_4_naming_the_deleted_sheet(open_copy, sample_tiny):
+    wb = open_copy(sample_tiny)
+    held, free, worker = _held_spool_and_uniones_deleted(wb)
+    path = wb.backend.path
+    before = path.read_bytes()
+    runner = CliRunner(env={"SPOOLSHEET_WORKBOOK": None, "GOOGLE_SHEET_ID": None,
+                            "SPOOLSHEET_MIGRATIONS": str(HISTORY)})
+    for args in (["tomar", free, "--worker", str(worker), "--op", "ARM"],
+                 ["pausar", held, "--worker", str(worker)],
+                 ["completar", held, "--worker", str(worker)]):
+        result = runner.invoke(app, ["--workbook", str(path), *args])
+        assert (result.exit_code, result.stdout) == (4, ""), (args, result.output)
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, args
+        assert "v4_0_uniones: sheet 'Uniones' is missing" in result.stderr, (args, result.stderr)
+    assert path.read_bytes() == before

@@ -526,6 +526,12 @@ class AddSheet(Op):
             changes.resize(self.name, cols=len(self.headers))
         return changes.set_row(self.name, 1, 1, list(self.headers))
 
+    def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet]) -> list[str]:
+        """A sheet gone since it was added is said as such (a hand deletion), not as a step."""
+        if self.name not in after:
+            return [f"sheet {self.name!r} is missing"]
+        return super().verify(before, after)
+
     def inverse(self) -> Op:
         return DropSheet(self.name)
 
