@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..audit import Event, apply_logged, log_event, metadata_columns
-from ..errors import VerificationError
+from ..audit import LAST_BACKUP_NOTE, Event, apply_logged, log_event, metadata_columns
+from ..errors import BackendError, VerificationError
 from ..fingerprint import sheet_fingerprint
 from ..ledger import schema_version
 from ..progress import Progress
@@ -41,8 +42,32 @@ def log(workbook: Workbook, sheets: dict[str, Sheet], event: Event) -> None:
     whether it landed: never logged twice) and to ``sheets`` as it now reads."""
     meta = sheets[METADATA]
     changes = log_event(ChangeSet(), event, meta)
-    apply_logged(workbook, changes, [event], meta)
+    first = workbook.note(LAST_BACKUP_NOTE) is None  # as the read left it: no request
+    try:
+        apply_logged(workbook, changes, [event], meta)
+    except BackendError:
+        if not (first and noted_meanwhile(workbook, changes, event)):
+            raise
+        apply_logged(workbook, changes, [event], meta)  # refused whole: nothing had landed
     sheets[METADATA] = with_row(meta, list(changes.appends[0][1][0]), len(meta.rows) + 1)
+
+
+def noted_meanwhile(workbook: Workbook, changes: ChangeSet, event: Event) -> bool:
+    """Whether a write that would create the last-backup note was refused because another
+    backup created it since the read (Google: its fixed id is taken; the refusal makes the
+    backend read its notes again, one small request). Then ``changes`` keeps the note only if
+    this backup is the newer, so that the retry updates it."""
+    theirs = workbook.note(LAST_BACKUP_NOTE)
+    if theirs is None:
+        return False
+    try:
+        newer = str(json.loads(theirs).get("created") or "")
+    except (ValueError, AttributeError):
+        newer = ""
+    if newer and dt.datetime.fromisoformat(newer) > dt.datetime.fromisoformat(
+            event.metadata["created"]):
+        del changes.notes[LAST_BACKUP_NOTE]
+    return True
 
 
 def create(workbook: Workbook, *, folder: str | None = None, label: str | None = None,

@@ -594,13 +594,18 @@ class GoogleBackend(Backend):
                              "per request, so it cannot be one atomic write")
         reply = None
         for n, batch in enumerate(batches, start=1):
-            reply = self.http.call(
-                "POST", f"{self.url}:batchUpdate",
-                what=what if len(batches) == 1 else f"{what} (part {n} of {len(batches)})",
-                body={"requests": batch, "includeSpreadsheetInResponse": n == len(batches),
-                      "responseIncludeGridData": False},
-                idempotent=all(kind in REPEATABLE_REQUESTS for req in batch for kind in req),
-            )
+            try:
+                reply = self.http.call(
+                    "POST", f"{self.url}:batchUpdate",
+                    what=what if len(batches) == 1 else f"{what} (part {n} of {len(batches)})",
+                    body={"requests": batch, "includeSpreadsheetInResponse": n == len(batches),
+                          "responseIncludeGridData": False},
+                    idempotent=all(kind in REPEATABLE_REQUESTS for req in batch for kind in req),
+                )
+            except BackendError as exc:
+                if exc.status == 400:  # refused, maybe as stale (a note another writer made)
+                    self._infos = self._notes = None  # the next ask learns them again
+                raise
         if reply and "updatedSpreadsheet" in reply:
             self._remember(reply["updatedSpreadsheet"])
         elif self._infos is None:
