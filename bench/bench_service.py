@@ -261,6 +261,9 @@ def report(kind: str, records: list[dict[str, Any]], elapsed: float, args: argpa
           f"p95 {percentile(latencies, 95):.3f} s, p99 {percentile(latencies, 99):.3f} s "
           f"(goal p95 < {'1.5' if kind == 'google' else '0.5'} s, p99 < 3 s); "
           f"max {max(latencies, default=0):.3f} s")
+    buckets = Counter(min(int(x / 0.25), 12) for x in latencies)
+    print("latency histogram (0.25 s buckets, last one 3 s and over): " + " ".join(
+        f"{b * 0.25:.2f}:{buckets[b]}" for b in sorted(buckets)))
     print(f"groups written: {groups} = {groups / minutes:.1f}/min, "
           f"{changes / max(groups, 1):.1f} state changes each")
     reads, writes = stats["reads"] - before["reads"], stats["writes"] - before["writes"]
