@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from spoolsheet.occupation import Action, Operation, OccupationService, Outcome, Stage, StateChange
+from spoolsheet.occupation import Action, OccupationService, Operation, Outcome, Stage, StateChange
 from spoolsheet.occupation.service import Result
 from spoolsheet.service.quota import Paced, Quota
 from spoolsheet.service.writer import Pacer, Writer
