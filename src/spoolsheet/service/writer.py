@@ -5,7 +5,8 @@ slot (``writes_per_minute`` evenly spaced: each group costs at most one read and
 request) and for room in the quota (``quota.py``: GET endpoints spend reads too), takes every
 change queued by then (lingering a little while they keep arriving: ``_settle``), in arrival
 order, and hands them to ``OccupationService.commit`` as one group: one atomic write. So a
-caller waits at most for the next write, and the more tablets push at once, the bigger (not the more numerous) the writes.
+caller waits at most for the next write, and the more tablets push at once, the bigger (not
+the more numerous) the writes.
 
 Reads for the API go through ``reading()``, which holds the same lock as a commit: the
 OccupationService is not thread-safe, and a read never sees a group half-applied.
