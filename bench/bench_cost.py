@@ -142,6 +142,7 @@ def main() -> None:
                         help="only these rows (per size: migrate up; and the demo)")
     args = parser.parse_args()
     only = set(args.only or ())
+    floors.byte_compile()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,11 +6,13 @@ code: starting the interpreter (``python -c pass``), python-calamine reading onl
 operation needs, writing the file's bytes once (temp file in the same folder, fsync, rename),
 and for a migration: reading Operaciones plus deflating its part once and writing the file.
 Each is the best of a few runs. ``run_process`` measures a command as its own process: wall
-time and its peak memory (``ru_maxrss`` of that child alone, from ``wait4``).
+time and its peak memory (``ru_maxrss`` of that child alone, from ``wait4``); ``byte_compile``
+first, so that a command is measured as installed.
 """
 
 from __future__ import annotations
 
+import compileall
 import os
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+import spoolsheet
 from spoolsheet.fs import atomic_write_bytes
 
 REPEAT = 3
@@ -73,6 +76,12 @@ def run_process(args: Sequence[str], env: dict[str, str] | None = None,
         err.seek(0)
         return Process(cost, usage.ru_maxrss / 1024, child.returncode,
                        out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def byte_compile() -> None:
+    """Byte-compile the spoolsheet package, as installing it does: with PYTHONDONTWRITEBYTECODE
+    set (as on this machine) an editable checkout would compile every module in every process."""
+    compileall.compile_dir(Path(spoolsheet.__file__).parent, quiet=1)
 
 
 def process_start() -> Cost:

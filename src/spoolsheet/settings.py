@@ -1,18 +1,21 @@
 """Settings from the environment, ``.env`` and CLI options (which override both).
 
 Credentials are held as secrets: they never appear in a repr, a log line or an error message.
+Read as pydantic-settings reads them (each setting from the first of its names found in the
+environment, any case, else in ``./.env``; given values first), with a plain pydantic model:
+importing pydantic-settings cost every command about a quarter of a second of CPU.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigurationError
 
@@ -40,27 +43,49 @@ def variable(name: str) -> str:
     return name
 
 
+#: Where settings are read from besides the environment (relative: the current folder).
+ENV_FILE = ".env"
+
+
+def environment(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's value from the environment or ``.env``, by field name: the first of its
+    names found, case-insensitively, the environment before the file (pydantic-settings' rule)."""
+    found = {k.lower(): v for k, v in os.environ.items()}
+    if os.path.isfile(ENV_FILE):
+        from dotenv import dotenv_values  # only when there is a file to read
+
+        dotenv = dotenv_values(ENV_FILE, encoding="utf-8")
+        found = {**{k.lower(): v for k, v in dotenv.items() if v is not None}, **found}
+    out = {}
+    for name, field in model.model_fields.items():
+        alias = field.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [name]
+        value = next((found[n.lower()] for n in names if isinstance(n, str) and n.lower() in found),
+                     None)
+        if value is not None:
+            out[name] = value
+    return out
+
+
 #: The shop's zone when SPOOLSHEET_TZ is not set (DOMAIN.md: the shop is in Chile).
 DEFAULT_TZ = "America/Santiago"
 
 
-class Clock(BaseSettings):
+class Clock(BaseModel):
     """The one clock setting, apart so that ``values.shop_tz`` reads it without the others.
 
     ``tz`` (SPOOLSHEET_TZ, an IANA name): the zone of what people read (backup names, "last
     backup", lock expiry, tables, times written in the sheet); machines get UTC with offset.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def __init__(self, **values: Any) -> None:
-        """As pydantic-settings, but a bad value is one ConfigurationError naming its variable.
-
-        The value itself is never quoted: it may be a credential put in the wrong place.
+        """``values`` over the environment and ``.env``; a bad value is one ConfigurationError
+        naming its variable, the value itself never quoted (it may be a misplaced credential).
         """
         try:
-            super().__init__(**values)
+            super().__init__(**{**environment(type(self)), **values})
         except ValidationError as exc:
             problems = "; ".join(f"{variable(str(e['loc'][0]) if e['loc'] else '?')}: {e['msg']}"
                                  for e in exc.errors(include_url=False, include_input=False))

@@ -153,7 +153,7 @@ def utc_iso(value: object) -> str | None:
 
 @functools.cache
 def _zone(name: str | None) -> ZoneInfo:
-    from .settings import Clock  # pydantic-settings only when a time is first shown
+    from .settings import Clock  # pydantic only when a time is first shown
 
     return ZoneInfo(Clock().tz if name is None else Clock(tz=name).tz)
 
