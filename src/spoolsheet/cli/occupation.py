@@ -14,7 +14,7 @@ import typer
 from ..values import format_date, shop_now
 from .common import cli_errors, console, err_console, read_only, workbook
 from .migrate import MIGRATIONS_DIR
-from .output import emit_json, json_option
+from .output import emit_json, json_option, print_table
 
 if TYPE_CHECKING:
     from .. import occupation
@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
         with workbook(ctx) as wb:
             service = occupation.OccupationService(wb, layout_check=checked(migrations_dir))
-            survey = service.survey(free=free, occupied=occupied)
+            survey = service.survey(free=free, occupied=occupied, hashed=as_json)
         found = [s for s in survey if isinstance(s, occupation.Spool)]
         for problem in survey:
             if not isinstance(problem, occupation.Spool):
@@ -122,13 +122,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json([{**s.as_dict(), "since": s.since} for s in found])  # since: UTC, offset
             return
-        from rich.table import Table
-
-        table = Table("TAG", "Ocupado_Por", "since", "ARM", "SOLD", "version", box=None)
-        for s in found:
-            table.add_row(s.tag, str(s.holder or ""), when(s.since), s.stage(occupation.Operation.ARM),
-                          s.stage(occupation.Operation.SOLD), str(s.version))
-        console.print(table)
+        arm, sold = occupation.Operation.ARM, occupation.Operation.SOLD
+        print_table(console, ["TAG", "Ocupado_Por", "since", "ARM", "SOLD", "version"],
+                    ([s.tag, str(s.holder or ""), when(s.since), s.stage(arm).value,
+                      s.stage(sold).value, str(s.version)] for s in found))
         console.print(f"{len(found)} spools, {sum(not s.free for s in found)} occupied")
 
     @app.command("workers")
@@ -146,13 +143,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(found)
             return
-        from rich.table import Table
-
-        table = Table("Id", "worker", "name", "active", "roles", box=None)
-        for w in found:
-            table.add_row(str(w.id), str(w.ref), w.name, "yes" if w.activo else "no",
-                          ", ".join(sorted(w.roles)))
-        console.print(table)
+        print_table(console, ["Id", "worker", "name", "active", "roles"],
+                    ([str(w.id), str(w.ref), w.name, "yes" if w.activo else "no",
+                      ", ".join(sorted(w.roles))] for w in found))
 
     @app.command("history")
     @read_only
@@ -168,10 +161,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json([{**dataclasses.asdict(h), "seconds": h.duration(now)} for h in held])
             return
-        from rich.table import Table
-
-        table = Table("worker", "op", "from", "to", "for", "ended by", box=None)
-        for h in held:
-            table.add_row(h.worker or str(h.worker_id), h.operation, when(h.start),
-                          when(h.end) or "(holds it now)", span(h, now), h.ended_by or "")
-        console.print(table if held else f"{tag}: never taken (no TOMAR_SPOOL in Metadata)")
+        if not held:
+            console.print(f"{tag}: never taken (no TOMAR_SPOOL in Metadata)")
+            return
+        print_table(console, ["worker", "op", "from", "to", "for", "ended by"],
+                    ([h.worker or str(h.worker_id), str(h.operation), when(h.start),
+                      when(h.end) or "(holds it now)", span(h, now), h.ended_by or ""]
+                     for h in held))

@@ -14,13 +14,16 @@ import dataclasses
 import datetime as dt
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..values import shop_tz
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 JSON_HELP = "Print one JSON document on stdout (shape in docs/cli.md); times in UTC with offset."
 
@@ -70,3 +73,27 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def emit_json(value: Any) -> None:
     """Print ``value`` as one JSON document on stdout (UTF-8, no markup, no wrapping)."""
     typer.echo(json.dumps(plain(value), ensure_ascii=False, indent=2))
+
+
+def print_table(console: Console, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Rows under headers, laid out as Rich's ``Table(box=None)`` lays them out.
+
+    Piped, the lines are written as they are: Rich measures and wraps every cell, seconds for a
+    listing of thousands of spools. On a terminal (bold header), or when a cell needs Rich's
+    layout (the table is wider than the console, a cell is not plain printable ASCII), Rich's.
+    """
+    rows = [list(r) for r in rows]
+    widths = [max(map(len, column)) for column in zip(headers, *rows, strict=True)]
+    simple = (not console.is_terminal and sum(widths) + 2 * len(widths) <= console.width
+              and all(c.isascii() and c.isprintable() for row in [headers, *rows] for c in row))
+    if not simple:
+        from rich.table import Table
+
+        table = Table(*headers, box=None)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    console.file.write("".join(
+        "".join(f" {cell.ljust(width)} " for cell, width in zip(row, widths, strict=True)) + "\n"
+        for row in [headers, *rows]))

@@ -257,14 +257,14 @@ class OccupationService:
         assert self._board is not None
         return self._board.spool(tag), cells
 
-    def survey(self, *, free: bool = False, occupied: bool = False,
-               op: Operation | None = None) -> list[Spool | DataError]:
+    def survey(self, *, free: bool = False, occupied: bool = False, op: Operation | None = None,
+               hashed: bool = True) -> list[Spool | DataError]:
         """Every spool in sheet order (or only the free, or only the occupied ones; with ``op``
         only those it concerns: ``rules.concerns``), and the DataError naming the cell of each
-        spool that cannot be read."""
+        spool that cannot be read; ``hashed=False``: without row_hash (a listing for people)."""
         if free and occupied:
             raise UsageError("--free and --occupied exclude each other; give one or neither")
-        return [s for s in self._listing().survey() if not isinstance(s, Spool)
+        return [s for s in self._listing().survey(hashed=hashed) if not isinstance(s, Spool)
                 or not ((free and not s.free) or (occupied and s.free)
                         or (op is not None and not rules.concerns(s, op)))]
 

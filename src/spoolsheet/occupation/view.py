@@ -125,20 +125,22 @@ class Operaciones:
                             sheet=self.title, column=TAG_COLUMN)
         return rows[0]
 
-    def spool(self, tag: str) -> Spool:
+    def spool(self, tag: str, *, hashed: bool = True) -> Spool:
+        """The spool ``tag``, with its row_hash unless the rows have no whole row or ``hashed``
+        is False (a listing that does not show it: hashing every row is most of its cost)."""
         row = self.where(tag)
         if row not in self.rows:  # the TAG read now stands at a row this read did not include
             raise RowMoved(tag.strip(), row)
         cells = self.rows[row]
         return rules.read_spool(self.title, row, cells, self.cols,
-                                row_hash(cells) if self.hashed else None)
+                                row_hash(cells) if self.hashed and hashed else None)
 
-    def survey(self) -> Iterator[Spool | DataError]:
+    def survey(self, *, hashed: bool = True) -> Iterator[Spool | DataError]:
         """Every spool in sheet order, or the DataError naming the cell that keeps it unreadable
         (one bad cell refuses that spool, never the listing)."""
         for tag in self.tags:
             try:
-                yield self.spool(tag)
+                yield self.spool(tag, hashed=hashed)
             except DataError as exc:
                 yield exc
 
