@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,12 +141,14 @@ class LoggedEvent:
     metadata: dict[str, Any]
 
 
-def log_rows(sheet: Sheet, columns: Mapping[str, int], key: str,
-             json_column: str) -> Iterator[tuple[int, Callable[[str], Cell], dict[str, Any]]]:
+def log_rows(sheet: Sheet, columns: Mapping[str, int], key: str, json_column: str,
+             rows: Iterable[int] | None = None
+             ) -> Iterator[tuple[int, Callable[[str], Cell], dict[str, Any]]]:
     """The rows of an append-only log sheet (Metadata, the migration ledger) whose ``key`` cell
-    is filled: the row number, its cells by column name, and its ``json_column`` parsed (``{}``
-    when blank; a bad one is a SchemaError naming the sheet and row)."""
-    for r in range(2, len(sheet.rows) + 1):
+    is filled (of ``rows`` only, when given): the row number, its cells by column name, and its
+    ``json_column`` parsed (``{}`` when blank; a bad one is a SchemaError naming the sheet and
+    row)."""
+    for r in range(2, len(sheet.rows) + 1) if rows is None else rows:
         def get(name: str, r: int = r) -> Cell:
             return sheet.cell(r, columns[name]) if name in columns else None
 
@@ -160,11 +162,21 @@ def log_rows(sheet: Sheet, columns: Mapping[str, int], key: str,
         yield r, get, data if isinstance(data, dict) else {"value": data}
 
 
-def read_events(sheet: Sheet) -> Iterator[LoggedEvent]:
-    """Every event in the Metadata sheet, oldest first. A bad metadata_json is a SchemaError."""
+def read_events(sheet: Sheet, *, tag: str | None = None,
+                kind: str | None = None) -> Iterator[LoggedEvent]:
+    """Every event in the Metadata sheet, oldest first; with ``tag`` / ``kind`` only the events
+    of that TAG_SPOOL / evento_tipo, the others skipped before any of their cells is parsed (a
+    spool's history, the last backup: a few rows of a log of many thousands). A bad
+    metadata_json of an event read is a SchemaError."""
     cmap = metadata_columns(sheet)
     idx = {name: cmap.index(name) for name in METADATA_HEADERS}
-    for r, get, meta in log_rows(sheet, idx, "evento_tipo", "metadata_json"):
+    rows = None
+    if tag is not None or kind is not None:
+        tags, kinds = idx["tag_spool"], idx["evento_tipo"]
+        rows = [r for r in range(2, len(sheet.rows) + 1)
+                if (tag is None or str(sheet.cell(r, tags) or "") == tag)
+                and (kind is None or str(sheet.cell(r, kinds)) == kind)]
+    for r, get, meta in log_rows(sheet, idx, "evento_tipo", "metadata_json", rows):
         worker = get("worker_id")
         yield LoggedEvent(
             row=r,

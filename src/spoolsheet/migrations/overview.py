@@ -131,8 +131,8 @@ def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry]) -> LastBack
     found = None
     try:
         log = _sheets(workbook, [Region(METADATA)], small=False).get(METADATA)
-        for event in read_events(log) if log is not None else ():
-            if event.evento_tipo == "BACKUP_CREATED" and event.metadata.get("backup_id"):
+        for event in read_events(log, kind="BACKUP_CREATED") if log is not None else ():
+            if event.metadata.get("backup_id"):
                 found = _backup_line(event.metadata, event.timestamp)
     except SpoolsheetError:
         found = None

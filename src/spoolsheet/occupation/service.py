@@ -32,7 +32,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from ..audit import apply_logged, metadata_columns, read_events
-from ..errors import DataError, SpoolsheetError, TransientBackendError, UsageError
+from ..errors import DataError, SheetNotFound, SpoolsheetError, TransientBackendError, UsageError
 from ..ledger import LEDGER_SHEET
 from ..schema import METADATA, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES, V2_1_HEADERS, ColumnMap
 from ..values import shop_today
@@ -285,8 +285,10 @@ class OccupationService:
     def history(self, tag: str) -> list[Holding]:
         """Who held the spool, for which operation, from when to when (from the Metadata log)."""
         spool, (log,) = self._one(tag, Region(METADATA))
-        info = {i.title: i for i in self.workbook.sheets()}[METADATA]
-        return rules.holdings(read_events(Sheet(info, log)), spool.tag)
+        info = self.workbook.sheet_info(METADATA)
+        if info is None:
+            raise SheetNotFound(f"sheet {METADATA!r} not found in {self.workbook.title!r}")
+        return rules.holdings(read_events(Sheet(info, log), tag=spool.tag), spool.tag)
 
     # --- changing ----------------------------------------------------------------------------
 

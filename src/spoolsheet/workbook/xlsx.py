@@ -232,6 +232,13 @@ class XlsxBackend(Backend):
             return [SheetInfo(e.title, i, i, *self._grid(package, e))
                     for i, e in enumerate(package.sheet_entries)]
 
+    def sheet_info(self, title: str) -> SheetInfo | None:
+        """That sheet alone: the others' parts are not opened for their grids."""
+        with self._thread_lock:
+            package = self._current()
+            return next((SheetInfo(e.title, i, i, *self._grid(package, e))
+                         for i, e in enumerate(package.sheet_entries) if e.title == title), None)
+
     def read(self, titles: Sequence[str] | None = None, *,
              formulas: bool = True) -> dict[str, Sheet]:
         # Both modes read what was entered (formulas as Formula): cached results are not always
