@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import cast
 
@@ -118,9 +120,105 @@ def read_sheet(package: Package, entry: SheetEntry) -> SheetData:
 
 
 def read_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[Cell]]:
-    """The sheet's first ``last_row`` rows only, typed as ``read_sheet`` types them."""
+    """The sheet's first ``last_row`` rows only, typed as ``read_sheet`` types them: from the
+    start of the part alone when those rows hold only text and plain numbers (``plain_top``),
+    else by calamine and the scans, which read the whole part."""
+    plain = plain_top(package, entry, last_row)
+    return plain if plain is not None else calamine_top(package, entry, last_row)
+
+
+def calamine_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[Cell]]:
+    """``read_top`` by calamine and the scans: any cell, the whole part parsed."""
     overlay = _scan(package, entry)[1]
     return _typed(package, entry, {k: v for k, v in overlay.items() if k[0] <= last_row}, last_row)
+
+
+_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_INLINE = re.compile(rb'<is><t(?: xml:space="preserve")?>([^<]*)</t></is>')
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+#: How much of a part is decompressed at a time when only its top rows are wanted.
+TOP_CHUNK = 1 << 16
+
+
+def plain_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[Cell]] | None:
+    """The first ``last_row`` rows decompressed and parsed from the start of the part only (a
+    header costs kilobytes, not the sheet), or None when any cell there needs more than text
+    and numbers in General format: a formula, a style with a number format, a type other than
+    shared, inline or number, rich or escaped text, a cell or row without its reference."""
+    try:
+        head = _head(package, entry.part, last_row)
+        if head is None:
+            return None
+        strings = package.shared_strings if b't="s"' in head else []
+        rows: list[list[Cell]] = []
+        for row in _ROW.finditer(head):
+            number = _ROW_NUMBER.search(row[1])
+            if number is None:
+                return None
+            r = int(number[1])
+            if r > last_row:
+                break
+            for cell in _CELL.finditer(row[2] or b""):
+                attrs = attributes(cell[1])
+                place = CELL_REF.match(b'<c r="' + attrs.get(b"r", b"") + b'"')
+                value = _plain(package, attrs, cell[2] or b"", strings)
+                if place is None or int(place[2]) != r or value is _NOT_PLAIN:
+                    return None
+                if value is None:
+                    continue
+                rows.extend([] for _ in range(r - len(rows)))
+                cells, c = rows[r - 1], column_index(place[1])
+                cells.extend([None] * (c - len(cells)))
+                cells[c - 1] = cast(Cell, value)
+    except (CalamineError, ValueError, OSError, IndexError, KeyError, EOFError, zlib.error,
+            zipfile.BadZipFile):
+        return None  # the whole read names what is wrong
+    return trim(rows)
+
+
+_NOT_PLAIN = object()
+
+
+def _plain(package: Package, cell: dict[bytes, bytes], inner: bytes,
+           strings: list[str]) -> object:
+    """One cell's value as calamine types it, when it is plain; else ``_NOT_PLAIN``."""
+    if b"<f" in inner:
+        return _NOT_PLAIN
+    kind = cell.get(b"t", b"n")
+    if kind == b"inlineStr":
+        found = _INLINE.fullmatch(inner)
+        if found is None or b"_x" in found[1] or b"\r" in found[1] or (
+                b"preserve" not in inner and found[1] != found[1].strip()):
+            return _NOT_PLAIN
+        return normal(unescape(found[1].decode()))
+    value = _VALUE.search(inner)
+    if value is None:
+        return None if not inner.strip() and kind in (b"n", b"s") else _NOT_PLAIN
+    if kind == b"s":
+        text = strings[int(value[1])]
+        return _NOT_PLAIN if "_x" in text or "\r" in text else normal(text)
+    style = int(cell.get(b"s", b"0"))
+    if kind != b"n" or (style and package.styles.xf_formats[style] != 0):
+        return _NOT_PLAIN
+    return normal(float(value[1]))
+
+
+def _head(package: Package, part: str, last_row: int) -> bytes | None:
+    """The part's XML up to the first row below ``last_row`` or the end of its rows,
+    decompressed in chunks from the start; None when it ends before either (a damaged part:
+    the whole read names it)."""
+    below = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
+    out = b""
+    with package.zip.open(part) as stream:
+        while chunk := stream.read(TOP_CHUNK):
+            out += chunk
+            if b"</sheetData>" in out or b"<sheetData/>" in out or any(
+                    int(m[1]) > last_row
+                    for m in below.finditer(out, max(0, len(out) - len(chunk) - 200))):
+                return out
+    return None
 
 
 def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
