@@ -1,14 +1,15 @@
 """Settings from the environment, ``.env`` and CLI options (which override both).
 
 Credentials are held as secrets: they never appear in a repr, a log line or an error message.
-Given values first, then the environment and ``./.env`` as ``environment.raw_settings`` finds
-them (pydantic-settings' rule), validated by a plain pydantic model: importing pydantic-settings
-cost every command about a quarter of a second of CPU.
+Read as pydantic-settings reads them (each setting from the first of its names found in the
+environment, any case, else in ``./.env``; given values first), with a plain pydantic model:
+importing pydantic-settings cost every command about a quarter of a second of CPU.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,10 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .environment import DEFAULT_TZ, VARIABLES, looks_secret, raw_settings
 from .errors import ConfigurationError
 
-__all__ = ["DEFAULT_TZ", "Clock", "Settings", "looks_secret", "shown", "variable"]
+
+def looks_secret(value: object) -> bool:
+    """Whether ``value`` could be a credential (a key's JSON, a PEM block, a token)."""
+    text = str(value)
+    return len(text) > 200 or any(mark in text for mark in ("{", "\n", "\\n", "PRIVATE KEY", "ya29."))
 
 
 def shown(value: object) -> str:
@@ -32,12 +36,39 @@ def shown(value: object) -> str:
 
 def variable(name: str) -> str:
     """The environment variable of a setting (``google_timeout`` → SPOOLSHEET_GOOGLE_TIMEOUT)."""
-    return VARIABLES.get(name, name)
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return name
 
 
-def names(setting: str) -> AliasChoices:
-    """What a setting is given as: its variable, or its own name."""
-    return AliasChoices(VARIABLES[setting], setting)
+#: Where settings are read from besides the environment (relative: the current folder).
+ENV_FILE = ".env"
+
+
+def environment(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's value from the environment or ``.env``, by field name: the first of its
+    names found, case-insensitively, the environment before the file (pydantic-settings' rule)."""
+    found = {k.lower(): v for k, v in os.environ.items()}
+    if os.path.isfile(ENV_FILE):
+        from dotenv import dotenv_values  # only when there is a file to read
+
+        dotenv = dotenv_values(ENV_FILE, encoding="utf-8")
+        found = {**{k.lower(): v for k, v in dotenv.items() if v is not None}, **found}
+    out = {}
+    for name, field in model.model_fields.items():
+        alias = field.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [name]
+        value = next((found[n.lower()] for n in names if isinstance(n, str) and n.lower() in found),
+                     None)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+#: The shop's zone when SPOOLSHEET_TZ is not set (DOMAIN.md: the shop is in Chile).
+DEFAULT_TZ = "America/Santiago"
 
 
 class Clock(BaseModel):
@@ -54,15 +85,13 @@ class Clock(BaseModel):
         naming its variable, the value itself never quoted (it may be a misplaced credential).
         """
         try:
-            raw = raw_settings()
-            super().__init__(**{**{k: raw[k] for k in type(self).model_fields if k in raw},
-                                **values})
+            super().__init__(**{**environment(type(self)), **values})
         except ValidationError as exc:
             problems = "; ".join(f"{variable(str(e['loc'][0]) if e['loc'] else '?')}: {e['msg']}"
                                  for e in exc.errors(include_url=False, include_input=False))
             raise ConfigurationError(f"bad setting: {problems}") from None
 
-    tz: str = Field(DEFAULT_TZ, validation_alias=names("tz"))
+    tz: str = Field(DEFAULT_TZ, validation_alias=AliasChoices("SPOOLSHEET_TZ", "tz"))
 
     @field_validator("tz")
     @classmethod
@@ -76,33 +105,33 @@ class Clock(BaseModel):
 
 
 class Settings(Clock):
-    workbook: Path | None = Field(None, validation_alias=names("workbook"))
-    sheet_id: str | None = Field(None, validation_alias=names("sheet_id"))
+    workbook: Path | None = Field(None, validation_alias=AliasChoices("SPOOLSHEET_WORKBOOK", "workbook"))
+    sheet_id: str | None = Field(None, validation_alias=AliasChoices("GOOGLE_SHEET_ID", "sheet_id"))
     credentials_file: Path | None = Field(
-        None, validation_alias=names("credentials_file"))
+        None, validation_alias=AliasChoices("GOOGLE_APPLICATION_CREDENTIALS", "credentials_file"))
     credentials_json: SecretStr | None = Field(
-        None, validation_alias=names("credentials_json"))
+        None, validation_alias=AliasChoices("GOOGLE_APPLICATION_CREDENTIALS_JSON", "credentials_json"))
     google_endpoint: str | None = Field(
-        None, validation_alias=names("google_endpoint"))
+        None, validation_alias=AliasChoices("SPOOLSHEET_GOOGLE_ENDPOINT", "google_endpoint"))
     google_timeout: float = Field(
-        30.0, validation_alias=names("google_timeout"))
+        30.0, validation_alias=AliasChoices("SPOOLSHEET_GOOGLE_TIMEOUT", "google_timeout"))
     backup_folder: str | None = Field(
-        None, validation_alias=names("backup_folder"))
+        None, validation_alias=AliasChoices("BACKUP_FOLDER_ID", "backup_folder"))
     migration_dry_run: bool = Field(
-        False, validation_alias=names("migration_dry_run"))
-    actor: str | None = Field(None, validation_alias=names("actor"))
+        False, validation_alias=AliasChoices("MIGRATION_DRY_RUN", "migration_dry_run"))
+    actor: str | None = Field(None, validation_alias=AliasChoices("SPOOLSHEET_ACTOR", "actor"))
     # The HTTP service (spoolsheet serve): ``name=secret`` tokens, comma- or line-separated.
     api_tokens: SecretStr | None = Field(
-        None, validation_alias=names("api_tokens"))
+        None, validation_alias=AliasChoices("SPOOLSHEET_API_TOKENS", "api_tokens"))
     api_tokens_file: Path | None = Field(
-        None, validation_alias=names("api_tokens_file"))
+        None, validation_alias=AliasChoices("SPOOLSHEET_API_TOKENS_FILE", "api_tokens_file"))
     writes_per_minute: float = Field(
-        60.0, gt=0, validation_alias=names("writes_per_minute"))
+        60.0, gt=0, validation_alias=AliasChoices("SPOOLSHEET_WRITES_PER_MINUTE", "writes_per_minute"))
     # None: as many as writes (Google's per-user quotas are 60 of each).
     reads_per_minute: float | None = Field(
-        None, gt=0, validation_alias=names("reads_per_minute"))
+        None, gt=0, validation_alias=AliasChoices("SPOOLSHEET_READS_PER_MINUTE", "reads_per_minute"))
     view_ttl: float = Field(
-        5.0, ge=0, validation_alias=names("view_ttl"))
+        5.0, ge=0, validation_alias=AliasChoices("SPOOLSHEET_VIEW_TTL", "view_ttl"))
 
     @field_validator("workbook", "sheet_id", "credentials_file", "google_endpoint", "google_timeout",
                      "backup_folder", "migration_dry_run", "actor", "api_tokens_file",

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
-from .environment import DEFAULT_TZ, raw_settings
 from .errors import DataError, UsageError
 
 #: Day zero of spreadsheet serial numbers (Google Sheets and Excel's 1900 system after 1900-03-01).
@@ -154,9 +153,7 @@ def utc_iso(value: object) -> str | None:
 
 @functools.cache
 def _zone(name: str | None) -> ZoneInfo:
-    if name is None and "tz" not in raw_settings():
-        return ZoneInfo(DEFAULT_TZ)  # nothing to validate: no pydantic
-    from .settings import Clock  # pydantic only when a zone is given
+    from .settings import Clock  # pydantic only when a time is first shown
 
     return ZoneInfo(Clock().tz if name is None else Clock(tz=name).tz)
 

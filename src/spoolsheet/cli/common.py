@@ -24,11 +24,8 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.text import Text
-from typer._click import Command, Context, Parameter
-from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
-from typer._param_types import coerce_cli_choice, coerce_cli_path
-from typer._typing import is_literal_type, literal_values
-from typer.core import TyperGroup, _TyperParameter
+from typer._click import Command, Parameter
+from typer.core import TyperGroup
 
 from ..errors import SpoolsheetError
 
@@ -57,21 +54,6 @@ class State:
     verbose: bool = False
     dry_run: bool = False
     _settings: Settings | None = None
-
-    def plain_workbook(self) -> Path | None:
-        """The .xlsx file, when the options or ``environment.plain_workbook`` say nothing more:
-        validated settings would hold just that (nothing else given, nothing to refuse)."""
-        if self._settings is not None or self.sheet_id is not None:
-            return None
-        from ..environment import plain_workbook, raw_settings
-
-        raw = raw_settings()
-        if self.workbook is not None:  # it overrides the variable, which is still validated
-            given = raw.pop("workbook", None)
-            plain = not raw and (given is None or plain_workbook({"workbook": given}))
-            return self.workbook if plain else None
-        path = plain_workbook(raw)
-        return Path(path) if path is not None else None
 
     @property
     def settings(self) -> Settings:
@@ -126,64 +108,11 @@ def _refuse_dry_run(ctx: typer.Context, value: bool) -> None:
         raise typer.BadParameter(f"`{ctx.command_path}` has no dry run: it writes to the workbook")
 
 
-@dataclass(frozen=True)
-class PlainValues(RuntimeParam):
-    """Typer's conversion of an option's value, without pydantic for the values commands take
-    every day: text, a path, a whole number, one of a Literal's choices. Typer 0.29 builds a
-    pydantic TypeAdapter for every option it converts (pydantic's import: ~0.2 s of a 0.5 s
-    command); any other value, and any value these refuse, goes to Typer's own conversion, so
-    results and error messages are Typer's."""
-
-    descriptor: TypeDescriptor
-
-    def _coerce_value(self, value: Any, param: _TyperParameter, ctx: Context) -> Any:
-        info, kind = self.parameter_info, self.annotation
-        if type(value) is str:
-            if kind is str:
-                return value
-            if kind is Path and info.path_type is None:  # Typer's checks, on a Path already
-                return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
-            digits = value[1:] if value.startswith("-") else value
-            if (kind is int and digits.isascii() and digits.isdigit()
-                    and info.min is None and info.max is None):
-                return int(value)
-            if is_literal_type(kind):
-                try:
-                    return coerce_cli_choice(value, choices=literal_values(kind),
-                                             case_sensitive=info.case_sensitive, ctx=ctx)
-                except ValueError:
-                    pass
-        return build_runtime_param(self.descriptor)._coerce_value(value, param, ctx)
-
-
-def _plain_values(params: list[Parameter]) -> list[Parameter]:
-    """``params`` converting their values with ``PlainValues`` (Typer reads ``_runtime_param``
-    first and builds its own only when it is None)."""
-    for p in params:
-        if isinstance(p, _TyperParameter) and p.type_descriptor.file_annotation is None:
-            desc = p.type_descriptor
-            p._runtime_param = PlainValues(desc.parameter_info, desc.annotation, desc)
-    return params
-
-
-def _plain_help(command: Command) -> None:
-    """The same for the help option, which Typer makes on first use (and keeps)."""
-    make = command.get_help_option
-
-    def get_help_option(ctx: Context) -> Any:
-        option = make(ctx)
-        if option is not None and option._runtime_param is None:
-            _plain_values([option])
-        return option
-
-    command.get_help_option = get_help_option  # type: ignore[method-assign]
-
-
 def _params(func: Callable[..., None]) -> list[Parameter]:
     """Fresh option objects built by Typer from ``func``'s signature (one set per command)."""
     holder = typer.Typer(add_completion=False)
     holder.command()(func)
-    return _plain_values(list(typer.main.get_command(holder).params))
+    return list(typer.main.get_command(holder).params)
 
 
 def _global_signature(
@@ -249,8 +178,6 @@ def _equip(command: Command) -> None:
         if GLOBAL_NAMES & set(param.opts + param.secondary_opts):
             raise RuntimeError(f"`{command.name}` declares a global option ({', '.join(param.opts)}): "
                                "cli.common gives it to every command; read it with state(ctx)")
-    _plain_values(command.params)
-    _plain_help(command)
     command.params.extend(_params(_global_signature))
     if isinstance(command, TyperGroup):
         for sub in command.commands.values():
@@ -271,21 +198,17 @@ class RootGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_params(_global_signature) + _params(_root_dry_run))
-        _plain_values(self.params)
-        _plain_help(self)
         for command in self.commands.values():
             _equip(command)
 
 
 @contextmanager
 def workbook(ctx: typer.Context) -> Iterator[Workbook]:
-    """The workbook the options/environment name, closed afterwards; request counts with -v.
-    An .xlsx path with no other setting given anywhere opens without validating settings."""
-    from ..workbook import open_workbook, open_xlsx
+    """The workbook the options/environment name, closed afterwards; request counts with -v."""
+    from ..workbook import open_workbook
 
     st = state(ctx)
-    path = st.plain_workbook()
-    wb = open_xlsx(path) if path is not None else open_workbook(st.settings)
+    wb = open_workbook(st.settings)
     try:
         yield wb
     finally:

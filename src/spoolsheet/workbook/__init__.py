@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
-from .open import google_session, open_workbook, open_xlsx
+from .open import google_session, open_workbook
 from .workbook import Workbook, columns
 from .xlsx import XlsxBackend
 
@@ -39,5 +39,4 @@ __all__ = [
     "columns",
     "google_session",
     "open_workbook",
-    "open_xlsx",
 ]

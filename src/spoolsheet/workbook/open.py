@@ -1,16 +1,15 @@
 """Opening the workbook the settings name: the one place that picks a backend and authorises it.
 
 The Google backend (gspread, requests, google-auth: most of a second to import on a busy
-machine) is imported only when the settings name a Google sheet; the settings (pydantic) only
-when they are not given (``open_xlsx`` needs none).
+machine) is imported only when the settings name a Google sheet.
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError
+from ..settings import Settings
 from .workbook import Workbook
 from .xlsx import XlsxBackend
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
     import requests
     from requests.adapters import BaseAdapter
 
-    from ..settings import Settings
     from .retry import RetryPolicy
 
 
@@ -57,23 +55,15 @@ def google_session(info: dict | None, endpoint: str | None,
     return session
 
 
-def open_xlsx(path: str | os.PathLike[str]) -> Workbook:
-    """The local .xlsx workbook at ``path``."""
-    return Workbook(XlsxBackend(path))
-
-
 def open_workbook(settings: Settings | None = None, *, transport: BaseAdapter | None = None,
                   retry: RetryPolicy | None = None) -> Workbook:
     """The workbook the settings name: ``workbook`` (an .xlsx path) or ``sheet_id`` (Google)."""
-    if settings is None:
-        from ..settings import Settings  # pydantic: not for open_xlsx
-
-        settings = Settings()
+    settings = settings or Settings()
     if settings.workbook and settings.sheet_id:
         raise ConfigurationError("both a workbook file and a Google sheet id are set; choose one "
                                  "(--workbook / SPOOLSHEET_WORKBOOK or --sheet-id / GOOGLE_SHEET_ID)")
     if settings.workbook:
-        return open_xlsx(settings.workbook)
+        return Workbook(XlsxBackend(settings.workbook))
     if settings.sheet_id:
         from .google import GoogleBackend
         from .retry import RetryPolicy
