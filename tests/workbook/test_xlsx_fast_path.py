@@ -341,3 +341,52 @@ def test_libreoffice_reads_a_file_written_in_segments(sample_small, tmp_path):
                     assert same_cell(theirs[title].cell(r, c), value), (title, r, c)
     assert theirs["Metadata"].rows[-1][0] == "event 2"
     assert theirs["Operaciones"].cell(83, 2) == "segment 2"
+
+
+_TAG = re.compile(rb"<(/?)([A-Za-z][\w.-]*)(?=[\s/>])")  # an unprefixed element's tag
+
+
+@pytest.mark.parametrize("title", ["Metadata", "Operaciones"])
+def test_a_sheet_part_not_in_plain_form_is_written_by_openpyxl(sample_small, tmp_path, title):
+    """A part another program saved with a namespace prefix (``<x:sheetData>``): rows appended
+    to it, and cells set in it and in a plain sheet, go through openpyxl's whole-workbook
+    model, with the values openpyxl gives on its own; the file reads alike in both readers."""
+    source = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(sample_small) as zin, zipfile.ZipFile(source, "w",
+                                                                 zipfile.ZIP_DEFLATED) as out:
+        part = Workbook(XlsxBackend(sample_small)).backend._current().entry(title).part
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == part:
+                data = _TAG.sub(rb"<\1x:\2", data).replace(b' xmlns="', b' xmlns:x="', 1)
+                assert not SheetPart(data).plain  # the case under test, not a plain part
+            out.writestr(info, data)
+    fast, model = tmp_path / "fast.xlsx", tmp_path / "model.xlsx"
+    shutil.copy(source, fast)
+    shutil.copy(source, model)
+    other = "Trabajadores"
+    cs = ChangeSet()
+    cs.append_rows(title, [["appended", 7, dt.date(2026, 3, 1)], ["second", None, 2.5]])
+    cs.set_block(title, 2, 3, [["set in it"]])
+    cs.set_block(other, 2, 2, [["set in a plain sheet"]])
+    before = Workbook(XlsxBackend(sample_small)).read_sheet(title).rows  # the same, plain
+    Workbook(XlsxBackend(fast)).apply(cs)
+    whole = load_xlsx(model)
+    apply_in_memory(whole, cs, model.name)
+    for ws in whole.worksheets:
+        mark_grid_corner(ws, ws.max_row, ws.max_column)
+    whole.save(model)
+    got, want = openpyxl_values(fast), openpyxl_values(model)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert got[name].keys() == want[name].keys(), name
+        assert all(same_cell(got[name][k], v) for k, v in want[name].items()), name
+    rows = Workbook(XlsxBackend(fast)).read_sheet(title).rows
+    assert rows[:len(before)][2:] == before[2:] and rows[1][2] == "set in it"
+    assert rows[len(before):] == [["appended", 7, dt.datetime(2026, 3, 1)], ["second", None, 2.5]]
+    calamine = CalamineWorkbook.from_path(str(fast))
+    for name, cells in got.items():
+        seen = calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for (r, c), v in cells.items():
+            if not (isinstance(v, str) and v.startswith("=")):  # calamine reads no formulas
+                assert same_cell(normal(seen[r - 1][c - 1]), v), (name, r, c, v)

@@ -99,6 +99,12 @@ class _Plan:
     shrink: tuple[int, int] | None = None
     keep: tuple[int, int] | None = None
 
+    def __post_init__(self) -> None:
+        # Every use of a part's rows (the append row, the splices) needs its chunks, which
+        # only a part in plain form has: checked here, where each part enters the writer.
+        if not self.sheet.plain:
+            raise NeedsWholeWorkbook(f"sheet {self.title!r} is not in the plain XML form")
+
     def shrink_to(self, rows: int, cols: int) -> None:
         self.shrink = (rows, cols)
         self.keep = (min(self.keep[0], rows), min(self.keep[1], cols)) if self.keep else (rows, cols)
@@ -295,8 +301,6 @@ class _SheetWriter:
     def write(self) -> tuple[SheetPart, tuple[int, int]]:
         """The new part, made by splicing only the rows that change, and the sheet's grid."""
         plan, sheet = self.plan, self.plan.sheet
-        if not sheet.plain:
-            raise NeedsWholeWorkbook(f"sheet {plan.title!r} is not in the plain XML form")
         if not sheet.ordered:
             raise NeedsWholeWorkbook(f"sheet {plan.title!r} has rows out of order")
         rows_grid, cols_grid = plan.grid
