@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .progress import scanned
 from .schema import column_letter
 from .values import canonical
 from .workbook.base import Sheet
@@ -37,7 +38,7 @@ def sheet_fingerprint(sheet: Sheet, *, columns: int | None = None, grid: bool = 
     end = len(rows)
     while end and all(canonical(v) is None for v in rows[end - 1]):
         end -= 1
-    for i in range(end):
+    for i in scanned(range(end)):  # a running count moves within the sheet
         h.update(_row_bytes(rows[i]) + b"\n")
     return h.hexdigest()
 

@@ -9,14 +9,24 @@ A backend cannot be handed the callback (it serves every caller), so while a ``p
 listens for the bytes of the answers received meanwhile: a backend calls ``download`` when an
 answer starts arriving and tells the callback it gets how many bytes have come, and a long read
 shows bytes of total (or bytes and rate) instead of a bare "reading".
+
+In the same way a count (``counting``, or ``parts`` turning the running phase into one) listens
+for the code that goes through rows deep below it (``scanned``: an operation checking a column,
+a fingerprint), so that it moves within a sheet as it is worked through, not only between
+sheets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+#: A scan tells the running count how far it is once per this many items (and at its end).
+EVERY = 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,20 @@ Received = Callable[[int], None]
 #: The running phase's listener: given an answer's size (None: unknown), its ``Received``.
 _listener: ContextVar[Callable[[int | None], Received] | None] = ContextVar("download",
                                                                            default=None)
+#: The running count's listener: told a scan's items done of its items.
+_scan: ContextVar[Callable[[int, int], None] | None] = ContextVar("scan", default=None)
+
+
+@dataclass
+class _Phase:
+    """The running phase, which ``parts`` may turn into a count (``counted``)."""
+
+    progress: Progress
+    name: str
+    counted: bool = False
+
+
+_running: ContextVar[_Phase | None] = ContextVar("phase", default=None)
 
 
 def report(progress: Progress | None, phase: str, done: int = 0, total: int | None = None,
@@ -72,11 +96,15 @@ def phase(progress: Progress | None, name: str) -> Iterator[None]:
 
         return received
 
-    token = _listener.set(answer)
+    running = _Phase(progress, name)
+    token, named = _listener.set(answer), _running.set(running)
     try:
         yield
     finally:
         _listener.reset(token)
+        _running.reset(named)
+    if running.counted:
+        return  # its count said the last word
     if got:
         report(progress, name, got, got, "bytes")
     else:
@@ -90,18 +118,77 @@ def download(size: int | None) -> Received | None:
     return None if listener is None else listener(size)
 
 
-def counter(progress: Progress | None, name: str, sizes: Mapping[str, int],
-            unit: str = "rows") -> Callable[[str], None] | None:
-    """Report ``name`` at 0 of the sizes' sum now; the callback returned marks one part (a sheet)
-    done, so the display counts e.g. rows fingerprinted of all rows. None without ``progress``."""
+@contextmanager
+def counting(progress: Progress | None, name: str, sizes: Mapping[str, int],
+             unit: str = "rows") -> Iterator[Callable[[str], None] | None]:
+    """Report ``name`` at 0 of the sizes' sum now; the callback yielded marks one part (a sheet)
+    done, so the display counts e.g. rows fingerprinted of all rows, and while the block runs
+    every ``scanned`` pass advances the count within the first part not yet done (never back,
+    never past it). None without ``progress``."""
     if progress is None:
-        return None
-    total, done = sum(sizes.values()), 0
+        yield None
+        return
+    total, done, shown, left = sum(sizes.values()), 0, 0, dict(sizes)
     report(progress, name, 0, total, unit)
+
+    def show(at: int) -> None:
+        nonlocal shown
+        if at > shown:
+            shown = at
+            report(progress, name, at, total, unit)
 
     def advance(part: str) -> None:
         nonlocal done
-        done += sizes.get(part, 0)
-        report(progress, name, done, total, unit)
+        done += left.pop(part, 0)
+        show(done)
 
-    return advance
+    def scan(at: int, of: int) -> None:
+        size = next(iter(left.values()), 0)
+        if of:
+            show(done + size * min(at, of) // of)
+
+    token = _scan.set(scan)
+    try:
+        yield advance
+    finally:
+        _scan.reset(token)
+
+
+@contextmanager
+def parts(sizes: Sequence[int], unit: str = "rows") -> Iterator[Callable[[int], None]]:
+    """Inside a ``phase``: its work is these parts (say, each operation's rows), done in order,
+    so the phase becomes a count of their sum; ``done(n)`` (the callback yielded) says the first
+    ``n`` parts are done. Outside a phase (or without a callback) it counts nothing."""
+    running = _running.get()
+    keys = [str(i) for i in range(len(sizes))]
+    with counting(running.progress if running else None, running.name if running else "",
+                  dict(zip(keys, sizes, strict=True)), unit) as advance:
+        if running is None or advance is None:
+            yield lambda n: None
+            return
+        running.counted = True
+        closed = 0
+
+        def done(n: int) -> None:
+            nonlocal closed
+            for key in keys[closed:n]:
+                advance(key)
+            closed = max(closed, n)
+
+        yield done
+
+
+def scanned(items: Sequence[T]) -> Sequence[T] | Iterator[T]:
+    """``items`` as they are, or, while a count runs, an iterator over them telling it how far
+    it is (every ``EVERY`` items): for a pass over a sheet's rows that takes seconds."""
+    tell = _scan.get()
+    return items if tell is None else _telling(items, tell)
+
+
+def _telling(items: Sequence[T], tell: Callable[[int, int], None]) -> Iterator[T]:
+    n = len(items)
+    for i, item in enumerate(items):
+        if not i % EVERY:
+            tell(i, n)
+        yield item
+    tell(n, n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -148,24 +149,31 @@ def test_up_counts_how_far_it_is_and_its_backup_reports_through_the_same_callbac
                                                                                    sample_tiny,
                                                                                    backend_kind):
     wb = open_copy(sample_tiny)
-    rows = sum(len(s.rows) for s in wb.read().values())
+    sheets = wb.read()
+    rows, spools = sum(len(s.rows) for s in sheets.values()), len(sheets["Operaciones"].rows)
     steps = []
     migrations.up(wb, backups=backup, force=True, progress=steps.append)
 
     def last(phase: str):
         return [s for s in steps if s.phase == phase][-1]
 
-    assert (last("planning").done, last("planning").total) == (1, 1)
     # the backup's, inside the run: its copy is read and checked unless it is, byte for byte,
     # the file the manifest was made from (.xlsx)
     checked = "checking" if backend_kind == "google" else None
-    for phase in ("fingerprinting", *([checked] if checked else []),
+    for phase in ("planning v3_0_occupation: what is in place",
+                  "planning v3_0_occupation: its change",
+                  "fingerprinting", *([checked] if checked else []),
                   "fingerprinting what v3_0_occupation must not change",
-                  "verifying v3_0_occupation"):
+                  "verifying v3_0_occupation", "checking what v3_0_occupation will write",
+                  "checking v3_0_occupation as written"):
         counted = [s for s in steps if s.phase == phase]
         assert counted[0].done == 0 and counted[-1].finished and counted[-1].unit == "rows"
-        assert counted[-1].total is not None and counted[-1].total >= rows - 10, phase
-        assert [s.done for s in counted] == sorted(s.done for s in counted), phase
+        # every sheet's rows, or each operation's: 3 columns added to Operaciones
+        least = 3 * spools if phase.startswith(("planning", "checking ")) else rows - 10
+        assert counted[-1].total is not None and counted[-1].total >= least, phase
+        dones = [s.done for s in counted if s.unit == "rows"]
+        # forward only, or from 0 again: planning runs twice (pre-flight, under the lock)
+        assert all(b >= a or b == 0 for a, b in itertools.pairwise(dones)), phase
     names = [s.phase for s in steps]
     compared = "comparing the copy with what was read"
     assert names.index(checked or compared) < names.index(
@@ -174,14 +182,20 @@ def test_up_counts_how_far_it_is_and_its_backup_reports_through_the_same_callbac
     assert last("writing v3_0_occupation (one atomic write)").finished
 
 
-def test_plan_reports_its_read_and_the_migrations_it_planned(open_copy, sample_tiny):
+def test_plan_reports_its_read_and_counts_the_rows_it_planned(open_copy, sample_tiny):
     wb = open_copy(sample_tiny)
     steps = []
     plan = migrations.plan(wb, backups=backup, progress=steps.append)
     assert [m.id for m in plan.migrations] == ["v3_0_occupation"]
     read = [s for s in steps if s.phase == "reading the workbook (to plan)"]
-    planned = [s for s in steps if s.phase == "planning"]
-    assert read[-1].finished and [(s.done, s.total) for s in planned] == [(0, 1), (1, 1)]
+    spools = len(wb.read()["Operaciones"].rows)
+    assert read[-1].finished
+    for phase in ("what is in place", "its change"):  # its 3 columns: 3 passes over Operaciones
+        planned = [s for s in steps if s.phase == f"planning v3_0_occupation: {phase}"]
+        assert planned[0].unit == "steps" and {s.unit for s in planned[1:]} == {"rows"}, phase
+        assert planned[-1].done == planned[-1].total >= 3 * spools, phase
+        assert len(planned) > 3, f"{phase}: counted only between operations"
+    assert [s.phase for s in steps][-2:] == ["planning v3_0_occupation: the result it expects"] * 2
 
 
 def test_status_reports_its_one_read(open_copy, sample_tiny):

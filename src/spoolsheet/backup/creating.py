@@ -105,10 +105,10 @@ def create_reading(workbook: Workbook, store: BackupStore, *, label: str | None,
             metadata_columns(sheets[METADATA])  # a broken audit header fails before any copy
         version = schema_version(sheets)
         label = label or version
-        manifest = Manifest.of(source_id=workbook.id, source_title=workbook.title,
-                               source_kind=workbook.kind, schema_version=version, label=label,
-                               created=created, sheets=sheets,
-                               progress=reporting.rows(progress, "fingerprinting", sheets), full=full)
+        with reporting.rows(progress, "fingerprinting", sheets) as done:
+            manifest = Manifest.of(source_id=workbook.id, source_title=workbook.title,
+                                   source_kind=workbook.kind, schema_version=version, label=label,
+                                   created=created, sheets=sheets, progress=done, full=full)
         name = backup_name(workbook.title, label, created)
         if dry_run:
             store.check_folder()
@@ -167,4 +167,5 @@ def checked(store: BackupStore, backup: Backup, progress: Progress | None,
 def manifest_problems(backup: Backup, content: Mapping[str, Sheet], progress: Progress | None,
                       full: Fingerprinter = sheet_fingerprint) -> list[str]:
     assert backup.manifest is not None
-    return backup.manifest.check(content, reporting.rows(progress, "checking", content), full)
+    with reporting.rows(progress, "checking", content) as done:
+        return backup.manifest.check(content, done, full)

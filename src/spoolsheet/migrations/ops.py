@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import ConflictError, DataError, SchemaError
+from ..progress import scanned
 from ..schema import TAG_COLUMN, ColumnMap, column_letter, normalise_header
 from ..values import Cell, Formula, WorkerRef, canonical, is_blank, parse_date, parse_int
 from ..workbook.base import Sheet
@@ -62,6 +63,11 @@ def sheet_of(sheets: Mapping[str, Sheet], title: str) -> Sheet:
     return sheets[title]
 
 
+def rows_of(sheets: Mapping[str, Sheet], title: str) -> int:
+    """The rows of sheet ``title`` (1 when it is not there): an operation's share of a count."""
+    return max(len(sheets[title].rows), 1) if title in sheets else 1
+
+
 def header_map(sheet: Sheet) -> ColumnMap:
     """The sheet's headers, refusing duplicates by name and position (nothing is guessed)."""
     cmap = ColumnMap.from_row(sheet.title, sheet.row(1))
@@ -73,12 +79,18 @@ def header_map(sheet: Sheet) -> ColumnMap:
     return cmap
 
 
+def body(sheet: Sheet, first: int = 2) -> Iterable[int]:
+    """The row numbers from ``first`` (below the header) to the last: a pass over them moves
+    the running count of rows (``progress.scanned``), so a long check shows how far it is."""
+    return scanned(range(first, len(sheet.rows) + 1))
+
+
 def data_rows(sheet: Sheet) -> list[int]:
     """The rows that hold a record: those with a TAG where the sheet has a TAG column (spools),
     else those with any value. Blank rows below the data are never touched."""
     cmap = ColumnMap.from_row(sheet.title, sheet.row(1))
     tag = cmap.get(TAG_COLUMN) if TAG_COLUMN in cmap else None
-    rows = range(2, len(sheet.rows) + 1)
+    rows = body(sheet)
     if tag is not None:
         return [r for r in rows if not is_blank(sheet.cell(r, tag))]
     return [r for r in rows if any(not is_blank(v) for v in sheet.row(r))]
@@ -133,6 +145,11 @@ class Op(ABC):
     def inverse(self) -> Op | None:
         return None
 
+    def counted_rows(self, sheets: Mapping[str, Sheet]) -> int:
+        """Its share of a count of rows planned or verified: the rows it goes through (its
+        sheet's, for one that works on a sheet's rows; else 1: a header, a name)."""
+        return 1
+
 
 @dataclass
 class AddColumn(Op):
@@ -172,6 +189,9 @@ class AddColumn(Op):
             raise SchemaError(f"add_column {self.name!r}: unknown type {self.type!r}; "
                               f"known: {', '.join(TYPES)}")
 
+    def counted_rows(self, sheets: Mapping[str, Sheet]) -> int:
+        return rows_of(sheets, self.sheet)
+
     def line(self) -> str:
         fill = self.backfill if self.backfill is not None else self.default
         how = "" if fill is None else (
@@ -199,7 +219,7 @@ class AddColumn(Op):
         want = base + 1 + [normalise_header(n) for n in names].index(normalise_header(self.name))
         found = cmap.get(self.name)
         if found is None:
-            stray = next((r for r in range(1, len(sheet.rows) + 1)
+            stray = next((r for r in body(sheet, 1)
                           if not is_blank(sheet.cell(r, want))), None)
             if stray is not None:
                 raise SchemaError(
@@ -207,7 +227,7 @@ class AddColumn(Op):
                     f"{column_letter(want)}{stray} already holds {sheet.cell(stray, want)!r}")
         else:
             check = TYPES[self.type]
-            for r in range(2, len(sheet.rows) + 1):
+            for r in body(sheet):
                 check(sheet.cell(r, want), sheet=self.sheet, row=r, column=self.name)
         return sheet, cmap, want, found is not None
 
@@ -223,7 +243,7 @@ class AddColumn(Op):
                               f"but {self.owner} puts it right after {self.after!r} "
                               f"({at(anchor)}); move or remove it by hand, then run again")
         if found is not None:
-            for r in range(2, len(sheet.rows) + 1):
+            for r in body(sheet):
                 TYPES[self.type](sheet.cell(r, found), sheet=self.sheet, row=r, column=self.name)
         return sheet, cmap, anchor + 1, found is not None
 
@@ -294,7 +314,7 @@ class AddColumn(Op):
                 changes.set_number_format(self.sheet, self.number_format, row=2, col=col,
                                           last_col=col)
         for first, values in _runs([(r, self.value(Row(sheets, sheet, cmap, r)))
-                                    for r in self.missing(sheet, cmap, col, inserts)]):
+                                    for r in scanned(self.missing(sheet, cmap, col, inserts))]):
             changes.set_block(self.sheet, first, col, [[v] for v in values])
         return changes
 
@@ -313,14 +333,14 @@ class AddColumn(Op):
             return [f"sheet {self.sheet!r}: column {self.name!r} is at {at(now or 0)}, the plan "
                     f"put it at {at(col)}"]
         bad = [f"{column_letter(col)}{r} = {after[self.sheet].cell(r, col)!r}"
-               for r in self.missing(sheet, cmap, col, self._inserts(present))
+               for r in scanned(self.missing(sheet, cmap, col, self._inserts(present)))
                if canonical(after[self.sheet].cell(r, col)) != canonical(
                    self.value(Row(before, sheet, cmap, r)))]
         if bad:
             problems.append(f"sheet {self.sheet!r}: {len(bad)} row(s) without the value "
                             f"{self.name!r} should hold: " + ", ".join(bad[:5]))
         if not present and not self.fills() and not self.filled_later:
-            held = [r for r in range(2, len(after[self.sheet].rows) + 1)
+            held = [r for r in body(after[self.sheet])
                     if not is_blank(after[self.sheet].cell(r, col))]
             if held:
                 problems.append(f"sheet {self.sheet!r}: new column {self.name!r} should be "
@@ -340,7 +360,7 @@ class AddColumn(Op):
                 except (SchemaError, DataError) as exc:
                     return [f"{missing}; {exc}"]
                 return [missing]
-            for r in range(2, len(sheet.rows) + 1):
+            for r in body(sheet):
                 TYPES[self.type](sheet.cell(r, col), sheet=self.sheet, row=r, column=self.name)
         except (SchemaError, DataError) as exc:
             return [str(exc)]
@@ -413,6 +433,9 @@ class DropColumn(Op):
     ignore: Cell = None
     formulas_only: bool = False
 
+    def counted_rows(self, sheets: Mapping[str, Sheet]) -> int:
+        return rows_of(sheets, self.sheet)
+
     def line(self) -> str:
         return f"drop column {self.name!r} of {self.sheet!r}"
 
@@ -421,7 +444,7 @@ class DropColumn(Op):
         col = header_map(sheet).get(self.name)
         if col is None:
             return []
-        held = [r for r in range(2, len(sheet.rows) + 1) if self._data(sheet.cell(r, col))]
+        held = [r for r in body(sheet) if self._data(sheet.cell(r, col))]
         if held and not self.allow_data_loss:
             raise ConflictError(f"sheet {self.sheet!r}: column {self.name!r} holds data in "
                                 f"{len(held)} row(s) (first: {column_letter(col)}{held[0]}); "
@@ -544,6 +567,9 @@ class DropSheet(Op):
     name: str
     allow_data_loss: bool = False
 
+    def counted_rows(self, sheets: Mapping[str, Sheet]) -> int:
+        return rows_of(sheets, self.name)
+
     def line(self) -> str:
         return f"drop sheet {self.name!r}"
 
@@ -551,7 +577,7 @@ class DropSheet(Op):
         sheet = sheets.get(self.name)
         if sheet is None:
             return []
-        rows = [r for r in range(2, len(sheet.rows) + 1) if any(not is_blank(v) for v in sheet.row(r))]
+        rows = [r for r in body(sheet) if any(not is_blank(v) for v in sheet.row(r))]
         if rows and not self.allow_data_loss:
             raise ConflictError(f"sheet {self.name!r} holds {len(rows)} row(s) of data (first: row "
                                 f"{rows[0]}); dropping it would lose that: pass "
@@ -571,6 +597,9 @@ class Backfill(Op):
     column: str
     value: Fill
     where: Callable[[Row], bool] | None = None
+
+    def counted_rows(self, sheets: Mapping[str, Sheet]) -> int:
+        return rows_of(sheets, self.sheet)
 
     def line(self) -> str:
         return f"backfill {self.column!r} of {self.sheet!r}" + (" where a condition holds"

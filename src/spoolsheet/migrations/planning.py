@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SchemaError, UsageError, VerificationError
 from ..ledger import LedgerEntry, read_ledger, schema_version
-from ..progress import Progress, phase, report
+from ..progress import Progress, phase
 from ..schema import METADATA
 from ..workbook import Workbook
 from ..workbook.base import Sheet
@@ -97,12 +97,17 @@ def requests(file_lock: bool, migrations: Sequence[PlannedMigration], resume: Se
     return out
 
 
-def _planned(m: Migration, current: Mapping[str, Sheet], action: str,
-             force: bool) -> PlannedMigration:
-    """One migration planned on ``current`` (its change, steps and expected result)."""
+def _planned(m: Migration, current: Mapping[str, Sheet], action: str, force: bool,
+             progress: Progress | None = None) -> PlannedMigration:
+    """One migration planned on ``current`` (its change, steps and expected result); each part
+    of the work is a phase that its operations count in rows."""
     if action in RECORD_ONLY:
-        problems = ([s.text for s in m.check(current) if s.change] + m.verify(None, current)
-                    if action == "baseline" else [])
+        problems: list[str] = []
+        if action == "baseline":
+            with phase(progress, f"checking that {m.id} is in place"):
+                problems = [s.text for s in m.check(current) if s.change]
+            with phase(progress, f"verifying {m.id} as it stands"):
+                problems += m.verify(None, current)
         if problems:
             raise VerificationError(f"{m.id} is not in place, so it cannot be baselined: "
                                     + "; ".join(problems) + "; use `migrate up` instead")
@@ -111,40 +116,42 @@ def _planned(m: Migration, current: Mapping[str, Sheet], action: str,
                                 [Step(f"record as {RECORD_ONLY[action]} ({how})")],
                                 ["1 ledger row", "1 Metadata event"], predicted=dict(current))
     if action == "up":
-        steps = m.check(current) or [Step("already in place: record it in the ledger only",
-                                          change=False)]
-        changes, frm, to = m.upgrade(current), m.revises, m.version
+        with phase(progress, f"planning {m.id}: what is in place"):
+            steps = m.check(current) or [Step("already in place: record it in the ledger only",
+                                              change=False)]
+        with phase(progress, f"planning {m.id}: its change"):
+            changes, frm, to = m.upgrade(current), m.revises, m.version
     else:
-        changes, frm, to = m.downgrade(current, force), m.version, m.revises
+        with phase(progress, f"planning {m.id}: its change"):
+            changes, frm, to = m.downgrade(current, force), m.version, m.revises
         steps = [Step(line) for line in describe(changes, current)] or [
             Step("columns already gone: record the revert only", change=False)]
+    with phase(progress, f"planning {m.id}: the result it expects"):
+        predicted = simulate(current, changes)
     return PlannedMigration(m.id, m.description, frm, to, steps,
                             describe(changes, current) or ["nothing but the ledger"],
-                            changes, simulate(current, changes))
+                            changes, predicted)
 
 
 def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migrations: Sequence[Migration],
          *, force: bool = False, backups: Backups | None = None,
          progress: Progress | None = None) -> Plan:
     """Plan ``migrations`` on ``sheets``, each on the expected result of the one before
-    (``progress`` counts the migrations planned)."""
+    (``progress`` hears each one's phases, counted in rows)."""
     version = schema_version(sheets)
     if METADATA not in sheets:
         raise SchemaError(f"sheet {METADATA!r} not found: migrations log to it")
     planned: list[PlannedMigration] = []
     current, expect = dict(sheets), version
-    for i, m in enumerate(migrations):
-        report(progress, "planning", i, len(migrations), "migrations")
+    for m in migrations:
         if action != "down":
             if m.revises != expect:
                 raise SchemaError(f"{m.id} upgrades from {m.revises}, but the workbook is at {expect}")
             expect = m.version
-        planned.append(_planned(m, current, action, force))
+        planned.append(_planned(m, current, action, force, progress))
         planned[-1].parts = len(workbook.split(planned[-1].changes,
                                                {t: s.info for t, s in current.items()}))
         current = planned[-1].predicted
-    if migrations:
-        report(progress, "planning", len(planned), len(migrations), "migrations")
     resume = [f"verify {e.migration_id} (ledger row {e.row})"
               for e in unverified(sheets)] if action == "up" else []
     held = holder(workbook, sheets)

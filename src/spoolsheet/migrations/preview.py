@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 from ..fingerprint import differences, sheet_fingerprint
 from ..formula_refs import move_cells, rename_sheet
+from ..progress import scanned
 from ..schema import column_letter, normalise_header
 from ..values import Formula, canonical, is_blank
 from ..workbook.base import Sheet, SheetInfo, trim
@@ -70,7 +71,7 @@ def simulate(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet
     sheets = moved(sheets, changes)
     touched = ({b.sheet for b in changes.blocks} | {t for t, _ in changes.appends}
                | {rs.sheet for rs in changes.resizes})
-    grids = {t: [list(r) for r in s.rows] for t, s in sheets.items() if t in touched}
+    grids = {t: [list(r) for r in scanned(s.rows)] for t, s in sheets.items() if t in touched}
     infos = {t: s.info for t, s in sheets.items()}
 
     def fit(title: str, rows: int, cols: int) -> None:

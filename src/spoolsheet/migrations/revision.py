@@ -20,11 +20,12 @@ the expected result of the ones before: all of them become the one change of the
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 from types import ModuleType
 
 from ..errors import ConflictError, DataError, SchemaError
+from ..progress import parts
 from ..workbook.base import Sheet
 from ..workbook.changes import ChangeSet, Resize
 from .migration import Step
@@ -70,17 +71,22 @@ class Revision:
     def _plan(self, direction: str, sheets: Mapping[str, Sheet], force: bool = False,
               anywhere: bool = False) -> tuple[list[Step], ChangeSet]:
         """Each operation planned on the result of the ones before: its steps, one change
-        (``anywhere``: see ``AddColumn``)."""
+        (``anywhere``: see ``AddColumn``); the running phase counts the operations' rows."""
         steps: list[Step] = []
         changes, current = ChangeSet(), dict(sheets)
-        for op in self.ops(direction, force):
-            if isinstance(op, AddColumn):
-                op.anywhere = anywhere
-            steps += op.steps(current)
-            step = op.change(current)
-            if step:
-                changes.extend(step)
-                current = simulate(current, step)
+        ops = self.ops(direction, force)
+        with parts(_thirds(op.counted_rows(sheets) for op in ops)) as done:
+            for i, op in enumerate(ops):
+                if isinstance(op, AddColumn):
+                    op.anywhere = anywhere
+                steps += op.steps(current)
+                done(3 * i + 1)
+                step = op.change(current)
+                done(3 * i + 2)
+                if step:
+                    changes.extend(step)
+                    current = simulate(current, step)
+                done(3 * i + 3)
         return steps, _one_resize_per_sheet(changes)
 
     def check(self, sheets: Mapping[str, Sheet]) -> list[Step]:
@@ -99,14 +105,20 @@ class Revision:
                 after: Mapping[str, Sheet], gone: Set[tuple[str, str]] = frozenset()) -> list[str]:
         problems: list[str] = []
         current = dict(before) if before is not None else None
-        for op in self.ops(direction, force=True):
-            if not (isinstance(op, AddColumn) and (op.sheet, op.name) in gone):
-                problems += op.verify(current, after)
-            if current is not None:
-                try:
-                    current = simulate(current, op.change(current))
-                except (SchemaError, DataError, ConflictError):
-                    current = None
+        ops = self.ops(direction, force=True)
+        with parts(_thirds(op.counted_rows(after) for op in ops)) as done:  # the running phase's count
+            for i, op in enumerate(ops):
+                if not (isinstance(op, AddColumn) and (op.sheet, op.name) in gone):
+                    problems += op.verify(current, after)
+                done(3 * i + 1)
+                if current is not None:
+                    try:
+                        step = op.change(current)
+                        done(3 * i + 2)
+                        current = simulate(current, step)
+                    except (SchemaError, DataError, ConflictError):
+                        current = None
+                done(3 * i + 3)
         return problems
 
     def verify(self, before: Mapping[str, Sheet] | None, after: Mapping[str, Sheet],
@@ -146,6 +158,13 @@ class Revision:
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]:
         return self._verify("down", None, sheets)
+
+
+def _thirds(rows: Iterable[int]) -> list[int]:
+    """Each operation's rows as three parts of a count, one per pass over them: its check, its
+    change and the result simulated (planning), or its verification, its change and the result
+    (verifying); a part not run is marked done all the same."""
+    return [n // 3 + (k < n % 3) for n in rows for k in range(3)]
 
 
 def _one_resize_per_sheet(changes: ChangeSet) -> ChangeSet:

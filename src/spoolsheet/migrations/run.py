@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
@@ -34,7 +34,7 @@ from ..errors import (
     UsageError,
     VerificationError,
 )
-from ..progress import Progress, counter, phase, report
+from ..progress import Progress, counting, phase, report
 from ..schema import METADATA
 from ..workbook import Workbook
 from ..workbook.base import Sheet
@@ -108,9 +108,11 @@ class _Run:
         with phase(self.progress, f"reading the workbook ({why})"):
             return self.workbook.read()
 
-    def rows(self, name: str, regions: Mapping[str, tuple[int, int]]) -> Callable[[str], None] | None:
-        """Counts the rows of ``regions`` as each sheet is done (fingerprinting, verifying)."""
-        return counter(self.progress, name, {t: rows for t, (rows, _) in regions.items()})
+    def rows(self, name: str, regions: Mapping[str, tuple[int, int]]
+             ) -> AbstractContextManager[Callable[[str], None] | None]:
+        """Counts the rows of ``regions`` as each sheet is done and within it (fingerprinting,
+        verifying)."""
+        return counting(self.progress, name, {t: rows for t, (rows, _) in regions.items()})
 
     def todo(self, sheets: Mapping[str, Sheet]) -> list[Migration]:
         return planning.todo(self.action, sheets, self.options.get("to"), self.chain)
@@ -257,8 +259,8 @@ class _Run:
         check: Callable[[Mapping[str, Sheet]], list[str]] = (
             (lambda after: m.verify(sheets, after)) if up else m.verify_downgrade)
         protected = regions(sheets, changes)
-        expected = fingerprints(predicted, protected,
-                                self.rows(f"fingerprinting what {m.id} must not change", protected))
+        with self.rows(f"fingerprinting what {m.id} must not change", protected) as done:
+            expected = fingerprints(predicted, protected, done)
         layout = m.columns(self.action)
         with phase(self.progress, f"checking what {m.id} will write"):
             problems = overwrites(sheets, changes, protected, layout["renames"]) + check(predicted)
@@ -280,8 +282,8 @@ class _Run:
         after = self.write(m, parts, record)
         self.step(f"write done: {m.id}")
         after = after or self.read("to verify it")
-        problems = region_problems(expected, after, predicted,
-                                   self.rows(f"verifying {m.id}", protected))
+        with self.rows(f"verifying {m.id}", protected) as done:
+            problems = region_problems(expected, after, predicted, done)
         with phase(self.progress, f"checking {m.id} as written"):
             problems += check(after)
         self.step(f"verify done: {m.id}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import SheetNotFound, UsageError
+from ..progress import scanned
 from ..values import Cell, is_blank
 from .changes import ChangeSet
 
@@ -64,7 +65,7 @@ class Sheet:
 def trim(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
     """Drop trailing blank cells of each row and trailing blank rows (Google's read shape)."""
     out: list[list[Cell]] = []
-    for row in rows:
+    for row in scanned(rows):  # a running count (a migration's plan) moves as it goes
         r = list(row)
         while r and (r[-1] is None or r[-1] == ""):
             r.pop()
