@@ -18,6 +18,7 @@ sheets.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
-#: A scan tells the running count how far it is once per this many items (and at its end).
-EVERY = 1024
+#: A scan tells the running count how far it is once per this many items (and at its end)...
+EVERY = 16
+#: ...which reports it at most once per this many seconds (a redraw costs more than a row).
+PERIOD = 0.05
 
 
 @dataclass(frozen=True)
@@ -120,32 +123,44 @@ def download(size: int | None) -> Received | None:
 
 @contextmanager
 def counting(progress: Progress | None, name: str, sizes: Mapping[str, int],
-             unit: str = "rows") -> Iterator[Callable[[str], None] | None]:
+             unit: str = "rows", share: float = 1.0) -> Iterator[Callable[[str], None] | None]:
     """Report ``name`` at 0 of the sizes' sum now; the callback yielded marks one part (a sheet)
     done, so the display counts e.g. rows fingerprinted of all rows, and while the block runs
     every ``scanned`` pass advances the count within the first part not yet done (never back,
-    never past it). None without ``progress``."""
+    never past it): through ``share`` of what is left of that part, from where the count
+    stands when the pass begins (1: a part is one pass, as a sheet fingerprinted; less when a
+    part makes passes not known in advance, so that each one moves it). None without
+    ``progress``."""
     if progress is None:
         yield None
         return
-    total, done, shown, left = sum(sizes.values()), 0, 0, dict(sizes)
+    total, done, left = sum(sizes.values()), 0, dict(sizes)
+    shown = told = 0  # how far it is, and how far it was last reported
+    when = time.monotonic()
     report(progress, name, 0, total, unit)
 
-    def show(at: int) -> None:
-        nonlocal shown
-        if at > shown:
-            shown = at
-            report(progress, name, at, total, unit)
+    def show(at: int, now: bool = False) -> None:
+        """Move to ``at`` (never back); report it at once (``now``) or once a ``PERIOD``."""
+        nonlocal shown, told, when
+        shown = max(shown, at)
+        if shown > told and (now or time.monotonic() - when >= PERIOD):
+            told, when = shown, time.monotonic()
+            report(progress, name, shown, total, unit)
 
     def advance(part: str) -> None:
         nonlocal done
         done += left.pop(part, 0)
-        show(done)
+        show(done, now=True)
+
+    start = 0  # where the count stood when the running pass began
 
     def scan(at: int, of: int) -> None:
-        size = next(iter(left.values()), 0)
-        if of:
-            show(done + size * min(at, of) // of)
+        nonlocal start
+        if not at:
+            start = shown
+        end = done + next(iter(left.values()), 0)
+        if of and end > start:
+            show(start + int((end - start) * share * min(at, of) / of))
 
     token = _scan.set(scan)
     try:
@@ -158,11 +173,13 @@ def counting(progress: Progress | None, name: str, sizes: Mapping[str, int],
 def parts(sizes: Sequence[int], unit: str = "rows") -> Iterator[Callable[[int], None]]:
     """Inside a ``phase``: its work is these parts (say, each operation's rows), done in order,
     so the phase becomes a count of their sum; ``done(n)`` (the callback yielded) says the first
-    ``n`` parts are done. Outside a phase (or without a callback) it counts nothing."""
+    ``n`` parts are done. A part's passes are not known in advance (a quick check of a column,
+    then a slow backfill function): each moves it through half of what is left. Outside a phase
+    (or without a callback) it counts nothing."""
     running = _running.get()
     keys = [str(i) for i in range(len(sizes))]
     with counting(running.progress if running else None, running.name if running else "",
-                  dict(zip(keys, sizes, strict=True)), unit) as advance:
+                  dict(zip(keys, sizes, strict=True)), unit, share=0.5) as advance:
         if running is None or advance is None:
             yield lambda n: None
             return
@@ -180,7 +197,8 @@ def parts(sizes: Sequence[int], unit: str = "rows") -> Iterator[Callable[[int], 
 
 def scanned(items: Sequence[T]) -> Sequence[T] | Iterator[T]:
     """``items`` as they are, or, while a count runs, an iterator over them telling it how far
-    it is (every ``EVERY`` items): for a pass over a sheet's rows that takes seconds."""
+    it is (every ``EVERY`` items): for a pass over a sheet's rows that takes seconds, or over a
+    few rows each slow (a shop's backfill function)."""
     tell = _scan.get()
     return items if tell is None else _telling(items, tell)
 
@@ -188,7 +206,7 @@ def scanned(items: Sequence[T]) -> Sequence[T] | Iterator[T]:
 def _telling(items: Sequence[T], tell: Callable[[int, int], None]) -> Iterator[T]:
     n = len(items)
     for i, item in enumerate(items):
-        if not i % EVERY:
+        if not i % EVERY:  # a call every few rows; the count reads the clock
             tell(i, n)
         yield item
     tell(n, n)

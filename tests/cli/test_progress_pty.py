@@ -5,7 +5,9 @@ The command runs in a child process whose stdin, stdout and stderr are a pseudo-
 (``os.openpty``), as in an admin's terminal; every chunk it draws is timed on arrival. The run
 is made long on purpose, whatever the machine's speed: it works on Google (our fake over real
 HTTP) with every request delayed, so for most of it the library is silently waiting and only
-the display's own clock can move the screen.
+the display's own clock can move the screen. Planning and checking are work, not waiting: a
+shop's revision whose backfill takes a few milliseconds a row makes them last seconds on a
+small workbook, and their count must move all along.
 """
 
 from __future__ import annotations
@@ -31,6 +33,27 @@ from spoolsheet.progress import Step
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 #: Seconds each request to the fake waits: a dozen requests make a run of several seconds.
 LATENCY = 0.4
+#: Seconds the slow revision's backfill takes a row: ~1 s a pass over the small sample's spools.
+PER_ROW = 0.005
+SLOW_REVISION = f"""
+import time
+
+id = "v3_1_slow"
+version = "v3.1"
+revises = "v3.0"
+description = "Lento: a backfill that takes {PER_ROW} s a row"
+
+
+def slow(row):
+    time.sleep({PER_ROW})
+    return 1
+
+
+def upgrade(op):
+    op.add_column("Operaciones", "Lento", "integer", backfill=slow)
+"""
+#: The running line of a redraw: its phase (up to the bar) and its count, if it shows one.
+RUNNING = re.compile(r"^\W*(?P<phase>.+?)\s+[━╸╺]+\s*(?P<count>[\d,]+/[\d,]+ \w+)?")
 
 
 def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str], *,
@@ -110,11 +133,56 @@ def test_migrate_up_shows_how_far_as_a_count_of_total(recording):
     _, code, text = recording
     assert code == 0, text
     for phase in ("fingerprinting", "checking", "verifying v3_0_occupation"):  # backup's and run's
-        counts = re.findall(rf"{phase}\b.*?(\d[\d,]*)/(\d[\d,]*) rows", text)
+        counts = re.findall(rf"{phase}\b[^\r\n]*?(\d[\d,]*)/(\d[\d,]*) rows", text)  # one line
         assert counts, f"no rows-of-total count for {phase!r}"
         done, total = counts[-1]
         assert done == total and int(total.replace(",", "")) > 200, (phase, counts[-1])
     assert "ETA" in text
+
+
+@pytest.fixture(scope="module")
+def slow_plan(tmp_path_factory, sample_small) -> tuple[list[tuple[float, str]], int, str]:
+    """`migrate up` on a terminal, on .xlsx, with the slow revision after the package's own: the
+    running line of each redraw as it arrived, the exit code and the whole text."""
+    folder = tmp_path_factory.mktemp("slow")
+    (folder / "revisions").mkdir()
+    (folder / "revisions" / "v3_1_slow.py").write_text(SLOW_REVISION)
+    path = folder / "Kronos.xlsx"
+    path.write_bytes(sample_small.read_bytes())
+    chunks, code, _ = on_a_terminal(["--workbook", str(path), "migrate", "up", "--force",
+                                     "--migrations", str(folder / "revisions")], folder, {})
+    lines = []
+    for t, data in chunks:
+        drawn = [ln for ln in re.split(r"[\r\n]", ANSI.sub(b"", data).decode(errors="replace"))
+                 if ln.strip()]
+        if drawn:
+            lines.append((t, drawn[-1]))
+    return lines, code, ANSI.sub(b"", b"".join(c for _, c in chunks)).decode(errors="replace")
+
+
+def test_planning_and_checking_show_a_count_that_moves_at_least_once_a_second(slow_plan):
+    lines, code, text = slow_plan
+    assert code == 0, text
+    assert re.search(r"applied and verified: v3_0_occupation, v3_1_slow", text), text[-500:]
+    runs: list[list[tuple[float, str | None, str]]] = []  # redraws in a row of one phase
+    phase = None
+    for t, line in lines:
+        m = RUNNING.match(line)
+        if m is None or not m["phase"].startswith(("planning", "checking")):
+            phase = None
+            continue
+        if m["phase"] != phase:
+            runs.append([])
+            phase = m["phase"]
+        runs[-1].append((t, m["count"], m["phase"]))
+    long = [r for r in runs if r[-1][0] - r[0][0] >= 1.0]
+    assert sum(r[-1][0] - r[0][0] for r in long) >= 4, "planning and checking were not slowed"
+    for run in long:
+        phase = run[0][2]
+        moved = [run[0][0]] + [b[0] for a, b in itertools.pairwise(run) if b[1] != a[1]]
+        gaps = [b - a for a, b in itertools.pairwise([*moved, run[-1][0]])]
+        assert run[-1][1] is not None and max(gaps) <= 1.0, (
+            f"{phase}: {run[-1][1] or 'no count'} stood still {max(gaps):.1f} s")
 
 
 def test_nothing_of_the_display_when_not_a_terminal(tmp_path, sample_small):

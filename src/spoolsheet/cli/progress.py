@@ -2,9 +2,12 @@
 
 The library calls a ``Progress`` callback with ``Step`` s; this module turns them into a Rich
 display on stderr: the phase, ``done/total`` and the unit, elapsed time and an ETA, redrawn four
-times a second so the clock moves even between steps. Nothing is drawn when stderr is not a
-terminal (a pipe, a log file, a test) and nothing ever goes to stdout, so ``--json`` output and
-piped output stay clean. With ``-v`` each new phase is also printed as a line.
+times a second so the clock moves even between steps. Only the running phase is redrawn: a
+finished one is printed once above it, as it ended, so a run of many phases never outgrows the
+terminal (Rich would cut the live lines past its height, the running one first). Nothing is
+drawn when stderr is not a terminal (a pipe, a log file, a test) and nothing ever goes to
+stdout, so ``--json`` output and piped output stay clean. With ``-v`` each new phase is also
+printed as a line.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ class ProgressView:
 
     def __init__(self, console: Console, *, live: bool, verbose: bool) -> None:
         self.console = console
-        self.verbose = verbose
+        self.live, self.verbose = live, verbose
         self.bar = RichProgress(
             SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
             CountColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
@@ -89,9 +92,13 @@ class ProgressView:
     def _close(self) -> None:
         """A phase ends when the next starts: show it complete, whatever it last said."""
         if self.task is not None:
-            task = self.bar.tasks[self.task]
+            task = next(t for t in self.bar.tasks if t.id == self.task)
             total = task.total if task.total is not None else max(task.completed, 1)
             self.bar.update(self.task, total=total, completed=total)
+            if self.live:  # above the live line, once; nothing is printed off a terminal
+                self.bar.console.print(self.bar.make_tasks_table([task]))
+            self.bar.remove_task(self.task)
+            self.task = None
 
 
 @contextmanager
