@@ -390,3 +390,22 @@ def test_a_sheet_part_not_in_plain_form_is_written_by_openpyxl(sample_small, tmp
         for (r, c), v in cells.items():
             if not (isinstance(v, str) and v.startswith("=")):  # calamine reads no formulas
                 assert same_cell(normal(seen[r - 1][c - 1]), v), (name, r, c, v)
+
+
+def test_a_sheet_part_not_in_plain_form_reads_its_formulas(sample_small, tmp_path):
+    """Operaciones saved with a namespace prefix (``<x:c><x:f>``) reads as the plain sample
+    does, its formulas as ``Formula``: the byte scan knows only unprefixed tags."""
+    title = "Operaciones"
+    source = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(sample_small) as zin, zipfile.ZipFile(source, "w",
+                                                                 zipfile.ZIP_DEFLATED) as out:
+        part = Workbook(XlsxBackend(sample_small)).backend._current().entry(title).part
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == part:
+                data = _TAG.sub(rb"<\1x:\2", data).replace(b' xmlns="', b' xmlns:x="', 1)
+                assert not SheetPart(data).plain
+            out.writestr(info, data)
+    want = Workbook(XlsxBackend(sample_small)).read_sheet(title).rows
+    assert any(isinstance(v, Formula) for row in want for v in row)  # the case under test
+    assert Workbook(XlsxBackend(source)).read_sheet(title).rows == want

@@ -2,10 +2,11 @@
 
 Values come from python-calamine (shared and inline strings, numbers, booleans, dates by number
 format in either date system, cached results of formulas). Two things calamine does not say are
-read from the sheet XML itself with byte scans: which cells hold formulas (they read as
-``Formula``, shared formulas translated to each cell as Excel and openpyxl do) and the grid (the
-extent of the cell elements, empty ones included, which is how the .xlsx backend stores a grid
-size). Booleans that LibreOffice writes as ``<f>TRUE()</f><v>1</v>`` read as booleans.
+read from the sheet XML itself (byte scans; an lxml parse of the formulas of a part with namespace
+prefixes): which cells hold formulas (they read as ``Formula``, shared formulas translated to each
+cell as Excel and openpyxl do) and the grid (the extent of the cell elements, empty ones included,
+which is how the .xlsx backend stores a grid size). Booleans that LibreOffice writes as
+``<f>TRUE()</f><v>1</v>`` read as booleans.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
+from lxml import etree  # type: ignore[import-untyped]
 from python_calamine import CalamineError, CalamineWorkbook
 
 from ..values import Cell, Formula
 from .base import trim
-from .xlsx_package import Package, SheetEntry
+from .xlsx_package import MAIN_NS, Package, SheetEntry
 from .xlsx_part import CELL_REF, column_index
 
 _FORMULA = re.compile(rb"<f(?=[\s>/])([^>]*?)(?:/>|>(.*?)</f>)", re.S)
@@ -72,32 +75,23 @@ def normal(value: object) -> Cell:
     return cast(Cell, value)  # calamine's others: bool, int, datetime, time, timedelta
 
 
-def formulas_of(xml: bytes) -> dict[tuple[int, int], Cell]:
-    """Every formula cell (row, col) → its ``Formula`` (or bool for LibreOffice's TRUE())."""
-    if b"<f" not in xml:
-        return {}
+def formulas_of(xml: bytes, plain: bool) -> dict[tuple[int, int], Cell]:
+    """Every formula cell (row, col) → its ``Formula`` (or bool for LibreOffice's TRUE());
+    a part not in plain form (namespace prefixes) is parsed, a plain one byte-scanned."""
     found: dict[tuple[int, int], Cell] = {}
-    masters: dict[bytes, tuple[str, str]] = {}  # shared index → (formula, origin ref)
-    dependents: list[tuple[int, int, str, bytes]] = []
-    for m in _FORMULA.finditer(xml):
-        start = xml.rfind(b"<c ", 0, m.start())
-        head = xml[start:xml.index(b">", start)]
-        cell = attributes(head)
-        ref = cell.get(b"r")
-        if ref is None:
-            continue
-        ref_m = CELL_REF.match(b'<c r="' + ref + b'"')
+    masters: dict[str, tuple[str, str]] = {}  # shared index → (formula, origin ref)
+    dependents: list[tuple[int, int, str, str]] = []
+    for ref, cell_type, fattrs, text in (_scanned(xml) if plain else _parsed(xml)):
+        ref_m = CELL_REF.match(b'<c r="' + ref.encode() + b'"')
         if ref_m is None:
             continue
         row, col = int(ref_m[2]), column_index(ref_m[1])
-        fattrs = attributes(m[1])
-        text = unescape(m[2].decode()) if m[2] else ""
-        if fattrs.get(b"t") == b"shared" and not text:
-            dependents.append((row, col, ref.decode(), fattrs.get(b"si", b"")))
+        if fattrs.get("t") == "shared" and not text:
+            dependents.append((row, col, ref, fattrs.get("si", "")))
             continue
-        if fattrs.get(b"t") == b"shared":
-            masters[fattrs.get(b"si", b"")] = (text, ref.decode())
-        if cell.get(b"t") == b"b" and text.strip().upper() in _LIBREOFFICE_BOOLEANS:
+        if fattrs.get("t") == "shared":
+            masters[fattrs.get("si", "")] = (text, ref)
+        if cell_type == "b" and text.strip().upper() in _LIBREOFFICE_BOOLEANS:
             found[(row, col)] = _LIBREOFFICE_BOOLEANS[text.strip().upper()]
             continue
         if text:
@@ -111,6 +105,37 @@ def formulas_of(xml: bytes) -> dict[tuple[int, int], Cell]:
                 found[(row, col)] = Formula(Translator("=" + text, origin=origin)
                                             .translate_formula(dest))
     return found
+
+
+_Found = Iterator[tuple[str, str | None, dict[str, str], str]]  # ref, cell t, <f> attrs, text
+
+
+def _scanned(xml: bytes) -> _Found:
+    """A plain part's formula cells, by byte scan (unprefixed ``<c>``/``<f>`` only)."""
+    if b"<f" not in xml:
+        return
+    for m in _FORMULA.finditer(xml):
+        start = xml.rfind(b"<c ", 0, m.start())
+        cell = attributes(xml[start:xml.index(b">", start)])
+        ref = cell.get(b"r")
+        if ref is None:
+            continue
+        cell_type = cell.get(b"t")
+        yield (ref.decode(), cell_type.decode() if cell_type is not None else None,
+               {k.decode(): v.decode() for k, v in attributes(m[1]).items()},
+               unescape(m[2].decode()) if m[2] else "")
+
+
+def _parsed(xml: bytes) -> _Found:
+    """Any part's formula cells, by a namespace-aware parse (for parts not in plain form)."""
+    f_tag = f"{{{MAIN_NS}}}f"
+    for _, c in etree.iterparse(io.BytesIO(xml), events=("end",), tag=f"{{{MAIN_NS}}}c",
+                                resolve_entities=False, no_network=True, huge_tree=True):
+        f = c.find(f_tag)
+        ref = c.get("r")
+        if f is not None and ref is not None:
+            yield ref, c.get("t"), dict(f.attrib), f.text or ""
+        c.clear(keep_tail=False)
 
 
 def read_sheet(package: Package, entry: SheetEntry) -> SheetData:
@@ -225,7 +250,7 @@ def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
                                                       dict[tuple[int, int], Cell]]:
     """What calamine does not say, from the part's bytes: the grid and the formulas."""
     sheet = package.sheet_part(entry.part)  # CRC-checked: a damaged member is named here
-    return package.guard(entry.part, lambda: (sheet.grid, formulas_of(sheet.xml)))
+    return package.guard(entry.part, lambda: (sheet.grid, formulas_of(sheet.xml, sheet.plain)))
 
 
 def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], Cell],
