@@ -346,21 +346,27 @@ def test_libreoffice_reads_a_file_written_in_segments(sample_small, tmp_path):
 _TAG = re.compile(rb"<(/?)([A-Za-z][\w.-]*)(?=[\s/>])")  # an unprefixed element's tag
 
 
-@pytest.mark.parametrize("title", ["Metadata", "Operaciones"])
-def test_a_sheet_part_not_in_plain_form_is_written_by_openpyxl(sample_small, tmp_path, title):
-    """A part another program saved with a namespace prefix (``<x:sheetData>``): rows appended
-    to it, and cells set in it and in a plain sheet, go through openpyxl's whole-workbook
-    model, with the values openpyxl gives on its own; the file reads alike in both readers."""
+def _prefixed(sample: Path, tmp_path: Path, title: str) -> Path:
+    """A copy of ``sample`` whose ``title`` part uses a namespace prefix (``<x:sheetData>``),
+    as some programs save it: not the plain form the fast paths scan."""
     source = tmp_path / "prefixed.xlsx"
-    with zipfile.ZipFile(sample_small) as zin, zipfile.ZipFile(source, "w",
-                                                                 zipfile.ZIP_DEFLATED) as out:
-        part = Workbook(XlsxBackend(sample_small)).backend._current().entry(title).part
+    with zipfile.ZipFile(sample) as zin, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as out:
+        part = Workbook(XlsxBackend(sample)).backend._current().entry(title).part
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == part:
                 data = _TAG.sub(rb"<\1x:\2", data).replace(b' xmlns="', b' xmlns:x="', 1)
                 assert not SheetPart(data).plain  # the case under test, not a plain part
             out.writestr(info, data)
+    return source
+
+
+@pytest.mark.parametrize("title", ["Metadata", "Operaciones"])
+def test_a_sheet_part_not_in_plain_form_is_written_by_openpyxl(sample_small, tmp_path, title):
+    """A part another program saved with a namespace prefix (``<x:sheetData>``): rows appended
+    to it, and cells set in it and in a plain sheet, go through openpyxl's whole-workbook
+    model, with the values openpyxl gives on its own; the file reads alike in both readers."""
+    source = _prefixed(sample_small, tmp_path, title)
     fast, model = tmp_path / "fast.xlsx", tmp_path / "model.xlsx"
     shutil.copy(source, fast)
     shutil.copy(source, model)
@@ -396,16 +402,7 @@ def test_a_sheet_part_not_in_plain_form_reads_its_formulas(sample_small, tmp_pat
     """Operaciones saved with a namespace prefix (``<x:c><x:f>``) reads as the plain sample
     does, its formulas as ``Formula``: the byte scan knows only unprefixed tags."""
     title = "Operaciones"
-    source = tmp_path / "prefixed.xlsx"
-    with zipfile.ZipFile(sample_small) as zin, zipfile.ZipFile(source, "w",
-                                                                 zipfile.ZIP_DEFLATED) as out:
-        part = Workbook(XlsxBackend(sample_small)).backend._current().entry(title).part
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == part:
-                data = _TAG.sub(rb"<\1x:\2", data).replace(b' xmlns="', b' xmlns:x="', 1)
-                assert not SheetPart(data).plain
-            out.writestr(info, data)
+    source = _prefixed(sample_small, tmp_path, title)
     want = Workbook(XlsxBackend(sample_small)).read_sheet(title).rows
     assert any(isinstance(v, Formula) for row in want for v in row)  # the case under test
     assert Workbook(XlsxBackend(source)).read_sheet(title).rows == want
