@@ -1,6 +1,6 @@
 """A run killed at any step, then run again, ends at v3.0 with nothing duplicated or changed.
 
-.xlsx: the real command in a subprocess, SIGKILLed when it reports reaching the step.
+.xlsx: the real command in a subprocess, SIGKILLed (by itself) as it reports reaching the step.
 Google: at the step, the fake starts failing every request (the process is as good as dead:
 its lock stays, nothing more lands), then the faults clear and the admin runs it again with
 --break-lock (the take-over after expiry is tested in test_migrate_lock). Also: a 429 storm
@@ -41,23 +41,45 @@ def google_dies_at(fake_google, step: str):
     return die_at
 
 
+#: Runs the real command with its stderr watched from inside: the process SIGKILLs itself as it
+#: writes "step: STEP", so it dies exactly there, however slow the machine (a kill sent by the
+#: test on reading the line lands whenever it lands, and a late one finds the next step done).
+DIE_AT_STEP = """
+import os, signal, sys
+
+class DieAtStep:
+    def __init__(self, inner, step):
+        self.inner, self.mark, self.line = inner, "step: " + step, ""
+
+    def write(self, text):
+        written = self.inner.write(text)
+        self.line += text
+        *done, self.line = self.line.split("\\n")
+        if any(line.startswith(self.mark) for line in done):
+            self.inner.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return written
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+step = sys.argv.pop(1)
+sys.stderr = DieAtStep(sys.stderr, step)
+from spoolsheet.cli import app
+app(prog_name="spoolsheet")
+"""
+
+
 def kill_cli_at(target: list[str], step: str, env: dict[str, str] | None = None) -> int:
-    """Run `spoolsheet TARGET migrate up` and SIGKILL it once it reports ``step``."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "spoolsheet", *target, "migrate", "up", "--force", "--verbose"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    """Run `spoolsheet TARGET migrate up`, which dies by SIGKILL as it reports ``step``."""
+    proc = subprocess.run(
+        [sys.executable, "-c", DIE_AT_STEP, step, *target, "migrate", "up", "--force",
+         "--verbose"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, timeout=60,
         env={**(os.environ if env is None else env), "COLUMNS": "200"})
-    assert proc.stderr is not None
-    try:
-        for line in proc.stderr:
-            if line.startswith(f"step: {step}"):
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-        return proc.wait(30)
-    finally:
-        proc.stderr.close()
-        if proc.poll() is None:
-            proc.kill()
+    steps = [line for line in proc.stderr.splitlines() if line.startswith("step: ")]
+    assert steps and steps[-1].startswith(f"step: {step}"), proc.stderr  # and nothing after
+    return proc.returncode
 
 
 @pytest.mark.slow
