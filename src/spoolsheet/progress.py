@@ -6,9 +6,12 @@ imports Rich or writes to a terminal; the CLI turns the steps into a progress di
 a terminal, never on the stdout of a ``--json`` command), and the service or a test may log them.
 
 A backend cannot be handed the callback (it serves every caller), so while a ``phase`` runs it
-listens for the bytes of the answers received meanwhile: a backend calls ``download`` when an
-answer starts arriving and tells the callback it gets how many bytes have come, and a long read
-shows bytes of total (or bytes and rate) instead of a bare "reading".
+listens for the bytes the backend moves meanwhile: a backend calls ``download`` when an answer
+starts arriving (or a part is decompressed), ``upload`` when it starts sending a request body
+(or writing a file), and tells the callback it gets how many bytes are done, so a long read or
+write shows bytes of total (or bytes and rate) instead of a bare "reading" or "writing". A total
+not known in advance may be estimated (the size of the same answer last time): it is shown as
+an estimate, and the phase's end says the real size.
 
 In the same way a count (``counting``, or ``parts`` turning the running phase into one) listens
 for the code that goes through rows deep below it (``scanned``: an operation checking a column,
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
-#: A scan tells the running count how far it is once per this many items (and at its end)...
+#: A scan (or a writer going through rows) tells how far it is once per this many items...
 EVERY = 16
 #: ...which reports it at most once per this many seconds (a redraw costs more than a row).
 PERIOD = 0.05
@@ -37,25 +40,29 @@ class Step:
     """One report: the phase (a short sentence a person reads), and how far it is.
 
     ``total`` is None when the size is not known in advance; ``unit`` says what is counted
-    ("rows", "bytes", "sheets", "requests"). ``done == total`` closes the phase.
+    ("rows", "bytes", "sheets", "requests"). ``done == total`` closes the phase unless the
+    total is ``estimated``.
     """
 
     phase: str
     done: int = 0
     total: int | None = None
     unit: str = "rows"
+    estimated: bool = False  # the total is a guess (a display marks it), corrected at the end
 
     @property
     def finished(self) -> bool:
-        return self.total is not None and self.done >= self.total
+        return self.total is not None and self.done >= self.total and not self.estimated
 
 
 Progress = Callable[[Step], None]
-#: Told the bytes of one answer received so far (its body as decoded, gzip undone).
+#: Told the bytes of one transfer done so far (an answer's body as decoded, gzip undone; a
+#: request body handed to the socket; a file's bytes written; a part's bytes decompressed).
 Received = Callable[[int], None]
-#: The running phase's listener: given an answer's size (None: unknown), its ``Received``.
-_listener: ContextVar[Callable[[int | None], Received] | None] = ContextVar("download",
-                                                                           default=None)
+#: The running phase's listener: given a transfer's size (None: unknown) and an estimate of
+#: it (None: none), its ``Received``.
+_listener: ContextVar[Callable[[int | None, int | None], Received] | None] = ContextVar(
+    "transfer", default=None)
 #: The running count's listener: told a scan's items done of its items.
 _scan: ContextVar[Callable[[int, int], None] | None] = ContextVar("scan", default=None)
 
@@ -73,34 +80,42 @@ _running: ContextVar[_Phase | None] = ContextVar("phase", default=None)
 
 
 def report(progress: Progress | None, phase: str, done: int = 0, total: int | None = None,
-           unit: str = "rows") -> None:
+           unit: str = "rows", estimated: bool = False) -> None:
     """Call ``progress`` if there is one (the library's only way to show how far it is)."""
     if progress is not None:
-        progress(Step(phase, done, total, unit))
+        progress(Step(phase, done, total, unit, estimated))
 
 
 @contextmanager
 def phase(progress: Progress | None, name: str) -> Iterator[None]:
     """One step of unknown size (a request, a save): reported when it starts and when it is done;
-    the bytes of answers a backend receives meanwhile (``download``) are reported as it goes."""
+    the bytes a backend moves meanwhile (``download``, ``upload``) are reported as they go, each
+    transfer counted after the ones before it: the total shown is theirs and the running one's
+    (its size, or its estimate until the bytes pass it)."""
     report(progress, name, 0, None, "steps")
     if progress is None:
         yield
         return
-    got = 0  # bytes of this phase's answers so far
+    got = 0  # bytes of this phase's transfers so far
 
-    def answer(size: int | None) -> Received:
+    def transfer(size: int | None, estimate: int | None) -> Received:
         base = got
 
         def received(done: int) -> None:
             nonlocal got
             got = base + done
-            report(progress, name, got, None if size is None else base + size, "bytes")
+            if size is not None:
+                total: int | None = base + size
+            elif estimate is not None and done < estimate:
+                total = base + estimate
+            else:
+                total = None
+            report(progress, name, got, total, "bytes", size is None and total is not None)
 
         return received
 
     running = _Phase(progress, name)
-    token, named = _listener.set(answer), _running.set(running)
+    token, named = _listener.set(transfer), _running.set(running)
     try:
         yield
     finally:
@@ -114,11 +129,23 @@ def phase(progress: Progress | None, name: str) -> Iterator[None]:
         report(progress, name, 1, 1, "steps")
 
 
-def download(size: int | None) -> Received | None:
-    """For a backend starting to receive an answer of ``size`` bytes (None when not known): the
-    callback to tell the bytes received so far, or None when no phase is listening."""
+def download(size: int | None, estimate: int | None = None) -> Received | None:
+    """For a backend starting to receive an answer (or decompress a part) of ``size`` bytes
+    (None when not known; ``estimate``: a guess at it then): the callback to tell the bytes
+    received so far, or None when no phase is listening."""
+    return _heard(size, estimate)
+
+
+def upload(size: int) -> Received | None:
+    """For a backend starting to send a request body (or write a file, or lay out a part of
+    one) of ``size`` bytes: as ``download``, the callback to tell the bytes done so far; the
+    phase counts both alike."""
+    return _heard(size, None)
+
+
+def _heard(size: int | None, estimate: int | None) -> Received | None:
     listener = _listener.get()
-    return None if listener is None else listener(size)
+    return None if listener is None else listener(size, estimate)
 
 
 @contextmanager

@@ -38,7 +38,8 @@ from .common import err_console
 
 class CountColumn(ProgressColumn):
     """``1,200/2,500 rows`` (or ``1,200 rows`` while the total is unknown); bytes as
-    ``12.3 MB/40.1 MB 3.2 MB/s`` (or ``12.3 MB 3.2 MB/s``), since a download's speed says how long."""
+    ``12.3 MB/40.1 MB 3.2 MB/s`` (``12.3 MB/≈40.1 MB`` when the total is an estimate, ``12.3 MB
+    3.2 MB/s`` without one), since a transfer's speed says how long."""
 
     def render(self, task: Task) -> Text:
         unit = task.fields.get("unit", "")
@@ -46,7 +47,8 @@ class CountColumn(ProgressColumn):
         if unit == "bytes":
             size = filesize.decimal(seen)
             if task.fields.get("counted"):
-                size = f"{size}/{filesize.decimal(int(task.total or 0))}"
+                about = "≈" if task.fields.get("estimated") else ""
+                size = f"{size}/{about}{filesize.decimal(int(task.total or 0))}"
             if not task.elapsed:
                 return Text(size)
             return Text(f"{size} {filesize.decimal(int(seen / task.elapsed))}/s")  # since it began
@@ -77,8 +79,11 @@ class ProgressView:
             self.task = self.bar.add_task(step.phase, total=step.total, unit=step.unit,
                                           counted=False)
         assert self.task is not None
+        if step.total is None:  # Rich keeps the last total it was given: an estimate passed
+            next(t for t in self.bar.tasks if t.id == self.task).total = None
         self.bar.update(self.task, completed=step.done, total=step.total, unit=step.unit,
-                        counted=step.total is not None, done=step.done)
+                        counted=step.total is not None, estimated=step.estimated,
+                        done=step.done)
 
     @contextmanager
     def paused(self) -> Iterator[None]:

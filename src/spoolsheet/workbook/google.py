@@ -40,7 +40,7 @@ from ..errors import (
     WorkbookNotFound,
 )
 from ..formula_refs import ColumnMove
-from ..progress import download
+from ..progress import download, upload
 from ..schema import column_letter
 from ..settings import shown
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, datetime_to_serial
@@ -58,8 +58,9 @@ MAX_REQUEST_BYTES = 10 * 2**20 - 64 * 2**10
 #: Rows per updateCells, so that a large block can be split across batches when allowed.
 ROWS_PER_UPDATE = 1000
 SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
-#: Bytes per read of an answer's body (requests' own reads are 10 KiB): each is a progress
-#: step, and a read waits until it has them all, so the count moves on a slow line too.
+#: Bytes per read of an answer's body (requests' own reads are 10 KiB) and per send of a
+#: request's: each is a progress step, and a read waits until it has them all, so the count
+#: moves on a slow line too.
 CHUNK_BYTES = 64 * 2**10
 #: batchUpdate requests that leave the same spreadsheet when sent twice (absolute cell values,
 #: formats, sheet properties): a batch of only these may be repeated after its answer was lost.
@@ -83,6 +84,9 @@ class GoogleHTTPClient(HTTPClient):
         self.endpoint = endpoint.rstrip("/") if endpoint else None
         self.retry = retry
         self.stats = stats
+        #: The bytes of the last answer to each GET (by URL and parameters): the estimate of
+        #: the next one's, whose gzip chunked body comes with no length.
+        self.answered: dict[str, int] = {}
 
     def _url(self, url: str) -> str:
         if self.endpoint:
@@ -98,6 +102,10 @@ class GoogleHTTPClient(HTTPClient):
         kind = "reads" if method == "GET" else "writes"
         safe = method in ("GET", "PUT", "DELETE") if idempotent is None else idempotent
         what = what or f"{method} {endpoint}"
+        if json is not None:  # sent as it is counted (``Body``), encoded as requests would
+            data, json = Body(json_bytes(json)), None
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        same = f"{endpoint} {sorted((params or {}).items())}" if method == "GET" else None
 
         def attempt() -> requests.Response:
             self.stats.count(kind)
@@ -107,9 +115,11 @@ class GoogleHTTPClient(HTTPClient):
                                                 headers=headers, timeout=self.timeout,
                                                 stream=True)
                 try:
-                    receive(response)
+                    got = receive(response, self.answered.get(same) if same else None)
                 finally:
                     response.close()
+                if same and response.ok:
+                    self.answered[same] = got
             except (requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
                 raise self.map_failure(exc, what, safe) from exc
             if response.ok:
@@ -169,13 +179,14 @@ class GoogleHTTPClient(HTTPClient):
         return BackendError(f"{what}: the request to {self._where()} failed ({name})")
 
 
-def receive(response: requests.Response) -> None:
+def receive(response: requests.Response, estimate: int | None = None) -> int:
     """Read the body now, in chunks, telling ``progress.download`` the bytes come so far (of
-    Content-Length when Google sends one for an uncompressed body), so that a read of tens of
-    MB shows how far it is. Here, inside the request's edge, a line lost mid-body is retried."""
+    Content-Length when Google sends one for an uncompressed body, else of ``estimate``), so
+    that a read of tens of MB shows how far it is; returns its size. Here, inside the
+    request's edge, a line lost mid-body is retried."""
     length = response.headers.get("Content-Length", "")
     plain = length.isdigit() and "Content-Encoding" not in response.headers
-    received = download(int(length) if plain else None)
+    received = download(int(length) if plain else None, estimate)
     chunks, got = [], 0
     for chunk in response.iter_content(CHUNK_BYTES):
         chunks.append(chunk)
@@ -183,6 +194,31 @@ def receive(response: requests.Response) -> None:
         if received is not None:
             received(got)
     response._content = b"".join(chunks)  # what ``response.content`` would have read
+    return got
+
+
+def json_bytes(value: Any) -> bytes:
+    """A JSON request body as requests encodes one (``pack_requests`` counts the same bytes)."""
+    return json.dumps(value, allow_nan=False).encode()
+
+
+class Body:
+    """A request body that requests sends as it iterates: ``CHUNK_BYTES`` at a time, its length
+    as Content-Length, telling ``progress.upload`` the bytes handed to the socket. Each send
+    iterates it anew (a retry, google-auth's resend after refreshing a token), counted again."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = upload(len(self.data))
+        for at in range(0, len(self.data), CHUNK_BYTES):
+            yield self.data[at:at + CHUNK_BYTES]
+            if sent is not None:
+                sent(min(at + CHUNK_BYTES, len(self.data)))
 
 
 def classify(response: requests.Response, what: str, safe: bool) -> Exception:

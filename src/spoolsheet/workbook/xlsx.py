@@ -32,12 +32,12 @@ from ..errors import (
     WorkbookLocked,
     WorkbookNotFound,
 )
-from ..fs import atomic_write, atomic_write_bytes, sweep_temps
+from ..fs import atomic_write, sweep_temps
 from ..progress import download
 from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
-from .xlsx_package import Package, SheetEntry, Stamp, stamp_of
+from .xlsx_package import Package, SheetEntry, Stamp, save, stamp_of
 from .xlsx_read import SheetData, read_sheet, read_top
 from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
@@ -252,8 +252,15 @@ class XlsxBackend(Backend):
             sizes = {t: getattr(infos.get(self._entry(package, t).part), "file_size", 0)
                      for t in names}
             received, done = download(sum(sizes.values())), 0
+
+            def within(n: int) -> None:  # the running sheet's bytes inflated so far
+                if received is not None:
+                    received(done + n)
+
             out = {}
             for t in names:
+                if received is not None and t not in self._sheets:  # it moves as it inflates
+                    package.part(self._entry(package, t).part, within)
                 data = self._data(package, t)
                 if received is not None:
                     done += sizes[t]
@@ -329,7 +336,7 @@ class XlsxBackend(Backend):
                                        f"or rename sheets in it, nothing was written") from exc
                 self._apply_whole(changes)
                 return
-            self._replace(lambda: atomic_write_bytes(self.path, result.data))
+            self._replace(lambda: save(self.path, result.data))
             written = Package(self.path, result.data, self.revision())
             written.carry(package, result.parts, result.changed)
             self._adopt(written, result)

@@ -25,6 +25,8 @@ from typing import TypeVar
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..errors import CorruptWorkbook, WorkbookAccessDenied, WorkbookNotFound
+from ..fs import atomic_write
+from ..progress import Received, upload
 from .xlsx_part import SheetPart
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -44,6 +46,23 @@ _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 _DATE_CODES = re.compile(r"[dmyhs]", re.I)
 
 T = TypeVar("T")
+#: Bytes a part is decompressed, or a file written, at a time: each a step progress shows.
+PIECE_BYTES = 1 << 20
+
+
+def save(path: Path, data: bytes) -> None:
+    """The new file's ``data`` written atomically (``fs.atomic_write``), ``PIECE_BYTES`` at a
+    time, telling ``progress.upload`` the bytes written of its size."""
+
+    def write(tmp: Path) -> None:
+        written = upload(len(data))
+        with open(tmp, "wb") as fh:
+            for at in range(0, len(data), PIECE_BYTES):
+                fh.write(memoryview(data)[at:at + PIECE_BYTES])
+                if written is not None:
+                    written(min(at + PIECE_BYTES, len(data)))
+
+    atomic_write(path, write)
 
 
 def stamp_of(st: os.stat_result) -> Stamp:
@@ -104,8 +123,9 @@ class Package:
     def has(self, part: str) -> bool:
         return part in self.zip.NameToInfo
 
-    def part(self, name: str) -> bytes:
-        """A member's bytes, decompressed and CRC-checked (once per snapshot)."""
+    def part(self, name: str, told: Received | None = None) -> bytes:
+        """A member's bytes, decompressed and CRC-checked (once per snapshot), ``PIECE_BYTES``
+        at a time, each told to ``told`` (the bytes so far, of the member's ``file_size``)."""
         data = self._parts.get(name)
         if data is not None:
             return data
@@ -113,7 +133,14 @@ class Package:
             raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (part {name} is "
                                   f"missing)")
         try:
-            data = self._parts[name] = self.zip.read(name)
+            with self.zip.open(name) as stream:  # checks the CRC at the end
+                pieces, got = [], 0
+                while piece := stream.read(PIECE_BYTES):
+                    pieces.append(piece)
+                    got += len(piece)
+                    if told is not None:
+                        told(got)
+            data = self._parts[name] = b"".join(pieces)
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
             raise self.damaged(name, exc) from exc
         return data

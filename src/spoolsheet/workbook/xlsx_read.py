@@ -23,6 +23,7 @@ from typing import cast
 from lxml import etree  # type: ignore[import-untyped]
 from python_calamine import CalamineError, CalamineWorkbook
 
+from ..progress import download
 from ..values import Cell, Formula
 from .base import trim
 from .xlsx_package import MAIN_NS, Package, SheetEntry
@@ -236,9 +237,12 @@ def _head(package: Package, part: str, last_row: int) -> bytes | None:
     the whole read names it)."""
     below = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
     out = b""
+    received = download(package.zip.getinfo(part).file_size)  # of it all: it may stop early
     with package.zip.open(part) as stream:
         while chunk := stream.read(TOP_CHUNK):
             out += chunk
+            if received is not None:
+                received(len(out))
             if b"</sheetData>" in out or b"<sheetData/>" in out or any(
                     int(m[1]) > last_row
                     for m in below.finditer(out, max(0, len(out) - len(chunk) - 200))):

@@ -28,6 +28,7 @@ from functools import partial
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..errors import SheetNotFound, UsageError
+from ..progress import EVERY, upload
 from ..values import DATE_DISPLAY_FORMAT, Cell, is_blank
 from .changes import ChangeSet, NumberFormat
 from .xlsx_cells import as_read, cell_xml, column_letters
@@ -335,8 +336,11 @@ class _SheetWriter:
         touched = (range(len(sheet)) if shrinking
                    else sorted({sheet.find(n) for n in pending} - {len(sheet)}))
         i = 0
-        for index in touched:
+        laid = upload(sheet.starts[-1])  # the part's bytes gone through, as its rows are made
+        for n, index in enumerate(touched):
             number, start, end = sheet.row(index)
+            if laid is not None and not n % EVERY:
+                laid(start)
             old = sheet.row_xml(index)
             new = []
             while i < len(pending) and pending[i] < number:
@@ -361,6 +365,8 @@ class _SheetWriter:
             splices.append((body_end, body_end, b"".join(
                 self.row(n, None, by_row[n], None, formats.get(n)) for n in pending[i:])))
         grid = (rows_grid, cols_grid)
+        if laid is not None:
+            laid(sheet.starts[-1])
         return sheet.spliced(splices, grid), grid
 
     def _formats(self, corner: tuple[int, int]) -> dict[int, dict[int, str]]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -60,11 +61,13 @@ class FakeAdapter(BaseAdapter):
     ) -> requests.Response:
         split = urlsplit(request.url or "")
         body = request.body or b""
+        if not isinstance(body, (bytes, str)):  # a streamed body: read as a transport sends it
+            body = b"".join(cast(Iterable[bytes], body))
         api_request = ApiRequest(
             (request.method or "GET").upper(),
             split.path,
             parse_qs(split.query, keep_blank_values=True),
-            body.encode() if isinstance(body, str) else bytes(body),  # type: ignore[arg-type]
+            body.encode() if isinstance(body, str) else bytes(body),
             {name.lower(): value if isinstance(value, str) else value.decode("latin-1")
              for name, value in request.headers.items()},
         )
