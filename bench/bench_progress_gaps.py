@@ -1,6 +1,6 @@
 """The longest stretch with no change on screen during `migrate up` on .xlsx, as an admin sees it.
 
-Run on demand:  python bench/bench_progress_gaps.py --spools 12000 [--keep DIR] [--code SRC]
+Run on demand:  python bench/bench_progress_gaps.py --spools 12000 [--keep DIR] [--code SRC] [--counts]
 The sample workbook is made once per size (kept in ``--keep``, default the temp folder) and
 copied for each run. `spoolsheet migrate up --force` runs as a child on a pseudo-terminal
 (``os.openpty``), and every redraw it writes is timed on arrival; a redraw whose text (escape
@@ -8,7 +8,8 @@ codes removed) equals the one before changed nothing on screen (Rich redraws fou
 whether or not anything moved: a finished phase's line has no spinner and a frozen clock). It
 prints the run's wall time, the longest stretches without a change and the phase shown on each
 side, and the same wall time as a ratio to the stretch, so a busy machine shows in both alike.
-``--code`` runs another checkout's ``src`` (e.g. main's) for a before/after on the same file.
+``--code`` runs another checkout's ``src`` (e.g. main's) for a before/after on the same file;
+``--counts`` times the stretches in which no count moved (the clocks and rates left out).
 """
 
 from __future__ import annotations
@@ -90,11 +91,19 @@ def phase_of(text: str) -> str:
     return re.sub(r"\s+", " ", lines[-1])[:110] if lines else "(blank)"
 
 
-def silences(drawn: list[tuple[float, str]]) -> list[tuple[float, str, str]]:
-    """(seconds, shown before, shown after) of each stretch between two redraws that changed."""
+#: What moves on screen by itself: the spinner, the clocks, a rate (bytes so far / elapsed).
+CLOCKS = re.compile(r"[⠀-⣿]|-:--:--|\d+:\d\d:\d\d|\d+(?:\.\d+)? \w*B/s")
+
+
+def silences(drawn: list[tuple[float, str]], counts: bool = False) -> list[tuple[float, str, str]]:
+    """(seconds, shown before, shown after) of each stretch between two redraws that changed
+    (``counts``: whose counts changed, what moves by itself left out)."""
+    def seen(text: str) -> str:
+        return CLOCKS.sub("", text) if counts else text
+
     changes = [drawn[0]]
     for t, text in drawn[1:]:
-        if text != changes[-1][1]:
+        if seen(text) != seen(changes[-1][1]):
             changes.append((t, text))
     return [(b[0] - a[0], phase_of(a[1]), phase_of(b[1])) for a, b in itertools.pairwise(changes)]
 
@@ -105,6 +114,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--code", type=Path, default=SRC, help="the src folder to run (default ours)")
     ap.add_argument("--top", type=int, default=5)
+    ap.add_argument("--counts", action="store_true",
+                    help="a change is a count that moved (spinner, clocks and rates left out)")
     args = ap.parse_args()
     args.code = args.code.resolve()  # the child runs in a temp folder
     made = sample(args.spools, args.keep, args.code)
@@ -116,11 +127,12 @@ def main() -> None:
         wall, spent = time.monotonic() - t0, cpu() - c0
     if code != 0:
         sys.exit(f"migrate up exited {code}: {drawn[-1][1] if drawn else ''}")
-    gaps = sorted(silences(drawn), reverse=True)
+    gaps = sorted(silences(drawn, args.counts), reverse=True)
     print(f"migrate up on .xlsx, {args.spools:,} spools, code {args.code}: {wall:.1f} s ({spent:.1f} s CPU), "
           f"{len(drawn)} redraws; load average {os.getloadavg()[0]:.2f}")
     longest = gaps[0][0] if gaps else 0.0
-    print(f"longest stretch with no change on screen: {longest:.2f} s "
+    print(f"longest stretch with no {'count moving' if args.counts else 'change on screen'}: "
+          f"{longest:.2f} s "
           f"(run / stretch = {wall / max(longest, 1e-9):.0f})")
     for seconds, before, after in gaps[:args.top]:
         print(f"  {seconds:6.2f} s  after: {before}\n           until: {after}")

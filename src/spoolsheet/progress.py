@@ -91,7 +91,8 @@ def phase(progress: Progress | None, name: str) -> Iterator[None]:
     """One step of unknown size (a request, a save): reported when it starts and when it is done;
     the bytes a backend moves meanwhile (``download``, ``upload``) are reported as they go, each
     transfer counted after the ones before it: the total shown is theirs and the running one's
-    (its size, or its estimate until the bytes pass it)."""
+    (its size, or its estimate), until its bytes reach it. None then: the phase still works
+    (an answer is parsed, Google applies a body sent) and only its end closes it."""
     report(progress, name, 0, None, "steps")
     if progress is None:
         yield
@@ -104,13 +105,11 @@ def phase(progress: Progress | None, name: str) -> Iterator[None]:
         def received(done: int) -> None:
             nonlocal got
             got = base + done
-            if size is not None:
-                total: int | None = base + size
-            elif estimate is not None and done < estimate:
-                total = base + estimate
+            total = size if size is not None else estimate
+            if total is None or done >= total:  # a step at its total would close the phase
+                report(progress, name, got, None, "bytes")
             else:
-                total = None
-            report(progress, name, got, total, "bytes", size is None and total is not None)
+                report(progress, name, got, base + total, "bytes", size is None)
 
         return received
 

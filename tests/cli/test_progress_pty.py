@@ -190,6 +190,15 @@ def test_planning_and_checking_show_a_count_that_moves_at_least_once_a_second(sl
             f"{phase}: {run[-1][1] or 'no count'} stood still {max(gaps):.1f} s")
 
 
+def test_the_write_phase_shows_bytes_of_total_on_google_and_on_xlsx(recording, slow_plan):
+    for text in (recording[2], slow_plan[2]):
+        sizes = re.findall(r"writing v3_0_occupation \(one atomic write\)[^\r\n]*?"
+                           r"(\d+(?:\.\d+)?) (bytes|kB|MB)/(\d+(?:\.\d+)?) (bytes|kB|MB)", text)
+        assert sizes, f"no bytes of total while writing: {text[-800:]!r}"
+        done, unit, total, of = sizes[-1]
+        assert (done, unit) == (total, of) and float(total) > 0, sizes[-1]
+
+
 def test_nothing_of_the_display_when_not_a_terminal(tmp_path, sample_small):
     path = tmp_path / "Kronos.xlsx"
     path.write_bytes(sample_small.read_bytes())
@@ -210,3 +219,18 @@ def test_the_view_draws_counted_phases_as_count_of_total_and_uncounted_ones_with
     text = ANSI.sub(b"", screen.getvalue().encode()).decode()
     assert "fingerprinting [Operaciones]" in text and "2,500/2,500 rows" in text
     assert all("rows" not in line for line in text.splitlines() if "lock acquired" in line)
+
+
+def test_the_view_marks_an_estimated_total_and_drops_it_once_passed():
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120, markup=False)
+    with progress_view(console=terminal) as progress:
+        progress(Step("reading the workbook", 2_000_000, 5_000_000, "bytes", estimated=True))
+        progress.bar.refresh()
+        estimated = ANSI.sub(b"", screen.getvalue().encode()).decode()
+        progress(Step("reading the workbook", 6_000_000, None, "bytes"))
+        progress.bar.refresh()
+    text = ANSI.sub(b"", screen.getvalue().encode()).decode()
+    assert "2.0 MB/≈5.0 MB" in estimated
+    after = text[len(estimated):]
+    assert "6.0 MB" in after and "≈" not in after and "/5.0 MB" not in after
