@@ -218,8 +218,9 @@ class Recording(BaseAdapter):
 
     def send(self, request, **kwargs):  # type: ignore[override]
         if request.url.endswith("/live:batchUpdate"):  # not the backup copy's
-            body = request.body.decode() if isinstance(request.body, bytes) else request.body
-            self.batches.append(json.dumps(json.loads(body)))
+            body = request.body  # bytes, or the backend's streamed body (iterated as sent)
+            self.batches.append(json.dumps(json.loads(
+                body if isinstance(body, (bytes, str)) else b"".join(body))))
         return self.inner.send(request, **kwargs)
 
     def close(self) -> None:
