@@ -129,17 +129,19 @@ def test_migrate_up_redraws_its_progress_at_least_once_a_second(recording):
     assert re.search(r"\d+:\d\d:\d\d", text), "no elapsed clock on the display"
 
 
+def finished(text: str, phase: str, count: str) -> list[tuple[str, ...]]:
+    """The ``count`` groups on the lines a finished ``phase`` left above the live one (no
+    spinner: they are not redrawn). Not the last redraw's: the refresh thread may render a
+    frame just before a phase ends and write it just after (the next redraw replaces it)."""
+    return re.findall(rf"(?:^|\r) +{phase}[^\r\n]*?{count}", text, re.M)
+
+
 def test_migrate_up_shows_how_far_as_a_count_of_total(recording):
     _, code, text = recording
     assert code == 0, text
     for phase in ("fingerprinting", "checking", "verifying v3_0_occupation"):  # backup's and run's
-        assert re.search(rf"{phase}\b[^\r\n]*?\d[\d,]*/\d[\d,]* rows", text), (
-            f"no rows-of-total count for {phase!r}")
-        # The line a finished phase leaves above the live one (no spinner: it is not redrawn);
-        # not the last redraw, which the refresh thread may have rendered just before the end
-        # and written just after it (a frame the next redraw replaces).
-        ended = re.findall(rf"(?:^|\r) +{phase}\b[^\r\n]*?(\d[\d,]*)/(\d[\d,]*) rows", text, re.M)
-        assert ended, f"no finished line for {phase!r}"
+        ended = finished(text, rf"{phase}\b", r"(\d[\d,]*)/(\d[\d,]*) rows")
+        assert ended, f"no rows-of-total count for {phase!r}"
         done, total = ended[-1]
         assert done == total and int(total.replace(",", "")) > 200, (phase, ended[-1])
     assert "ETA" in text
@@ -192,8 +194,8 @@ def test_planning_and_checking_show_a_count_that_moves_at_least_once_a_second(sl
 
 def test_the_write_phase_shows_bytes_of_total_on_google_and_on_xlsx(recording, slow_plan):
     for text in (recording[2], slow_plan[2]):
-        sizes = re.findall(r"writing v3_0_occupation \(one atomic write\)[^\r\n]*?"
-                           r"(\d+(?:\.\d+)?) (bytes|kB|MB)/(\d+(?:\.\d+)?) (bytes|kB|MB)", text)
+        sizes = finished(text, r"writing v3_0_occupation \(one atomic write\)",
+                         r"(\d+(?:\.\d+)?) (bytes|kB|MB)/(\d+(?:\.\d+)?) (bytes|kB|MB)")
         assert sizes, f"no bytes of total while writing: {text[-800:]!r}"
         done, unit, total, of = sizes[-1]
         assert (done, unit) == (total, of) and float(total) > 0, sizes[-1]
