@@ -37,37 +37,63 @@ def with_row(sheet: Sheet, row: list[Any], at: int) -> Sheet:
                            max(info.cols, len(row))), trim(rows))
 
 
+#: Compare-and-set writes of the last-backup note a backup tries before it says so: each one
+#: that misses found another backup's note written meanwhile, so this many at once is far past
+#: any shop's.
+NOTE_WRITES = 8
+
+
 def log(workbook: Workbook, sheets: dict[str, Sheet], event: Event) -> None:
     """Append ``event`` to Metadata (one write; if its answer is lost, one read finds out
-    whether it landed: never logged twice) and to ``sheets`` as it now reads."""
+    whether it landed: never logged twice) and to ``sheets`` as it now reads; the last-backup
+    note it carries is then left naming the newest backup (``keep_newest``)."""
     meta = sheets[METADATA]
     changes = log_event(ChangeSet(), event, meta)
-    first = workbook.note(LAST_BACKUP_NOTE) is None  # as the read left it: no request
+    note = changes.notes[LAST_BACKUP_NOTE]
+    seen = workbook.note(LAST_BACKUP_NOTE)  # as the read left it: no request
     try:
         apply_logged(workbook, changes, [event], meta)
-    except BackendError:
-        if not (first and noted_meanwhile(workbook, changes, event)):
+    except BackendError as exc:
+        # Google refuses a write whose note another backup created (or changed) since the read
+        # whole, and the backend reads its notes again (one small request): then the event
+        # goes alone and the note after it.
+        if exc.status != 400 or workbook.note(LAST_BACKUP_NOTE) == seen:
             raise
-        apply_logged(workbook, changes, [event], meta)  # refused whole: nothing had landed
-    sheets[METADATA] = with_row(meta, list(changes.appends[0][1][0]), len(meta.rows) + 1)
-
-
-def noted_meanwhile(workbook: Workbook, changes: ChangeSet, event: Event) -> bool:
-    """Whether a write that would create the last-backup note was refused because another
-    backup created it since the read (Google: its fixed id is taken; the refusal makes the
-    backend read its notes again, one small request). Then ``changes`` keeps the note only if
-    this backup is the newer, so that the retry updates it."""
-    theirs = workbook.note(LAST_BACKUP_NOTE)
-    if theirs is None:
-        return False
-    try:
-        newer = str(json.loads(theirs).get("created") or "")
-    except (ValueError, AttributeError):
-        newer = ""
-    if newer and dt.datetime.fromisoformat(newer) > dt.datetime.fromisoformat(
-            event.metadata["created"]):
         del changes.notes[LAST_BACKUP_NOTE]
-    return True
+        apply_logged(workbook, changes, [event], meta)
+    sheets[METADATA] = with_row(meta, list(changes.appends[0][1][0]), len(meta.rows) + 1)
+    keep_newest(workbook, note, event)
+
+
+def keep_newest(workbook: Workbook, note: str, event: Event) -> None:
+    """Leave the last-backup note naming ``event``'s backup or a newer one, whatever other
+    backups write at the same time. A note write is a compare-and-set (Google: an update only
+    where the note still holds the value last read, and its answer says what it holds now), so
+    an older backup's write never replaces a newer one's; one that missed an older note is
+    written again, one request. Backends that keep no notes have nothing to keep."""
+    created = dt.datetime.fromisoformat(event.metadata["created"])
+    for _ in range(NOTE_WRITES):
+        there = workbook.note(LAST_BACKUP_NOTE)  # as our last write's answer left it
+        if there is None or there == note or noted_created(there) >= created:
+            return
+        try:
+            workbook.apply(ChangeSet().set_note(LAST_BACKUP_NOTE, note))
+        except BackendError as exc:
+            if exc.status != 400:  # 400: changed again since (the backend reads it anew)
+                raise
+    raise BackendError(f"backup {event.metadata['backup_id']} is made and logged, but the "
+                       f"last-backup note changed under each of {NOTE_WRITES} writes of it; "
+                       "`migrate status` may name an older backup until the next one")
+
+
+def noted_created(note: str) -> dt.datetime:
+    """When the backup a last-backup note names was created; a note edited by hand reads as
+    older than any backup, so the next backup replaces it."""
+    try:
+        created = dt.datetime.fromisoformat(str(json.loads(note).get("created")))
+    except (ValueError, AttributeError, TypeError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return created if created.tzinfo else created.replace(tzinfo=dt.UTC)
 
 
 def create(workbook: Workbook, *, folder: str | None = None, label: str | None = None,

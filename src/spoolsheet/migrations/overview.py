@@ -118,10 +118,17 @@ def _sheets(workbook: Workbook, regions: Sequence[Region], *, small: bool) -> di
             if (info := workbook.sheet_info(r.title)) is not None}
 
 
+def _when(line: LastBackup) -> dt.datetime:
+    """A backup's creation time for ordering (unknown: before any)."""
+    return (dt.datetime.fromisoformat(line.created) if line.created
+            else dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
 def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry]) -> LastBackup | None:
-    """The newest backup the workbook knows of: the note its last BACKUP_CREATED event kept
-    (read with the ledger, no request), else a scan of the Metadata log (older workbooks, and
-    backends that keep no notes: one more read), else the ledger."""
+    """The newest backup the workbook knows of: the note its BACKUP_CREATED events keep (read
+    with the ledger, no request), else the newest by creation time in a scan of the Metadata
+    log (older workbooks, and backends that keep no notes: one more read; two backups at once
+    may log in the other order), else the ledger."""
     note = workbook.note(LAST_BACKUP_NOTE)
     if note:
         try:
@@ -133,7 +140,9 @@ def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry]) -> LastBack
         log = _sheets(workbook, [Region(METADATA)], small=False).get(METADATA)
         for event in read_events(log, kind="BACKUP_CREATED") if log is not None else ():
             if event.metadata.get("backup_id"):
-                found = _backup_line(event.metadata, event.timestamp)
+                line = _backup_line(event.metadata, event.timestamp)
+                if found is None or _when(line) >= _when(found):
+                    found = line
     except SpoolsheetError:
         found = None
     if found is None:

@@ -90,7 +90,8 @@ class ChangeSet:
     deleted_sheets: list[str] = field(default_factory=list)
     #: Short records about the workbook, kept beside its sheets where the backend can (Google:
     #: developer metadata): a quick answer to what the sheets also say, so never the only copy.
-    #: They ride along with a change; a set holding nothing else is empty.
+    #: They ride along with a change; a set holding nothing else is empty (Google still writes
+    #: it: a note alone).
     notes: dict[str, str] = field(default_factory=dict)
 
     def add_sheet(self, title: str, rows: int = 1000, cols: int = 26) -> ChangeSet:

@@ -63,10 +63,11 @@ SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 #: moves on a slow line too.
 CHUNK_BYTES = 64 * 2**10
 #: batchUpdate requests that leave the same spreadsheet when sent twice (absolute cell values,
-#: formats, sheet properties): a batch of only these may be repeated after its answer was lost.
-#: Any other (appendCells, insert/deleteDimension, add/deleteSheet) would apply twice or fail
-#: with a 400 that hides that the first try landed.
-REPEATABLE_REQUESTS = frozenset({"updateCells", "repeatCell", "updateSheetProperties"})
+#: formats, sheet properties, a note's compare-and-set): a batch of only these may be repeated
+#: after its answer was lost. Any other (appendCells, insert/deleteDimension, add/deleteSheet)
+#: would apply twice or fail with a 400 that hides that the first try landed.
+REPEATABLE_REQUESTS = frozenset({"updateCells", "repeatCell", "updateSheetProperties",
+                                 "updateDeveloperMetadata"})
 #: What every spreadsheets.get asks for beside its own fields: our notes (a few hundred bytes).
 NOTE_FIELDS = "developerMetadata(metadataId,metadataKey,metadataValue)"
 #: Failures where the request may or may not have reached Google: retried when safe to repeat.
@@ -617,7 +618,7 @@ class GoogleBackend(Backend):
         ``then`` adds raw requests after the change's, given the sheet list it leaves (the
         backup store's cell formats and sheet order).
         """
-        if not changes and then is None:
+        if not (changes or changes.notes) and then is None:
             return
         requests_, new_infos = self._translate(changes)
         if then is not None:
@@ -728,13 +729,15 @@ class GoogleBackend(Backend):
         return dict(seen) if fits else {i.title: i for i in self.sheets()}
 
     def _note_requests(self, notes: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Each note as spreadsheet-level developer metadata with its fixed id: updated where
-        it is known to exist, else created."""
+        """Each note as spreadsheet-level developer metadata with its fixed id: created where
+        none was read, else updated only where it still holds the value read (a compare-and-set:
+        another writer's note written since is left, and the answer shows it)."""
         out: list[dict[str, Any]] = []
         for key, value in notes.items():
-            if self.note(key) is not None:
+            if (read := self.note(key)) is not None:
                 out.append({"updateDeveloperMetadata": {
-                    "dataFilters": [{"developerMetadataLookup": {"metadataId": note_id(key)}}],
+                    "dataFilters": [{"developerMetadataLookup": {"metadataId": note_id(key),
+                                                                 "metadataValue": read}}],
                     "developerMetadata": {"metadataValue": value}, "fields": "metadataValue"}})
             else:
                 out.append({"createDeveloperMetadata": {"developerMetadata": {
