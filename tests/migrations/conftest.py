@@ -20,6 +20,22 @@ def sample_tiny(tmp_path_factory) -> Path:
     return write_sample(tmp_path_factory.mktemp("sample") / "Kronos_tiny.xlsx", spools=30, seed=5)
 
 
+@pytest.fixture(scope="session")
+def clean_on_google(sample_tiny):
+    """The shop's history (``history/``) run uninterrupted on Google, v3.0 then the rest, as
+    read: what each run killed or whose answer was lost must end as. Made once."""
+    from test_migrate_history import up
+
+    from spoolsheet.testing import FakeGoogle, open_fake
+
+    fake = FakeGoogle()
+    fake.load_xlsx(sample_tiny, "clean")
+    with open_fake(fake, "clean") as other:
+        up(other, to="v3.0")
+        up(other)
+        return other.read()
+
+
 @pytest.fixture
 def google_copy(fake_google):
     """``google_copy(xlsx_path) -> Workbook`` on the fake, for tests of Google-only behaviour."""

@@ -180,9 +180,26 @@ def assert_resumed(report, before, after) -> None:
         (m, "verified") for m in CHAIN]
 
 
+@pytest.fixture(scope="module")
+def clean_on_xlsx(sample_tiny, tmp_path_factory):
+    """The same on .xlsx, once for every step."""
+    import shutil
+
+    from spoolsheet.settings import Settings
+    from spoolsheet.workbook import open_workbook
+
+    clean_path = tmp_path_factory.mktemp("clean") / "Kronos.xlsx"
+    shutil.copy(sample_tiny, clean_path)
+    with open_workbook(Settings(workbook=clean_path, sheet_id=None)) as wb:
+        up(wb, to="v3.0")
+        up(wb)
+        return wb.read()
+
+
 @pytest.mark.parametrize("step", HISTORY_STEPS)
 def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sample_tiny,
-                                                                  fake_google, step):
+                                                                  fake_google, clean_on_google,
+                                                                  step):
     """At the step the process is as good as dead (every request fails from then on); the next
     run, once the admin breaks its lock, ends at v4.1 with nothing duplicated or changed, and
     with the very workbook an uninterrupted run gives: every op of the history (add_column
@@ -190,13 +207,6 @@ def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sa
     after its write."""
     from test_migrate_resume import Killed, google_dies_at
 
-    from spoolsheet.testing import open_fake
-
-    fake_google.load_xlsx(sample_tiny, "clean")
-    with open_fake(fake_google, "clean") as other:
-        up(other, to="v3.0")
-        up(other)
-        clean = other.read()  # the same runs, uninterrupted
     wb = google_copy(sample_tiny)
     up(wb, to="v3.0")
     before = wb.read()
@@ -206,7 +216,7 @@ def test_the_history_killed_at_each_step_is_finished_by_the_next(google_copy, sa
     report = up(wb, break_lock=True)
     after = wb.read()
     assert_resumed(report, before, after)
-    assert same_workbook(clean, after) == []
+    assert same_workbook(clean_on_google, after) == []
 
 
 class Recording(BaseAdapter):
@@ -257,7 +267,7 @@ def test_each_revision_is_one_atomic_batch_update_on_google(fake_google, sample_
 @pytest.mark.slow
 @pytest.mark.parametrize("step", HISTORY_STEPS)
 def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_path, sample_tiny,
-                                                                         step):
+                                                                         clean_on_xlsx, step):
     """The real command SIGKILLed at each step of v3.1, v4.0 and v4.1; the next run ends at v4.1,
     the very workbook an uninterrupted run gives,
     with nothing duplicated or changed and every ledger row verified."""
@@ -270,13 +280,6 @@ def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_pat
     from spoolsheet.settings import Settings
     from spoolsheet.workbook import open_workbook
 
-    clean_path = tmp_path / "clean" / "Kronos.xlsx"
-    clean_path.parent.mkdir()
-    shutil.copy(sample_tiny, clean_path)
-    with open_workbook(Settings(workbook=clean_path, sheet_id=None)) as wb:
-        up(wb, to="v3.0")
-        up(wb)
-        clean = wb.read()  # the same runs, uninterrupted
     path = tmp_path / "Kronos.xlsx"
     shutil.copy(sample_tiny, path)
     with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
@@ -290,7 +293,7 @@ def test_the_history_on_xlsx_killed_at_each_step_is_finished_by_the_next(tmp_pat
         report = up(wb)  # the dead run's file lock is taken over at once
         after = wb.read()
     assert_resumed(report, before, after)
-    assert same_workbook(clean, after) == []
+    assert same_workbook(clean_on_xlsx, after) == []
 
 
 def test_drop_column_refuses_a_column_holding_data_without_allow_data_loss(open_copy,

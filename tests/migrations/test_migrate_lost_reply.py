@@ -16,7 +16,7 @@ from spoolsheet.errors import SpoolsheetError
 from spoolsheet.ledger import LEDGER_SHEET, read_ledger
 from spoolsheet.migrations.lock import LOCK_SHEET
 from spoolsheet.schema import METADATA
-from spoolsheet.testing import open_fake
+from spoolsheet.testing import FakeGoogle, open_fake
 from spoolsheet.values import canonical
 from spoolsheet.workbook.base import Sheet
 
@@ -44,11 +44,12 @@ def landmarks(sheets: Mapping[str, Sheet]) -> dict[str, object]:
     return out
 
 
-@pytest.fixture
-def reference(fake_google, sample_tiny) -> dict[str, object]:
-    """The same workbook after an `up` nothing interrupted."""
-    fake_google.load_xlsx(sample_tiny, "reference")
-    with open_fake(fake_google, "reference") as wb:
+@pytest.fixture(scope="module")
+def reference(sample_tiny) -> dict[str, object]:
+    """The same workbook after an `up` nothing interrupted (made once, on a fake of its own)."""
+    fake = FakeGoogle()
+    fake.load_xlsx(sample_tiny, "reference")
+    with open_fake(fake, "reference") as wb:
         migrations.up(wb, backups=backup, force=True)
         return landmarks(wb.read())
 
@@ -90,17 +91,13 @@ REVISIONS = ["v3_1_estado_detalle", "v4_0_uniones", "v4_1_drop_version"]
 @pytest.mark.parametrize("fault", ["lost-reply", "applied-504", "500"])
 @pytest.mark.parametrize("revision", REVISIONS)
 def test_the_history_with_one_revisions_answer_lost_ends_as_an_uninterrupted_run(
-        google_copy, sample_tiny, fake_google, fault, revision):
+        google_copy, sample_tiny, fake_google, clean_on_google, fault, revision):
     """v3.0 → v4.1 in one run, the answer of one revision's write lost (it landed) or a 500
     (it did not: ambiguous all the same). Each revision's ledger row carries the run's token,
     so only this revision's own row can say that this write landed."""
     from test_migrate_history import assert_resumed, same_workbook, up
 
-    fake_google.load_xlsx(sample_tiny, "clean")
-    with open_fake(fake_google, "clean") as other:
-        up(other, to="v3.0")
-        up(other)
-        clean = other.read()
+    clean = clean_on_google
     wb = google_copy(sample_tiny)
     up(wb, to="v3.0")
     before = wb.read()
