@@ -100,10 +100,13 @@ class ProgressView:
             task = next(t for t in self.bar.tasks if t.id == self.task)
             total = task.total if task.total is not None else max(task.completed, 1)
             self.bar.update(self.task, total=total, completed=total)
-            if self.live:  # above the live line, once; nothing is printed off a terminal
-                self.bar.console.print(self.bar.make_tasks_table([task]))
             self.bar.remove_task(self.task)
             self.task = None
+            # The live line is redrawn under each print as it was last rendered: rendered
+            # again first, without the phase, it cannot show a stale count after the final one.
+            self.bar.refresh()
+            if self.live:  # above the live line, once; nothing is printed off a terminal
+                self.bar.console.print(self.bar.make_tasks_table([task]))
 
 
 @contextmanager
