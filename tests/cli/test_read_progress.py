@@ -34,9 +34,10 @@ BANDWIDTH = 15_000
 BYTES = re.compile(r"reading the workbook\S*\s.*?(\d+(?:\.\d+)?) (kB|MB|bytes)\b.*?/s")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def slow_google(sample_small) -> Iterator[str]:
-    """The fake in its own process, sending every answer at ``BANDWIDTH``; its base URL."""
+    """The fake in its own process, sending every answer at ``BANDWIDTH``; its base URL (one
+    for the module: each test makes a backup of its own, whatever the others made)."""
     fake = subprocess.Popen([sys.executable, "-m", "spoolsheet.testing.fake_google", "serve",
                              "--load", str(sample_small), "--id", "live",
                              "--bandwidth", str(BANDWIDTH)], stdout=subprocess.PIPE, text=True)
