@@ -2,7 +2,7 @@
 
 Every fenced block carries a language. A shell block (``SHELLS``) is run by bash, each in its own
 copy of a scratch folder holding the workbooks the docs name: ``Kronos.xlsx`` (the sample at
-200 spools, migrated to v3.0 as a shop runs it, with one backup for ``NAME``: every command
+60 spools, migrated to v3.0 as a shop runs it, with one backup for ``NAME``: every command
 the docs show runs at any size, and the bench/ scripts time the large ones) and
 ``spoolsheet-demo/Kronos_Registro_Piping.xlsx`` (as ``spoolsheet demo`` writes it), with
 ``SPOOLSHEET_WORKBOOK`` pointing at the scratch ``Kronos.xlsx`` for lines that name no workbook.
@@ -140,7 +140,7 @@ def script(language: str, text: str, backup_name: str) -> list[str]:
 def scratch(tmp_path_factory) -> Path:
     """The workbooks the docs name (each block gets a copy)."""
     folder = tmp_path_factory.mktemp("docs")
-    write_sample(folder / "Kronos.xlsx", spools=200)
+    write_sample(folder / "Kronos.xlsx", spools=60)
     (folder / "spoolsheet-demo").mkdir()
     shutil.copy(folder / "Kronos.xlsx", folder / "spoolsheet-demo" / "Kronos_Registro_Piping.xlsx")
     with Workbook(XlsxBackend(folder / "Kronos.xlsx")) as wb:
