@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from spoolsheet.errors import CorruptWorkbook, SheetNotFound, WorkbookLocked, WorkbookNotFound
 from spoolsheet.values import Formula
-from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
+from spoolsheet.workbook import ChangeSet, Region, Workbook, XlsxBackend
 from spoolsheet.workbook.xlsx import lock_path
 
 
@@ -122,7 +122,7 @@ def test_file_locked_by_another_process(book):
 
 WRITER = """
 import sys
-from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
+from spoolsheet.workbook import ChangeSet, Region, Workbook, XlsxBackend
 wb = Workbook(XlsxBackend(sys.argv[1]))
 n = 0
 while True:
@@ -159,3 +159,26 @@ def test_killed_mid_write_leaves_old_or_new_workbook(book):
     assert last_seen >= 1
     leftovers = [p.name for p in book.parent.iterdir() if p.suffix == ".tmp"]
     assert len(leftovers) <= 1  # the next writer sweeps what a killed one left
+
+
+def test_a_sheet_whose_cells_start_away_from_a1_reads_them_where_they_are(tmp_path):
+    """A clerk's sheet with an empty first row and column (a title in B2): calamine's range
+    starts at its first used cell; every cell must still read at its own address, read whole,
+    as a header region (the partial reader) and after a write."""
+    path = tmp_path / "Resumen.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Resumen"
+    ws["B2"], ws["C4"], ws["D4"], ws["A7"] = "Resumen semanal", "spools", 12, "nota"
+    ws["E5"] = "=D4*2"
+    wb.save(path)
+    expected = [[], [None, "Resumen semanal"], [], [None, None, "spools", 12],
+                [None, None, None, None, Formula("=D4*2")], [], ["nota"]]
+    with Workbook(XlsxBackend(path)) as book:
+        assert book.backend.read_regions([Region("Resumen", 1, 4)]) == [expected[:4]]
+        assert book.read_sheet("Resumen").rows == expected
+        book.apply(ChangeSet().put("Resumen", 4, 4, 13))
+    with Workbook(XlsxBackend(path)) as book:
+        assert book.read_sheet("Resumen").rows == [*expected[:3], [None, None, "spools", 13],
+                                                   *expected[4:]]
+    assert openpyxl.load_workbook(path)["Resumen"]["B2"].value == "Resumen semanal"

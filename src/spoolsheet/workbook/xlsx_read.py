@@ -259,21 +259,15 @@ def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
 
 def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], Cell],
            last_row: int | None) -> list[list[Cell]]:
-    try:
+    try:  # skip_empty_area=False: the rows and columns from A1, however far down the data starts
         sheet = calamine(package).get_sheet_by_name(entry.title)
-        first_row, first_col = sheet.start or (0, 0)
         if last_row is None:
             raw = sheet.to_python(skip_empty_area=False)
-        elif last_row > first_row:
-            raw = sheet.to_python(skip_empty_area=False, nrows=last_row - first_row)
         else:
-            raw = []
+            raw = sheet.to_python(skip_empty_area=False, nrows=last_row) if last_row > 0 else []
     except (CalamineError, ValueError, OSError) as exc:
         raise package.damaged(entry.part, exc) from exc
-    pad = [None] * first_col
-    rows: list[list[Cell]] = [[] for _ in range(first_row)]
-    for values in raw:
-        rows.append(pad + [normal(v) for v in values] if first_col else [normal(v) for v in values])
+    rows: list[list[Cell]] = [[normal(v) for v in values] for values in raw]
     del raw
     for (r, c), value in overlay.items():
         if r > len(rows):
