@@ -259,16 +259,19 @@ def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
 
 def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], Cell],
            last_row: int | None) -> list[list[Cell]]:
-    try:  # skip_empty_area=False: the rows and columns from A1, however far down the data starts
+    try:
         sheet = calamine(package).get_sheet_by_name(entry.title)
-        if last_row is None:
-            raw = sheet.to_python(skip_empty_area=False)
-        else:
-            raw = sheet.to_python(skip_empty_area=False, nrows=last_row) if last_row > 0 else []
+        # Rows come one at a time (to_python holds the GIL for the whole sheet, so a progress
+        # display froze, and held every raw row beside its typed copy). calamine 0.9 iterates
+        # the rows from the first (row 1), the columns from the range's first: padded to A.
+        pad = [None] * (sheet.start[1] if sheet.start else 0)
+        rows: list[list[Cell]] = []
+        for values in sheet.iter_rows():
+            if last_row is not None and len(rows) >= last_row:
+                break
+            rows.append([*pad, *map(normal, values)] if pad else list(map(normal, values)))
     except (CalamineError, ValueError, OSError) as exc:
         raise package.damaged(entry.part, exc) from exc
-    rows: list[list[Cell]] = [[normal(v) for v in values] for values in raw]
-    del raw
     for (r, c), value in overlay.items():
         if r > len(rows):
             rows.extend([] for _ in range(r - len(rows)))
