@@ -1,6 +1,7 @@
 """What the backends tell a running phase of the bytes they move: an .xlsx save and a Google
 write count up to their totals, a Google read's total is known (estimated) before its end, an
-.xlsx read moves within a sheet. Real files, the real backend over real HTTP to the fake."""
+.xlsx read moves within a sheet (as it inflates, as its rows are typed). Real files, the real
+backend over real HTTP to the fake."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from spoolsheet.schema import OPERACIONES
 from spoolsheet.testing.fake_google import FakeGoogle
 from spoolsheet.workbook import ChangeSet, GoogleBackend, XlsxBackend
 from spoolsheet.workbook.retry import FAST_RETRY
-from spoolsheet.workbook.xlsx_package import Package
+from spoolsheet.workbook.xlsx_package import PIECE_BYTES, Package
 
 #: A column of text long enough that the request writing it is sent in several pieces.
 TEXT = "x" * 400
@@ -93,7 +94,8 @@ def test_a_google_read_shows_an_estimated_total_before_its_end_and_the_real_one_
     assert counted[-1].finished and counted[-1].done == size
 
 
-def test_an_xlsx_read_moves_within_a_sheet_as_its_part_inflates(tmp_path, sample_2500):
+def test_an_xlsx_read_moves_within_a_sheet_as_its_part_inflates_and_its_rows_are_typed(
+        tmp_path, sample_2500):
     path = tmp_path / "Kronos.xlsx"
     shutil.copy(sample_2500, path)
     backend = XlsxBackend(path)
@@ -103,6 +105,9 @@ def test_an_xlsx_read_moves_within_a_sheet_as_its_part_inflates(tmp_path, sample
     counted = bytes_of(steps)
     package = Package.open(path)
     first = package.zip.getinfo(package.sheet_entries[0].part).file_size  # read first
-    assert len([s for s in counted if 0 < s.done < first]) >= 2, counted
+    # its first half as its part inflates (pieces of PIECE_BYTES), its second as rows are typed
+    inflating = [s for s in counted if 0 < s.done <= first // 2]
+    typing = [s for s in counted if first // 2 < s.done < first and s.done % (PIECE_BYTES // 2)]
+    assert len(inflating) >= 2 and len(typing) >= 2, counted
     assert rising(counted) and counted[-1].finished and len(sheets[OPERACIONES].rows) > 2500
     backend.close()

@@ -38,7 +38,7 @@ from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
 from .xlsx_package import Package, SheetEntry, Stamp, save, stamp_of
-from .xlsx_read import SheetData, read_sheet, read_top
+from .xlsx_read import SheetData, Typed, read_sheet, read_top
 from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
@@ -210,10 +210,10 @@ class XlsxBackend(Backend):
             raise SheetNotFound(f"sheet {title!r} not found in {self.path.name}")
         return entry
 
-    def _data(self, package: Package, title: str) -> SheetData:
+    def _data(self, package: Package, title: str, typed: Typed | None = None) -> SheetData:
         data = self._sheets.get(title)
         if data is None:
-            data = self._sheets[title] = read_sheet(package, self._entry(package, title))
+            data = self._sheets[title] = read_sheet(package, self._entry(package, title), typed)
             self._grids[title] = (data.grid_rows, data.grid_cols)
         return data
 
@@ -247,21 +247,28 @@ class XlsxBackend(Backend):
             package = self._current()
             names = [e.title for e in package.sheet_entries] if titles is None else list(titles)
             index = {e.title: i for i, e in enumerate(package.sheet_entries)}
-            # the running phase counts the sheets' XML bytes read, of all it will read
+            # The running phase counts the sheets' XML bytes, of all it will read: half of a
+            # sheet's as its part inflates, half as its rows are typed (calamine's parse, in
+            # between, moves no count: it is one call; the display's clock still moves).
             infos = package.zip.NameToInfo  # a missing part is named by the read below
             sizes = {t: getattr(infos.get(self._entry(package, t).part), "file_size", 0)
                      for t in names}
             received, done = download(sum(sizes.values())), 0
 
-            def within(n: int) -> None:  # the running sheet's bytes inflated so far
+            def inflated(n: int) -> None:  # the running sheet's bytes inflated so far
                 if received is not None:
-                    received(done + n)
+                    received(done + n // 2)
+
+            def typed(n: int, of: int) -> None:  # the running sheet's rows typed so far
+                if received is not None and of:
+                    half = sizes[t] // 2
+                    received(done + half + (sizes[t] - half) * min(n, of) // of)
 
             out = {}
             for t in names:
-                if received is not None and t not in self._sheets:  # it moves as it inflates
-                    package.part(self._entry(package, t).part, within)
-                data = self._data(package, t)
+                if received is not None and t not in self._sheets:  # it moves as it is read
+                    package.part(self._entry(package, t).part, inflated)
+                data = self._data(package, t, typed if received is not None else None)
                 if received is not None:
                     done += sizes[t]
                     received(done)

@@ -16,7 +16,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -34,6 +34,10 @@ _ATTR = re.compile(rb'\s([a-zA-Z:]+)="([^"]*)"')
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _LIBREOFFICE_BOOLEANS = {"TRUE()": True, "FALSE()": False}
+#: Rows typed between two reports to a ``Typed`` callback (a report costs more than a row).
+TYPED_EVERY = 1024
+#: Told the rows of a sheet typed so far, and the sheet's rows.
+Typed = Callable[[int, int], None]
 
 
 @dataclass
@@ -139,10 +143,11 @@ def _parsed(xml: bytes) -> _Found:
         c.clear(keep_tail=False)
 
 
-def read_sheet(package: Package, entry: SheetEntry) -> SheetData:
-    """One worksheet, typed; damaged parts raise ``CorruptWorkbook`` naming file and part."""
+def read_sheet(package: Package, entry: SheetEntry, typed: Typed | None = None) -> SheetData:
+    """One worksheet, typed; damaged parts raise ``CorruptWorkbook`` naming file and part.
+    ``typed`` is told the rows typed so far, of the sheet's, every ``TYPED_EVERY`` rows."""
     (grid_rows, grid_cols), overlay = _scan(package, entry)
-    return SheetData(_typed(package, entry, overlay, None), grid_rows, grid_cols)
+    return SheetData(_typed(package, entry, overlay, None, typed), grid_rows, grid_cols)
 
 
 def read_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[Cell]]:
@@ -258,7 +263,7 @@ def _scan(package: Package, entry: SheetEntry) -> tuple[tuple[int, int],
 
 
 def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], Cell],
-           last_row: int | None) -> list[list[Cell]]:
+           last_row: int | None, typed: Typed | None = None) -> list[list[Cell]]:
     try:
         sheet = calamine(package).get_sheet_by_name(entry.title)
         # Rows come one at a time (to_python holds the GIL for the whole sheet, so a progress
@@ -266,10 +271,13 @@ def _typed(package: Package, entry: SheetEntry, overlay: dict[tuple[int, int], C
         # the rows from the first (row 1), the columns from the range's first: padded to A.
         pad = [None] * (sheet.start[1] if sheet.start else 0)
         rows: list[list[Cell]] = []
+        height = (sheet.end[0] + 1) if sheet.end else 0
         for values in sheet.iter_rows():
             if last_row is not None and len(rows) >= last_row:
                 break
             rows.append([*pad, *map(normal, values)] if pad else list(map(normal, values)))
+            if typed is not None and not len(rows) % TYPED_EVERY:
+                typed(len(rows), height)
     except (CalamineError, ValueError, OSError) as exc:
         raise package.damaged(entry.part, exc) from exc
     for (r, c), value in overlay.items():
