@@ -152,6 +152,41 @@ def test_a_hand_inserted_row_is_refused_never_overwritten(shop, writer):
     assert now.spool(seen.tag).version == 2 and now.spool(seen.tag).holder is None
 
 
+def swap_rows(wb, first: int, second: int) -> None:
+    """What the office does by hand when it sorts the sheet: two rows change places."""
+    ops = wb.read_sheet(OPERACIONES)
+    width = max(len(ops.row(first)), len(ops.row(second)))
+    one, other = (ops.row(r) + [None] * (width - len(ops.row(r))) for r in (first, second))
+    wb.apply(ChangeSet().set_block(OPERACIONES, first, 1, [other])
+             .set_block(OPERACIONES, second, 1, [one]))
+
+
+@pytest.mark.parametrize("writer", ["same-connection", "another-connection"])
+def test_rows_sorted_by_hand_between_two_changes_of_a_warm_service_are_seen(shop, writer):
+    """A service that knows where the TAGs stand from its own changes alone (no board: between
+    its own writes it reads no TAG column on .xlsx, the file's revision being its last write's)
+    still sees two rows swapped by hand after them: the change on a spool whose row now holds
+    the other is refused and nothing is written; the retries write the rows the spools now
+    stand at."""
+    a, b = shop.qualified("Armador")[:2]
+    x, y = [s for s in shop.spools() if s.free and s.materiales is not None
+            and s.stage(Operation.ARM) is Stage.PENDING][:2]
+    svc = OccupationService(shop.wb)
+    svc.tomar(x.tag, worker=a.id, op="ARM")
+    taken = svc.tomar(y.tag, worker=b.id, op="ARM")
+    swap_rows(shop.wb if writer == "same-connection" else shop.reopen(), x.row, y.row)
+    before = state(shop)
+    refused(shop, RowMoved, f"spool {y.tag} now stands at row {x.row}",
+            lambda: svc.pausar(y.tag, worker=b.id, expect_version=taken.version_after))
+    assert state(shop) == before
+    paused = [svc.pausar(y.tag, worker=b.id), svc.pausar(x.tag, worker=a.id)]
+    assert [(p.tag, p.row) for p in paused] == [(y.tag, x.row), (x.tag, y.row)]
+    now = shop.look()
+    for spool, who in ((x, a), (y, b)):
+        assert now.spool(spool.tag).version == 2 and now.spool(spool.tag).holder is None
+        assert now.spool(spool.tag).armador == str(who.ref)
+
+
 @pytest.mark.parametrize("backend_kind", ["xlsx"])
 def test_on_xlsx_between_its_own_writes_the_service_reads_nothing_again(shop):
     """The file it wrote itself is the version it knows: no load of the file between its own

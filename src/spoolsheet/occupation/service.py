@@ -7,8 +7,9 @@ one. Inside ``workbook.exclusive()`` a group:
    its TAG column and the rows involved (plus workers, roles, the ledger and the Metadata header
    when their short cache expired). Rows are found by TAG in that read: a spool whose row moved
    since the last read (rows inserted by hand) is refused (``RowMoved``), never overwritten.
-   When the backend's ``revision()`` says nothing changed since our last read or write, there is
-   nothing to read at all;
+   When the backend's ``revision()`` says nothing changed since our last read or write, the
+   TAG column is not read (the TAGs stand where that read found them), and when the whole board
+   was known then, nothing is read at all;
 2. checks each change in arrival order against that state (``commit.Group``);
 3. writes every accepted change (cells, version + 1, Metadata event) as ONE ChangeSet: one
    ``spreadsheets.batchUpdate`` on Google, one atomic file replacement on .xlsx. A failed write
@@ -119,6 +120,7 @@ class OccupationService:
         self.view_ttl = view_ttl
         self._clock = clock
         self._layout: Operaciones | None = None  # header + where each TAG stands (no rows)
+        self._layout_at: object | None = None  # the backend's revision the layout is right at
         self._board: Operaciones | None = None  # every row, as last read plus our own writes
         self._board_at: float | None = None
         self._shown: Operaciones | None = None  # only the columns a listing shows (no row_hash)
@@ -188,7 +190,7 @@ class OccupationService:
         board = Operaciones.whole(OPERACIONES, cells[len(slow)])
         self._board, self._board_at = board, self._clock()
         self._layout = Operaciones(OPERACIONES, board.header, dict(board.tags))
-        self._revision = revision
+        self._revision = self._layout_at = revision
         return cells[len(slow) + 1:]
 
     def board(self) -> Operaciones:
@@ -403,6 +405,7 @@ class OccupationService:
         it (one request more when the header has it elsewhere), with ``slow``; then the rows
         the TAGs stand at, the header again and one row of each sheet read, for their sizes
         (``read_described``). A header or row that changed in between is refused."""
+        revision = self.workbook.revision()
         tag_col = SCHEMA_TAG_COLUMN
         for _ in range(2):
             cells = self._read([*slow, Region(OPERACIONES, 1, 1),
@@ -426,24 +429,31 @@ class OccupationService:
                 for r, row in read.items()):
             raise SheetChanged(f"{OPERACIONES} changed while it was read (a row or column "
                                f"moved); nothing was written; try again")
+        self._layout_at = revision
         return view
 
     def _touched(self, tags: Sequence[str], slow: Sequence[Region],
                  *extra: Region) -> tuple[Operaciones, list[list[list]]]:
         """One request: ``slow``, Operaciones' header, its TAG column, the rows ``tags`` stood at
-        when last read, and ``extra`` (whose cells it returns). Needs the layout."""
+        when last read, and ``extra`` (whose cells it returns). Needs the layout. The TAG column
+        is left out when the backend's revision says nothing changed since the layout was right
+        (our own writes move no row): the rows stand where the layout has them."""
         layout = self._layout
         assert layout is not None
+        revision = self.workbook.revision()
+        known = revision is not None and revision == self._layout_at
         tag_col = layout.tag_column
         rows = sorted({r for t in tags for r in layout.tags.get(t.strip(), [])})
-        regions = [Region(OPERACIONES, 1, 1), Region(OPERACIONES, 2, None, tag_col, tag_col),
+        regions = [Region(OPERACIONES, 1, 1),
+                   *([] if known else [Region(OPERACIONES, 2, None, tag_col, tag_col)]),
                    *[Region(OPERACIONES, r, r) for r in rows]]
         cells = self._read([*slow, *regions, *extra])
         self._take_slow(slow, cells[:len(slow)])
-        header, tag_cells, *read = cells[len(slow):len(slow) + len(regions)]
-        view = Operaciones(OPERACIONES, header[0] if header else [],
-                           tag_rows([r[0] if r else None for r in tag_cells]),
+        header, *read = cells[len(slow):len(slow) + len(regions)]
+        at = dict(layout.tags) if known else tag_rows([r[0] if r else None for r in read.pop(0)])
+        view = Operaciones(OPERACIONES, header[0] if header else [], at,
                            {r: c[0] if c else [] for r, c in zip(rows, read, strict=True)})
+        self._layout_at = revision
         if view.tag_column != tag_col or view.header != layout.header:
             self._layout = self._board = None
             if view.tag_column != tag_col:
@@ -476,6 +486,8 @@ class OccupationService:
         self.last_write = dt.datetime.now(dt.UTC)
         if self._revision is not None:  # the board was whole before the write: it still is
             self._revision = self.workbook.revision()
+        if self._layout_at is not None:  # a state change moves no row: the layout still holds
+            self._layout_at = self.workbook.revision()
         self._taken.update(group.taken)
         if self._receipts is not None:
             self._receipts.update({o.key: o for o in done if o.key})
