@@ -484,10 +484,11 @@ class OccupationService:
         if not done:
             return
         self.last_write = dt.datetime.now(dt.UTC)
+        now = self.workbook.revision()
         if self._revision is not None:  # the board was whole before the write: it still is
-            self._revision = self.workbook.revision()
+            self._revision = now
         if self._layout_at is not None:  # a state change moves no row: the layout still holds
-            self._layout_at = self.workbook.revision()
+            self._layout_at = now
         self._taken.update(group.taken)
         if self._receipts is not None:
             self._receipts.update({o.key: o for o in done if o.key})
