@@ -59,10 +59,12 @@ RUNNING = re.compile(r"^\W*(?P<phase>.+?)\s+[━╸╺]+\s*(?P<count>[\d,]+/[\d,
 def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str], *,
                   stdout: int | None = None) -> tuple[list[tuple[float, bytes]], int, str]:
     """Run ``spoolsheet ARGS`` on a pseudo-terminal; the timed chunks it wrote, its exit code, and
-    its stdout when that is ``subprocess.PIPE`` instead of the terminal."""
+    its stdout when that is ``subprocess.PIPE`` instead of the terminal. Its cache folder (the
+    answer sizes a terminal run keeps) is ``cwd/cache``."""
     master, slave = os.openpty()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SPOOLSHEET_"))},
-           "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", **env}
+           "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
+           "XDG_CACHE_HOME": str(cwd / "cache"), **env}
     env.pop("NO_COLOR", None)
     child = subprocess.Popen([sys.executable, "-m", "spoolsheet", *args], cwd=cwd, env=env,
                              stdin=slave, stdout=slave if stdout is None else stdout,

@@ -71,6 +71,24 @@ def test_a_long_google_read_counts_its_bytes_on_the_terminal_and_stdout_keeps_on
     assert max(gaps) <= 1.0, f"the screen stood still for {max(gaps):.1f} s during the read"
 
 
+def test_a_run_after_another_shows_the_first_reads_total_as_an_estimate(slow_google, tmp_path):
+    """Google sends no length: the first run's read has no total; the run after it, a new
+    process, shows the size the first one kept (``≈``), and the cache holds no id or name."""
+    env = {"SPOOLSHEET_GOOGLE_ENDPOINT": slow_google}
+    screens = []
+    for _ in range(2):
+        chunks, code, _ = on_a_terminal(["--sheet-id", "live", "backup", "create"], tmp_path, env)
+        screen = ANSI.sub(b"", b"".join(c for _, c in chunks)).decode(errors="replace")
+        assert code == 0, screen
+        screens.append([line for line in screen.replace("\r", "\n").splitlines()
+                        if "reading the workbook" in line and "/s" in line])
+    first, second = screens
+    assert first and not any("/≈" in line for line in first), first
+    assert any("/≈" in line for line in second), second
+    kept = (tmp_path / "cache" / "spoolsheet" / "answer-sizes.json").read_text()
+    assert json.loads(kept) and "live" not in kept and "Operaciones" not in kept
+
+
 def kilobytes(screen: str) -> float | None:
     """The last byte count the read's line shows in ``screen``, in kB (None: not drawn)."""
     found = BYTES.findall(screen)

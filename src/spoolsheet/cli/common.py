@@ -13,6 +13,8 @@ like ``[bold]X`` is shown as typed. Style comes from ``rich.text.Text`` objects,
 from __future__ import annotations
 
 import functools
+import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -204,11 +206,14 @@ class RootGroup(TyperGroup):
 
 @contextmanager
 def workbook(ctx: typer.Context) -> Iterator[Workbook]:
-    """The workbook the options/environment name, closed afterwards; request counts with -v."""
+    """The workbook the options/environment name, closed afterwards; request counts with -v.
+    On a terminal, the sizes of earlier runs' answers go with it (``answer_sizes``)."""
     from ..workbook import open_workbook
 
     st = state(ctx)
-    wb = open_workbook(st.settings)
+    sizes = answer_sizes() if err_console.is_terminal else None
+    known = dict(sizes) if sizes is not None else None
+    wb = open_workbook(st.settings, answered=sizes)
     try:
         yield wb
     finally:
@@ -217,6 +222,48 @@ def workbook(ctx: typer.Context) -> Iterator[Workbook]:
             err_console.print(Text(f"{wb.kind} requests: {s.reads} reads, {s.writes} writes, "
                                    f"{s.retries} retries", style="dim"))
         wb.close()
+        if sizes is not None and sizes != known:
+            keep_answer_sizes(sizes)
+
+
+#: Answers whose sizes are kept between runs (the newest; each a digest and a number).
+KEPT_SIZES = 200
+
+
+def answer_sizes_path() -> Path:
+    """Where the CLI keeps the sizes of Google's answers between runs: in the user's cache
+    folder (``$XDG_CACHE_HOME``, else ``~/.cache``), so that the first long read of a run shows a
+    total and an ETA (an estimate, ``≈``) where Google sends no length. Only digests of the
+    requests and byte counts: no id, name or cell."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "spoolsheet" / "answer-sizes.json"
+
+
+def answer_sizes() -> dict[str, int]:
+    """What earlier runs kept (nothing when the file is missing or not ours to read)."""
+    try:
+        kept = json.loads(answer_sizes_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if isinstance(k, str) and type(v) is int}
+
+
+def keep_answer_sizes(sizes: dict[str, int]) -> None:
+    """Merge this run's sizes into the file (atomically; the newest ``KEPT_SIZES``). A cache:
+    a folder that cannot be written only loses the estimates, never the command."""
+    from ..fs import atomic_write_text
+
+    merged = {k: v for k, v in answer_sizes().items() if k not in sizes}
+    merged.update(sizes)  # this run's last: the newest are kept
+    newest = dict(list(merged.items())[-KEPT_SIZES:])
+    path = answer_sizes_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(newest))
+    except OSError:
+        pass
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -15,13 +15,14 @@ the requests a change becomes, for callers that write one over 10 MB in parts).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 import re
 import threading
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -79,15 +80,17 @@ class GoogleHTTPClient(HTTPClient):
     """gspread's HTTP client with our edge: endpoint, timeout, counting, retries, error mapping."""
 
     def __init__(self, session: requests.Session, *, endpoint: str | None, timeout: float,
-                 retry: RetryPolicy, stats: RequestStats) -> None:
+                 retry: RetryPolicy, stats: RequestStats,
+                 answered: MutableMapping[str, int] | None = None) -> None:
         super().__init__(auth=None, session=session)  # type: ignore[arg-type]  # the session authorises
         self.set_timeout(timeout)
         self.endpoint = endpoint.rstrip("/") if endpoint else None
         self.retry = retry
         self.stats = stats
-        #: The bytes of the last answer to each GET (by URL and parameters): the estimate of
-        #: the next one's, whose gzip chunked body comes with no length.
-        self.answered: dict[str, int] = {}
+        #: The bytes of the last answer to each GET (by a digest of its URL and parameters):
+        #: the estimate of the next one's, whose gzip chunked body comes with no length. A
+        #: program may hand in what earlier runs measured (the CLI keeps it in its cache).
+        self.answered: MutableMapping[str, int] = {} if answered is None else answered
 
     def _url(self, url: str) -> str:
         if self.endpoint:
@@ -106,7 +109,8 @@ class GoogleHTTPClient(HTTPClient):
         if json is not None:  # sent as it is counted (``Body``), encoded as requests would
             data, json = Body(json_bytes(json)), None
             headers = {**(headers or {}), "Content-Type": "application/json"}
-        same = f"{endpoint} {sorted((params or {}).items())}" if method == "GET" else None
+        same = (hashlib.sha256(f"{endpoint} {sorted((params or {}).items())}".encode())
+                .hexdigest()[:24] if method == "GET" else None)  # no id or sheet name kept
 
         def attempt() -> requests.Response:
             self.stats.count(kind)
@@ -349,14 +353,17 @@ class GoogleBackend(Backend):
 
     def __init__(self, spreadsheet_id: str, *, session: requests.Session,
                  endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 retry: RetryPolicy = RetryPolicy()) -> None:
+                 retry: RetryPolicy = RetryPolicy(),
+                 answered: MutableMapping[str, int] | None = None) -> None:
+        """``answered``: the sizes of earlier answers, for the estimated totals of long reads
+        (``GoogleHTTPClient.answered``)."""
         if not spreadsheet_id:
             raise UsageError("no Google spreadsheet id given (--sheet-id / GOOGLE_SHEET_ID)")
         self.spreadsheet_id = spreadsheet_id
         self.timeout = timeout
         self.stats = RequestStats()
         self.http = GoogleHTTPClient(session, endpoint=endpoint, timeout=timeout, retry=retry,
-                                     stats=self.stats)
+                                     stats=self.stats, answered=answered)
         self._title: str | None = None
         self._infos: dict[str, SheetInfo] | None = None  # the whole sheet list, once asked for
         self._seen: dict[str, SheetInfo] = {}  # sheets a ranged read returned (not all of them)
@@ -604,7 +611,7 @@ class GoogleBackend(Backend):
         """Another spreadsheet (a backup) over this one's session; its requests count here."""
         other = GoogleBackend(spreadsheet_id, session=self.http.session,
                               endpoint=self.http.endpoint, timeout=self.timeout,
-                              retry=self.http.retry)
+                              retry=self.http.retry, answered=self.http.answered)
         other.stats = other.http.stats = self.stats
         return other
 

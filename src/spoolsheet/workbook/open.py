@@ -14,6 +14,8 @@ from .workbook import Workbook
 from .xlsx import XlsxBackend
 
 if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+
     import requests
     from requests.adapters import BaseAdapter
 
@@ -56,8 +58,12 @@ def google_session(info: dict | None, endpoint: str | None,
 
 
 def open_workbook(settings: Settings | None = None, *, transport: BaseAdapter | None = None,
-                  retry: RetryPolicy | None = None) -> Workbook:
-    """The workbook the settings name: ``workbook`` (an .xlsx path) or ``sheet_id`` (Google)."""
+                  retry: RetryPolicy | None = None,
+                  answered: MutableMapping[str, int] | None = None) -> Workbook:
+    """The workbook the settings name: ``workbook`` (an .xlsx path) or ``sheet_id`` (Google).
+    ``answered``: sizes of earlier answers by request, kept between runs by the caller, which
+    a backend whose answers come with no length estimates a long read's total from (Google;
+    it adds the sizes it sees)."""
     settings = settings or Settings()
     if settings.workbook and settings.sheet_id:
         raise ConfigurationError("both a workbook file and a Google sheet id are set; choose one "
@@ -72,6 +78,6 @@ def open_workbook(settings: Settings | None = None, *, transport: BaseAdapter | 
         return Workbook(GoogleBackend(settings.sheet_id, session=session,
                                       endpoint=settings.google_endpoint,
                                       timeout=settings.google_timeout,
-                                      retry=retry or RetryPolicy()))
+                                      retry=retry or RetryPolicy(), answered=answered))
     raise ConfigurationError("no workbook chosen: give --workbook PATH (or SPOOLSHEET_WORKBOOK) "
                              "or --sheet-id ID (or GOOGLE_SHEET_ID)")
