@@ -26,12 +26,13 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.text import Text
-from typer._click import Command, Parameter
 from typer.core import TyperGroup
 
 from ..errors import SpoolsheetError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Typer ships its own Click (typer._click) and exports no name for its types
+    from typer._click import Command, Parameter
+
     from ..settings import Settings
     from ..workbook import Workbook
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer.main
-from typer._click import Command
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from . import app
+
+if TYPE_CHECKING:  # Typer ships its own Click (typer._click) and exports no name for its types
+    from typer._click import Command
 
 OUTCOME = ["action", "tag", "row", "operation", "worker", "version_before", "version",
            "event_id", "event_type", "replayed"]
