@@ -6,11 +6,12 @@ Issue 10: twenty processes each doing TOMAR then PAUSAR on twenty different spoo
 2,500-spool .xlsx at once all succeed, with no lost update. Each run races the processes
 (``spoolsheet.testing.race``) on a fresh copy of the migrated sample and prints how many
 succeeded, whether an update was lost (``lost_updates``: each spool free and two versions up,
-one TOMAR_SPOOL and one PAUSAR_SPOOL each in the log), the seconds from the start to the last one's end, the seconds per change (all of
-them wait in turn for the file lock, which holds each change's read and write), the floor of
-one change measured in the same run (as ``bench_cost.py`` has it: calamine reading the sheets a
-state change needs, and one atomic write of the file's bytes) and their ratio, the share of the
-lock wait (``LOCK_TIMEOUT_SECONDS``) the last process used, and the load average.
+one TOMAR_SPOOL and one PAUSAR_SPOOL each in the log), the seconds from the start to the last
+one's end, the seconds per change (all of them wait in turn for the file lock, which holds each
+change's read and write), the floor of one change measured in the same run (as
+``bench_cost.py`` has it: calamine reading the sheets a state change needs, and one atomic write
+of the file's bytes) and their ratio, the share of the lock wait (``LOCK_TIMEOUT_SECONDS``) the
+last process used, and the load average.
 """
 
 from __future__ import annotations
