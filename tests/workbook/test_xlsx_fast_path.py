@@ -34,7 +34,7 @@ from spoolsheet.settings import Settings
 from spoolsheet.values import Formula
 from spoolsheet.workbook import ChangeSet, Region, Workbook, XlsxBackend, open_workbook
 from spoolsheet.workbook.xlsx import apply_in_memory, load_xlsx, mark_grid_corner
-from spoolsheet.workbook.xlsx_part import SheetPart, crc32_combine
+from spoolsheet.workbook.xlsx_part import SheetPart, column_index, crc32_combine
 from spoolsheet.workbook.xlsx_read import normal
 
 V3_0 = MIGRATIONS[0]  # the package's v3.0 revision, as the runner sees it
@@ -406,3 +406,49 @@ def test_a_sheet_part_not_in_plain_form_reads_its_formulas(sample_small, tmp_pat
     want = Workbook(XlsxBackend(sample_small)).read_sheet(title).rows
     assert any(isinstance(v, Formula) for row in want for v in row)  # the case under test
     assert Workbook(XlsxBackend(source)).read_sheet(title).rows == want
+
+
+_ROW_OPEN = re.compile(rb'<row r="(\d+)"')
+
+
+def test_cells_appended_past_each_rows_end_keep_its_old_cells_as_they_were(sample_small,
+                                                                              tmp_path):
+    """The migration's shape (cells written past the last stored cell of every row) keeps each
+    row's old cells byte for byte, as one run, and follows the row's ``spans`` (Excel writes
+    them); a row written inside its cells still goes the general way. Values read back."""
+    source = tmp_path / "spans.xlsx"
+    part = "xl/worksheets/sheet1.xml"  # Operaciones
+    with zipfile.ZipFile(sample_small) as zin, zipfile.ZipFile(source, "w",
+                                                               zipfile.ZIP_DEFLATED) as out:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == part:
+                data = _ROW_OPEN.sub(rb'<row r="\1" spans="1:3"', data)
+            out.writestr(info, data)
+    wb = Workbook(XlsxBackend(source))
+    before = wb.read_sheet("Operaciones").rows
+    width = max(len(r) for r in before)
+    with zipfile.ZipFile(source) as zf:
+        old = {int(m[1]): m[0] for m in re.finditer(rb'<row r="(\d+)".*?</row>', zf.read(part),
+                                                      re.S)}
+    cs = ChangeSet()
+    cs.set_block("Operaciones", 1, width + 1, [["new", r] for r in range(1, len(before) + 1)])
+    cs.set_block("Operaciones", 3, 2, [["inside"]])
+    wb.apply(cs)
+    with zipfile.ZipFile(source) as zf:
+        new = {int(m[1]): m[0] for m in re.finditer(rb'<row r="(\d+)".*?</row>', zf.read(part),
+                                                      re.S)}
+    for number, row in old.items():
+        if number == 3:
+            continue
+        first = column_index(re.search(rb'<c r="([A-Z]+)', row)[1])
+        kept = row[row.index(b">") + 1:-len(b"</row>")]
+        assert new[number].startswith(
+            f'<row r="{number}" spans="{first}:{width + 2}">'.encode() + kept), number
+    rows = Workbook(XlsxBackend(source)).read_sheet("Operaciones").rows
+    for r, row in enumerate(rows, start=1):
+        assert row[width:] == ["new", r], r
+        want = list(before[r - 1]) + [None] * (width - len(before[r - 1]))
+        if r == 3:
+            want[1] = "inside"
+        assert row[:width] == want, r

@@ -42,7 +42,7 @@ from .xlsx_package import (
     Package,
     SheetEntry,
 )
-from .xlsx_part import COMPRESS_LEVEL, SheetPart, Splice, column_index
+from .xlsx_part import CELL_REF, COMPRESS_LEVEL, SheetPart, Splice, column_index
 from .xlsx_read import unescape
 from .xlsx_structure import follow, titles_after
 
@@ -259,6 +259,10 @@ class _SheetWriter:
             keep_cols: int | None, formats: dict[int, str] | None = None) -> bytes:
         """A row re-rendered: cells written, cut off (past ``keep_cols``) or given a number
         format (``formats``: column -> pattern); every other cell copied as it was."""
+        if old is not None and keep_cols is None and not formats:
+            appended = self._appended(number, old, writes)
+            if appended is not None:
+                return appended
         formats = formats or {}
         cells: dict[int, bytes] = {}
         head = f'<row r="{number}">'.encode()
@@ -298,6 +302,34 @@ class _SheetWriter:
             spans = f' spans="{order[0]}:{order[-1]}"'.encode() if order else b""
             head = _SPANS.sub(spans, head, count=1)
         return head + b"".join(cells[c] for c in order) + b"</row>"
+
+    def _appended(self, number: int, old: bytes, writes: dict[int, Cell]) -> bytes | None:
+        """The row when every written cell lies past its last stored cell (a migration
+        appending columns): the old cells kept as one run of bytes, only the new ones made;
+        None when the row is not of that shape (the general path then parses its cells)."""
+        head_end = old.index(b">") + 1
+        if old.endswith(b"/>") and head_end == len(old):
+            return None  # an empty row: nothing to keep
+        close = len(old) - len(b"</row>")
+        last = old.rfind(b'<c r="', head_end, close)
+        if last < 0:
+            return None
+        cell = _CELL.match(old, last)
+        ref = CELL_REF.match(old, last)
+        if cell is None or ref is None or cell.end() != close:
+            return None  # the last element is not a cell with a reference
+        order = sorted(writes)
+        if order[0] <= column_index(ref[1]):
+            return None
+        head = old[:head_end]
+        if _SPANS.search(head):
+            first = CELL_REF.match(old, head_end)
+            if first is None:
+                return None
+            spans = f' spans="{column_index(first[1])}:{order[-1]}"'.encode()
+            head = _SPANS.sub(spans, head, count=1)
+        return b"".join([head, old[head_end:close],
+                         *(self.cell(number, c, writes[c], None) for c in order), b"</row>"])
 
     def write(self) -> tuple[SheetPart, tuple[int, int]]:
         """The new part, made by splicing only the rows that change, and the sheet's grid."""
