@@ -56,6 +56,9 @@ class Migration(Protocol):
 
     def upgrade(self, sheets: Mapping[str, Sheet]) -> ChangeSet: ...
 
+    def check_and_upgrade(self, sheets: Mapping[str, Sheet]) -> tuple[list[Step], ChangeSet]:
+        """``check`` and ``upgrade`` of the same sheets, in one pass (what ``up`` plans)."""
+
     def downgrade(self, sheets: Mapping[str, Sheet], force: bool = False) -> ChangeSet:
         """The way back; refuses (raises) to lose work unless ``force``."""
 

@@ -116,11 +116,10 @@ def _planned(m: Migration, current: Mapping[str, Sheet], action: str, force: boo
                                 [Step(f"record as {RECORD_ONLY[action]} ({how})")],
                                 ["1 ledger row", "1 Metadata event"], predicted=dict(current))
     if action == "up":
-        with phase(progress, f"planning {m.id}: what is in place"):
-            steps = m.check(current) or [Step("already in place: record it in the ledger only",
-                                              change=False)]
-        with phase(progress, f"planning {m.id}: its change"):
-            changes, frm, to = m.upgrade(current), m.revises, m.version
+        with phase(progress, f"planning {m.id}: what is in place and its change"):
+            steps, changes = m.check_and_upgrade(current)
+        steps = steps or [Step("already in place: record it in the ledger only", change=False)]
+        frm, to = m.revises, m.version
     else:
         with phase(progress, f"planning {m.id}: its change"):
             changes, frm, to = m.downgrade(current, force), m.version, m.revises

@@ -85,18 +85,25 @@ class Revision:
                 done(3 * i + 2)
                 if step:
                     changes.extend(step)
-                    current = simulate(current, step)
+                    if i < len(ops) - 1:  # the next operation is planned on its result
+                        current = simulate(current, step)
                 done(3 * i + 3)
         return steps, _one_resize_per_sheet(changes)
 
     def check(self, sheets: Mapping[str, Sheet]) -> list[Step]:
         """Whether it is in place, its columns wherever later revisions left them (``baseline``
         adopts it so); ``upgrade`` refuses those that are not where this run puts them."""
-        steps = self._plan("up", sheets, anywhere=True)[0]
-        return steps if any(s.change for s in steps) else []
+        return _changing(self._plan("up", sheets, anywhere=True)[0])
 
     def upgrade(self, sheets: Mapping[str, Sheet]) -> ChangeSet:
         return self._plan("up", sheets)[1]
+
+    def check_and_upgrade(self, sheets: Mapping[str, Sheet]) -> tuple[list[Step], ChangeSet]:
+        """``check`` and ``upgrade`` in one pass over the rows. Where this run puts the columns
+        the two agree: ``check``'s columns found anywhere differ only for a group standing in
+        order elsewhere, which ``upgrade`` refuses (its operations' own steps raise) either way."""
+        steps, changes = self._plan("up", sheets)
+        return _changing(steps), changes
 
     def downgrade(self, sheets: Mapping[str, Sheet], force: bool = False) -> ChangeSet:
         return self._plan("down", sheets, force)[1]
@@ -111,7 +118,7 @@ class Revision:
                 if not (isinstance(op, AddColumn) and (op.sheet, op.name) in gone):
                     problems += op.verify(current, after)
                 done(3 * i + 1)
-                if current is not None:
+                if current is not None and i < len(ops) - 1:  # the next one's "before"
                     try:
                         step = op.change(current)
                         done(3 * i + 2)
@@ -158,6 +165,11 @@ class Revision:
 
     def verify_downgrade(self, sheets: Mapping[str, Sheet]) -> list[str]:
         return self._verify("down", None, sheets)
+
+
+def _changing(steps: list[Step]) -> list[Step]:
+    """The steps of a revision not yet in place ([] when it is)."""
+    return steps if any(s.change for s in steps) else []
 
 
 def _thirds(rows: Iterable[int]) -> list[int]:
