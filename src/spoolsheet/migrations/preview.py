@@ -11,6 +11,7 @@ run killed before its verification can still be verified when it is resumed.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from operator import is_
 
 from ..fingerprint import differences, sheet_fingerprint
 from ..formula_refs import move_cells, rename_sheet
@@ -69,8 +70,7 @@ def simulate(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Sheet
     Only the sheets the change writes or resizes are copied: the others are handed back as they
     are (already in read shape), which at 50,000 spools saves copying every row of every sheet."""
     sheets = moved(sheets, changes)
-    touched = ({b.sheet for b in changes.blocks} | {t for t, _ in changes.appends}
-               | {rs.sheet for rs in changes.resizes})
+    touched = written(changes)
     grids = {t: [list(r) for r in scanned(s.rows)] for t, s in sheets.items() if t in touched}
     infos = {t: s.info for t, s in sheets.items()}
 
@@ -176,7 +176,34 @@ def _same_objects(a: Sheet, b: Sheet) -> bool:
     ``a``'s fingerprint without hashing it. A backend that hands back what it wrote (.xlsx's
     kept rows) passes; one that parsed an answer (Google) fails and is fingerprinted."""
     return len(a.rows) == len(b.rows) and all(
-        list(map(id, x)) == list(map(id, y)) for x, y in zip(a.rows, b.rows, strict=True))
+        len(x) == len(y) and all(map(is_, x, y)) for x, y in zip(a.rows, b.rows, strict=True))
+
+
+def as_predicted(predicted: Mapping[str, Sheet], after: Mapping[str, Sheet], record: ChangeSet,
+                 looked_at: Collection[str]) -> bool:
+    """``after`` (read back) is ``predicted`` (the plan's expected result, checked before the
+    write), so a check of it would say what that check said: every sheet with the same grid
+    and its very cell objects (``_same_objects``), except those only the run's ``record``
+    writes (its ledger row, its event; a migration's checks look at ``looked_at``, the sheets
+    its operations name, not at them), whose predicted rows must still be the first rows there.
+    Checks are pure functions of titles, grids and cells (sheet ids are the backend's)."""
+    own = written(record) - set(looked_at)
+    if [t for t in after if t in predicted] != list(predicted) or set(after) - set(predicted) - own:
+        return False
+    for title, p in predicted.items():
+        a = after[title]
+        if title in own:
+            if not _same_objects(p, Sheet(a.info, a.rows[:len(p.rows)])):
+                return False
+        elif (p.info.rows, p.info.cols) != (a.info.rows, a.info.cols) or not _same_objects(p, a):
+            return False
+    return True
+
+
+def written(changes: ChangeSet) -> set[str]:
+    """The sheets ``changes`` writes cells of, grows or shrinks, or adds."""
+    return ({b.sheet for b in changes.blocks} | {t for t, _ in changes.appends}
+            | {rs.sheet for rs in changes.resizes} | {n.title for n in changes.new_sheets})
 
 
 def region_problems(expected: Mapping[str, list], after: Mapping[str, Sheet],
