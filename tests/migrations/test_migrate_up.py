@@ -211,3 +211,48 @@ def test_status_reports_its_one_read(open_copy, sample_tiny):
     assert (steps[0].done, steps[0].total) == (0, None) and steps[-1].finished
     # one read: a step when it is done (.xlsx), or its bytes as they arrive (Google)
     assert len(steps) == 2 or all(s.unit == "bytes" for s in steps[1:])
+
+
+PLANNING = "planning v3_0_occupation: what is in place and its change"
+
+
+def test_the_plan_under_the_lock_is_the_pre_flights_when_nothing_changed_and_new_otherwise(
+        sample_tiny, tmp_path):
+    """.xlsx hands back what it read while the file is unchanged (but for the run's own backup
+    event): the pre-flight's plan is the plan under the lock. A spool another process adds
+    between the plan confirmed and the lock is planned on, fresh: it gets its version too."""
+    from spoolsheet.schema import TAG_COLUMN, VERSION, ColumnMap
+    from spoolsheet.workbook import ChangeSet, Workbook, XlsxBackend
+
+    def planned(steps) -> int:  # how many times planning started
+        return sum(1 for s in steps if s.phase == PLANNING and s.done == 0 and s.unit == "rows")
+
+    quiet = tmp_path / "quiet.xlsx"
+    quiet.write_bytes(sample_tiny.read_bytes())
+    steps: list = []
+    with Workbook(XlsxBackend(quiet)) as wb:
+        migrations.up(wb, backups=backup, force=True, progress=steps.append)
+        assert_v3(wb.read())
+    assert planned(steps) == 1
+
+    busy = tmp_path / "busy.xlsx"
+    busy.write_bytes(sample_tiny.read_bytes())
+
+    def add_a_spool(plan) -> bool:
+        with Workbook(XlsxBackend(busy)) as other:  # another process's write
+            ops = other.read_sheet(OPERACIONES)
+            row = list(ops.rows[1])
+            row[ColumnMap.from_row(OPERACIONES, ops.rows[0]).index(TAG_COLUMN) - 1] = "NEW-1"
+            other.apply(ChangeSet().append_rows(OPERACIONES, [row]))
+        return True
+
+    steps = []
+    with Workbook(XlsxBackend(busy)) as wb:
+        migrations.up(wb, backups=backup, confirm=add_a_spool, progress=steps.append)
+        after = wb.read()
+    assert planned(steps) == 2
+    assert_v3(after)
+    ops = after[OPERACIONES]
+    cmap = ColumnMap.from_row(OPERACIONES, ops.rows[0])
+    assert ops.rows[-1][cmap.index(TAG_COLUMN) - 1] == "NEW-1"
+    assert ops.rows[-1][cmap.index(VERSION) - 1] == 0

@@ -9,6 +9,7 @@ column, no Operaciones, data in the way) raises here, before any lock, backup or
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import SchemaError, UsageError, VerificationError
@@ -20,7 +21,7 @@ from ..workbook.base import Sheet
 from .backups import Backups
 from .lock import LOCK_SHEET, holder, needs_state_read
 from .migration import Migration, Step
-from .preview import describe, region_problems, simulate
+from .preview import describe, region_problems, same_sheets, simulate, written
 from .registry import Chain, load
 from .reports import Plan, PlannedMigration
 
@@ -132,22 +133,47 @@ def _planned(m: Migration, current: Mapping[str, Sheet], action: str, force: boo
                             changes, predicted)
 
 
+def carried(planned: PlannedMigration, m: Migration, was: Mapping[str, Sheet],
+            now: Mapping[str, Sheet]) -> PlannedMigration | None:
+    """``planned`` (made on ``was``) as it would be made again on ``now``, when ``now`` holds
+    ``was``'s very cells (a backend that hands back what it read: .xlsx with the file unchanged
+    but for this run's own appends), so that planning twice costs one plan; else None. Only
+    the audit log and the lock sheet may have grown (the run's backup logs its event; a lock
+    row), unless the migration names or writes them: its plan looks at the sheets it names."""
+    changes = planned.changes
+    if planned.id != m.id or changes.moves_structure or changes.deleted_sheets:
+        return None
+    touched = written(changes)
+    if not same_sheets(was, now, {METADATA, LOCK_SHEET} - touched - m.sheets()):
+        return None
+    predicted = {t: now[t] if t in now and t not in touched else s
+                 for t, s in planned.predicted.items()}
+    return replace(planned, predicted=predicted)
+
+
 def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migrations: Sequence[Migration],
          *, force: bool = False, backups: Backups | None = None,
-         progress: Progress | None = None) -> Plan:
+         progress: Progress | None = None,
+         earlier: tuple[Mapping[str, Sheet], Plan] | None = None) -> Plan:
     """Plan ``migrations`` on ``sheets``, each on the expected result of the one before
-    (``progress`` hears each one's phases, counted in rows)."""
+    (``progress`` hears each one's phases, counted in rows). ``earlier``: a plan of the same
+    migrations and the sheets it was made on, each of its migrations ``carried`` where it can be."""
     version = schema_version(sheets)
     if METADATA not in sheets:
         raise SchemaError(f"sheet {METADATA!r} not found: migrations log to it")
     planned: list[PlannedMigration] = []
     current, expect = dict(sheets), version
-    for m in migrations:
+    was, before = earlier if earlier is not None else (None, None)
+    for i, m in enumerate(migrations):
         if action != "down":
             if m.revises != expect:
                 raise SchemaError(f"{m.id} upgrades from {m.revises}, but the workbook is at {expect}")
             expect = m.version
-        planned.append(_planned(m, current, action, force, progress))
+        kept = (carried(before.migrations[i], m, was, current)
+                if was is not None and before is not None and i < len(before.migrations)
+                else None)
+        planned.append(kept or _planned(m, current, action, force, progress))
+        was = before.migrations[i].predicted if kept and before is not None else None
         planned[-1].parts = len(workbook.split(planned[-1].changes,
                                                {t: s.info for t, s in current.items()}))
         current = planned[-1].predicted

@@ -179,25 +179,36 @@ def _same_objects(a: Sheet, b: Sheet) -> bool:
         len(x) == len(y) and all(map(is_, x, y)) for x, y in zip(a.rows, b.rows, strict=True))
 
 
-def as_predicted(predicted: Mapping[str, Sheet], after: Mapping[str, Sheet], record: ChangeSet,
-                 looked_at: Collection[str]) -> bool:
-    """``after`` (read back) is ``predicted`` (the plan's expected result, checked before the
-    write), so a check of it would say what that check said: every sheet with the same grid
-    and its very cell objects (``_same_objects``), except those only the run's ``record``
-    writes (its ledger row, its event; a migration's checks look at ``looked_at``, the sheets
-    its operations name, not at them), whose predicted rows must still be the first rows there.
-    Checks are pure functions of titles, grids and cells (sheet ids are the backend's)."""
-    own = written(record) - set(looked_at)
-    if [t for t in after if t in predicted] != list(predicted) or set(after) - set(predicted) - own:
+def same_sheets(expected: Mapping[str, Sheet], found: Mapping[str, Sheet],
+                grown: Collection[str] = (), done: Done | None = None) -> bool:
+    """``found`` holds ``expected``'s sheets in the same order (and, beyond them, only sheets
+    of ``grown``), each with its grid and its very cell objects (``_same_objects``), except the
+    sheets of ``grown``, whose expected rows need only be found's first rows (rows appended
+    after them: the run's own ledger row and events). ``done`` hears each sheet compared."""
+    if ([t for t in found if t in expected] != list(expected)
+            or set(found) - set(expected) - set(grown)):
         return False
-    for title, p in predicted.items():
-        a = after[title]
-        if title in own:
-            if not _same_objects(p, Sheet(a.info, a.rows[:len(p.rows)])):
+    for title, e in expected.items():
+        f = found[title]
+        if title in grown:
+            if not _same_objects(e, Sheet(f.info, f.rows[:len(e.rows)])):
                 return False
-        elif (p.info.rows, p.info.cols) != (a.info.rows, a.info.cols) or not _same_objects(p, a):
+        elif (e.info.rows, e.info.cols) != (f.info.rows, f.info.cols) or not _same_objects(e, f):
             return False
+        if done is not None:
+            done(title)
     return True
+
+
+def as_predicted(predicted: Mapping[str, Sheet], after: Mapping[str, Sheet], record: ChangeSet,
+                 looked_at: Collection[str], done: Done | None = None) -> bool:
+    """``after`` (read back) is ``predicted`` (the plan's expected result, checked before the
+    write), so a check of it would say what that check said and every protected region of it
+    is as fingerprinted: ``same_sheets``, where only the sheets the run's ``record`` alone
+    writes (its ledger row and event; a migration's checks look at ``looked_at``, the sheets
+    its operations name) may have grown. Checks are pure functions of titles, grids and cells
+    (sheet ids are the backend's)."""
+    return same_sheets(predicted, after, written(record) - set(looked_at), done)
 
 
 def written(changes: ChangeSet) -> set[str]:

@@ -124,10 +124,12 @@ class _Run:
     def todo(self, sheets: Mapping[str, Sheet]) -> list[Migration]:
         return planning.todo(self.action, sheets, self.options.get("to"), self.chain)
 
-    def plan(self, sheets: Mapping[str, Sheet], todo: list[Migration] | None = None) -> Plan:
+    def plan(self, sheets: Mapping[str, Sheet], todo: list[Migration] | None = None,
+             earlier: tuple[Mapping[str, Sheet], Plan] | None = None) -> Plan:
         return planning.make(self.workbook, sheets, self.action,
                              self.todo(sheets) if todo is None else todo,
-                             force=self.force, backups=self.backups, progress=self.progress)
+                             force=self.force, backups=self.backups, progress=self.progress,
+                             earlier=earlier)
 
     def finish(self, result: RunReport) -> RunReport:
         now = self.workbook.stats.snapshot()
@@ -290,8 +292,10 @@ class _Run:
         self.step(f"write done: {m.id}")
         after = after or self.read("to verify it")
         with self.rows(f"verifying {m.id}", protected) as done:
-            problems = region_problems(expected, after, predicted, done)
-        if not as_predicted(predicted, after, record, m.sheets()):
+            # the very cells checked before the write: then so is every protected region
+            same = as_predicted(predicted, after, record, m.sheets(), done)
+            problems = [] if same else region_problems(expected, after, predicted, done)
+        if not same:
             with phase(self.progress, f"checking {m.id} as written"):
                 problems += check(after)
         self.step(f"verify done: {m.id}")
@@ -336,8 +340,8 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
     lock = acquire(workbook, first, actor=options.get("actor"),
                    purpose=f"migrate {action}", ttl=options.get("lock_ttl", DEFAULT_TTL),
                    break_lock=options.get("break_lock", False))
-    key = shown.key()
-    del first, shown  # the run goes on from a fresh read: not one more copy of every sheet held
+    earlier = [(first, shown)]  # what the plan under the lock may carry (then let go)
+    del first, shown
     with holding(lock):
         run.step("lock acquired")
         if not given:
@@ -345,7 +349,7 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
         try:
             if not given:
                 run.step(f"backup done: {run.backup_id or 'none (no backups given)'}")
-            after = _locked(run, lock, key, result)
+            after = _locked(run, lock, earlier, result)
         except SpoolsheetError as exc:
             if run.backup_id and not given:  # say which backup this run made
                 exc.args = (f"{exc} (this run's backup, taken before the failure: "
@@ -355,14 +359,16 @@ def _run(workbook: Workbook, action: str, options: ChangeOptions) -> RunReport:
     return run.finish(result)
 
 
-def _locked(run: _Run, lock: RunLock, key: list[tuple[str, list[str]]],
+def _locked(run: _Run, lock: RunLock, earlier: list[tuple[dict[str, Sheet], Plan]],
             result: RunReport) -> dict[str, Sheet]:
-    """The run under its lock: plan on fresh data (its ``key`` must be the confirmed plan's),
-    resume, apply each migration, record. Returns the sheets as the run left them."""
+    """The run under its lock: plan on fresh data (its key must be the confirmed plan's, the
+    one in ``earlier`` with the sheets it was made on: emptied once planned), resume, apply
+    each migration, record. Returns the sheets as the run left them."""
     sheets = run.read("under the lock")
     lock.confirm(sheets)
     todo = run.todo(sheets)
-    fresh = run.plan(sheets, todo)
+    fresh = run.plan(sheets, todo, earlier[0])
+    key = earlier.pop()[1].key()  # the pre-flight's sheets and plan are not held any longer
     if fresh.key() != key:
         raise ConflictError("the workbook changed between the plan you confirmed and now "
                             f"({fresh.key()} instead of {key}); nothing was changed, "
