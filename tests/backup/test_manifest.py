@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spoolsheet.backup.manifest import Manifest, ManifestError, fingerprint
 from spoolsheet.errors import UsageError
+from spoolsheet.fingerprint import KeptHashes, sheet_fingerprint
 from spoolsheet.values import Formula
 from spoolsheet.workbook import Sheet, SheetInfo
 from spoolsheet.workbook.google_store import DRIVE_PROPERTY_BYTES, pack_text, unpack_text
@@ -65,3 +68,37 @@ def test_a_manifest_too_large_for_drive_is_refused_before_anything_is_written():
     m = manifest([sheet(f"Hoja con un nombre largo {i:03}", []) for i in range(60)])
     with pytest.raises(UsageError, match="Drive properties"):
         pack_text(m.to_json())
+
+
+cells = st.one_of(st.none(), st.just(""), st.integers(-3, 3), st.sampled_from(["a", "b", " "]),
+                  st.floats(allow_nan=False, width=16), st.just(Formula("=A1")))
+grids = st.lists(st.lists(cells, max_size=4), max_size=6)
+
+
+@given(first=grids, more=grids, cut=st.integers(0, 5), wider=st.integers(0, 3),
+       blank=st.integers(0, 2), changed=st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_kept_hashes_give_every_sheets_fingerprint_as_hashed_anew(first, more, cut, wider, blank,
+                                                                  changed):
+    """Whatever was hashed before under the same title (the very cells, rows appended after
+    them, a region cut from the same rows with blank cells after, a cell replaced, trailing
+    blank rows and a grid that changed), the digest is the one ``sheet_fingerprint`` gives."""
+    hashed = KeptHashes()
+
+    def check(rows: list[list[object]], grid=(10, 4)) -> None:
+        s = sheet("Ops", rows, grid)
+        for with_grid in (True, False, True):
+            assert hashed.of(s, grid=with_grid) == sheet_fingerprint(s, grid=with_grid)
+
+    rows = [list(r) for r in first] + [[None] * blank]  # maybe a trailing blank row
+    check(rows)
+    check([list(r) for r in rows])  # the same cells in other lists
+    check([list(r) + [None] * wider for r in rows[:cut]])  # a region, blank cells after
+    grown = [list(r) for r in rows] + [list(r) for r in more]
+    check(grown, (12, 4))  # rows appended, then a grid that changed
+    check(grown, (12, 5))
+    if changed and grown and grown[0]:
+        other = [list(r) for r in grown]
+        other[0][0] = "changed" if other[0][0] != "changed" else "again"
+        check(other, (12, 5))
+    check(rows)  # and back to the rows first hashed

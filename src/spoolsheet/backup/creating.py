@@ -98,15 +98,19 @@ def noted_created(note: str) -> dt.datetime:
 
 def create(workbook: Workbook, *, folder: str | None = None, label: str | None = None,
            verify: bool = False, dry_run: bool = False, now: dt.datetime | None = None,
-           actor: str | None = None, progress: Progress | None = None) -> Backup:
+           actor: str | None = None, progress: Progress | None = None,
+           fingerprints: Fingerprinter = sheet_fingerprint) -> Backup:
     """A complete copy of ``workbook`` with its manifest, logged as BACKUP_CREATED.
 
     ``label`` defaults to the schema version. With ``verify`` the copy is read back and must
     equal the manifest (``VerificationError`` otherwise; the backup stays, marked failed).
     ``dry_run`` reads the workbook and checks the folder, and returns the backup it would make.
+    ``fingerprints`` hashes each sheet for the manifest (a ``fingerprint.KeptHashes`` keeps
+    what it hashed for the caller: a migration's protected regions are the same cells).
     """
     backup, _ = create_reading(workbook, store_for(workbook, folder), label=label, verify=verify,
-                               dry_run=dry_run, now=now, actor=actor, progress=progress)
+                               dry_run=dry_run, now=now, actor=actor, progress=progress,
+                               full=fingerprints)
     return backup
 
 

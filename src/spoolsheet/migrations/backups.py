@@ -11,11 +11,11 @@ Without ``backups`` a run takes no backup (the ledger row says so); the CLI alwa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ..progress import Progress
-from ..workbook import Workbook
+from ..workbook import Sheet, Workbook
 
 
 class MadeBackup(Protocol):
@@ -35,11 +35,13 @@ class Backups(Protocol):
     """``create`` makes a backup and, with ``verify``, raises ``VerificationError`` unless the
     copy matches what was read; ``verify`` with ``against_source`` also compares it with the
     workbook as it is now. Both report how far they are to ``progress``, the run's own callback,
-    so the backup inside a migration shows on the same display."""
+    so the backup inside a migration shows on the same display; ``create`` fingerprints the
+    sheets for its manifest with ``fingerprints`` (the run's ``fingerprint.KeptHashes``, which
+    then has the cells of its protected regions hashed already)."""
 
     def create(self, workbook: Workbook, *, folder: str | None = ..., label: str | None = ...,
-               verify: bool = ..., actor: str | None = ...,
-               progress: Progress | None = ...) -> MadeBackup: ...
+               verify: bool = ..., actor: str | None = ..., progress: Progress | None = ...,
+               fingerprints: Callable[[Sheet], str] = ...) -> MadeBackup: ...
 
     def verify(self, workbook: Workbook, backup_id: str, *, against_source: bool = ...,
                folder: str | None = ..., progress: Progress | None = ...) -> BackupCheck: ...

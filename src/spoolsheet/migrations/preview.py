@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import is_
 
-from ..fingerprint import differences, sheet_fingerprint
+from ..fingerprint import KeptHashes, differences, sheet_fingerprint
 from ..formula_refs import move_cells, rename_sheet
 from ..progress import scanned
 from ..schema import column_letter, normalise_header
@@ -161,11 +161,13 @@ Done = Callable[[str], None]  # told each sheet's title once it is checked (prog
 
 
 def fingerprints(sheets: Mapping[str, Sheet], protected: Mapping[str, Region],
-                 done: Done | None = None) -> dict[str, list]:
-    """``{sheet: [rows, cols, sha256]}`` of each protected region (JSON-ready, for the ledger)."""
+                 done: Done | None = None, hashed: KeptHashes | None = None) -> dict[str, list]:
+    """``{sheet: [rows, cols, sha256]}`` of each protected region (JSON-ready, for the ledger);
+    ``hashed``: what was fingerprinted already (the run's backup), not hashed again."""
     out = {}
+    hashed = hashed or KeptHashes()
     for title, region in protected.items():
-        out[title] = [*region, sheet_fingerprint(cut(sheets[title], region), grid=False)]
+        out[title] = [*region, hashed.of(cut(sheets[title], region), grid=False)]
         if done is not None:
             done(title)
     return out

@@ -34,6 +34,7 @@ from ..errors import (
     UsageError,
     VerificationError,
 )
+from ..fingerprint import KeptHashes
 from ..progress import Progress, counting, phase, report
 from ..schema import METADATA
 from ..workbook import Workbook
@@ -107,6 +108,8 @@ class _Run:
         self.backup_stats: dict[str, int] = {"reads": 0, "writes": 0, "retries": 0}
         self.backup_id: str | None = None
         self.final = ChangeSet()
+        #: what the backup fingerprinted, for the protected regions (the same cells on .xlsx)
+        self.hashed = KeptHashes()
 
     def step(self, name: str) -> None:
         report(self.progress, name)
@@ -161,7 +164,8 @@ class _Run:
             else:  # create(verify=True) raises VerificationError unless the copy verified
                 self.backup_id = self.backups.create(self.workbook, folder=folder,
                                                      label=f"pre-{self.action}", verify=True,
-                                                     actor=self.actor, progress=self.progress).id
+                                                     actor=self.actor, progress=self.progress,
+                                                     fingerprints=self.hashed).id
         finally:
             after = self.workbook.stats.snapshot()
             self.backup_stats = {k: self.backup_stats[k] + after[k] - before[k] for k in after}
@@ -269,7 +273,7 @@ class _Run:
             (lambda after: m.verify(sheets, after)) if up else m.verify_downgrade)
         protected = regions(sheets, changes)
         with self.rows(f"fingerprinting what {m.id} must not change", protected) as done:
-            expected = fingerprints(predicted, protected, done)
+            expected = fingerprints(predicted, protected, done, self.hashed)
         layout = m.columns(self.action)
         with phase(self.progress, f"checking what {m.id} will write"):
             problems = overwrites(sheets, changes, protected, layout["renames"]) + check(predicted)
