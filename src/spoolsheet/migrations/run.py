@@ -274,6 +274,7 @@ class _Run:
         protected = regions(sheets, changes)
         with self.rows(f"fingerprinting what {m.id} must not change", protected) as done:
             expected = fingerprints(predicted, protected, done, self.hashed)
+        self.hashed = KeptHashes()  # the rows it kept go before the write, not after
         layout = m.columns(self.action)
         with phase(self.progress, f"checking what {m.id} will write"):
             problems = overwrites(sheets, changes, protected, layout["renames"]) + check(predicted)
