@@ -208,7 +208,7 @@ def as_predicted(predicted: Mapping[str, Sheet], after: Mapping[str, Sheet], rec
     write), so a check of it would say what that check said and every protected region of it
     is as fingerprinted: ``same_sheets``, where only the sheets the run's ``record`` alone
     writes (its ledger row and event; a migration's checks look at ``looked_at``, the sheets
-    its operations name) may have grown. Checks are pure functions of titles, grids and cells
+    its operations name and its change writes) may have grown. Checks are pure functions of titles, grids and cells
     (sheet ids are the backend's)."""
     return same_sheets(predicted, after, written(record) - set(looked_at), done)
 

@@ -52,6 +52,7 @@ from .preview import (
     region_problems,
     regions,
     simulate,
+    written,
 )
 from .registry import checksum, load
 from .reports import Plan, PlannedMigration, RunReport
@@ -298,7 +299,7 @@ class _Run:
         after = after or self.read("to verify it")
         with self.rows(f"verifying {m.id}", protected) as done:
             # the very cells checked before the write: then so is every protected region
-            same = as_predicted(predicted, after, record, m.sheets(), done)
+            same = as_predicted(predicted, after, record, m.sheets() | written(changes), done)
             problems = [] if same else region_problems(expected, after, predicted, done)
         if not same:
             with phase(self.progress, f"checking {m.id} as written"):
