@@ -169,9 +169,10 @@ def make(workbook: Workbook, sheets: Mapping[str, Sheet], action: str, migration
             if m.revises != expect:
                 raise SchemaError(f"{m.id} upgrades from {m.revises}, but the workbook is at {expect}")
             expect = m.version
-        kept = (carried(before.migrations[i], m, was, current)
-                if was is not None and before is not None and i < len(before.migrations)
-                else None)
+        kept = None
+        if was is not None and before is not None and i < len(before.migrations):
+            with phase(progress, f"planning {m.id}: are these the cells it was planned on?"):
+                kept = carried(before.migrations[i], m, was, current)
         planned.append(kept or _planned(m, current, action, force, progress))
         was = before.migrations[i].predicted if kept and before is not None else None
         planned[-1].parts = len(workbook.split(planned[-1].changes,

@@ -124,7 +124,7 @@ def regions(sheets: Mapping[str, Sheet], changes: ChangeSet) -> dict[str, Region
     for title, sheet in moved(sheets, changes).items():
         if title == LOCK_SHEET or title in changes.deleted_sheets:
             continue
-        rows, cols = len(sheet.rows), max((len(r) for r in sheet.rows), default=0)
+        rows, cols = len(sheet.rows), max(map(len, sheet.rows), default=0)
         for rs in changes.resizes:
             if rs.sheet == title:
                 rows, cols = min(rows, rs.rows or rows), min(cols, rs.cols or cols)
@@ -208,8 +208,8 @@ def as_predicted(predicted: Mapping[str, Sheet], after: Mapping[str, Sheet], rec
     write), so a check of it would say what that check said and every protected region of it
     is as fingerprinted: ``same_sheets``, where only the sheets the run's ``record`` alone
     writes (its ledger row and event; a migration's checks look at ``looked_at``, the sheets
-    its operations name and its change writes) may have grown. Checks are pure functions of titles, grids and cells
-    (sheet ids are the backend's)."""
+    its operations name and its change writes) may have grown. Checks are pure functions of
+    titles, grids and cells (sheet ids are the backend's)."""
     return same_sheets(predicted, after, written(record) - set(looked_at), done)
 
 
