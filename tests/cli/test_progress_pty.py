@@ -33,8 +33,9 @@ from spoolsheet.progress import Step
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 #: Seconds each request to the fake waits: a dozen requests make a run of several seconds.
 LATENCY = 0.4
-#: Seconds the slow revision's backfill takes a row: ~1 s a pass over the small sample's spools.
-PER_ROW = 0.005
+#: Seconds the slow revision's backfill takes a row: ~1.5 s a pass over the small sample's
+#: spools; `up` makes three (its pre-flight plan, its plan on v3.0's result, its check).
+PER_ROW = 0.0075
 SLOW_REVISION = f"""
 import time
 
