@@ -63,10 +63,19 @@ def sheet_fingerprint(sheet: Sheet, *, columns: int | None = None, grid: bool = 
 
 @dataclass
 class _Hashed:
-    rows: Sequence[Sequence[object]]  # the rows hashed (their cells: the objects compared)
-    end: int  # how many of them the hashes cover
-    plain: Any  # sha256 over rows[:end], without the grid (a copy is hashed on)
+    rows: list[list[object]]  # the rows hashed, copied (their cells: the objects compared)
+    plain: Any  # sha256 over them, without the grid (a copy is hashed on)
     full: dict[bytes, str]  # the grid line -> the digest with it
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[object]], end: int, plain: Any,
+           full: dict[bytes, str]) -> _Hashed:
+        """Kept as copies of the row lists: a caller may edit its own lists afterwards."""
+        return cls([list(r) for r in rows[:end]], plain, full)
+
+    @property
+    def end(self) -> int:
+        return len(self.rows)
 
 
 class KeptHashes:
@@ -92,12 +101,12 @@ class KeptHashes:
             if not grid:  # hashed on from where it stopped
                 plain = seen.plain.copy()
                 _hash_rows([plain], rows, seen.end, end)
-                self._seen[sheet.title] = _Hashed(rows, end, plain, {})
+                self._seen[sheet.title] = _Hashed.of(rows, end, plain, {})
                 return str(plain.hexdigest())
         plain, full = hashlib.sha256(), hashlib.sha256(line)
         end = _content_end(rows)
         _hash_rows([plain, full], rows, 0, end)
-        self._seen[sheet.title] = _Hashed(rows, end, plain, {line: full.hexdigest()})
+        self._seen[sheet.title] = _Hashed.of(rows, end, plain, {line: full.hexdigest()})
         return full.hexdigest() if grid else str(plain.hexdigest())
 
 

@@ -82,7 +82,8 @@ def test_kept_hashes_give_every_sheets_fingerprint_as_hashed_anew(first, more, c
                                                                   changed):
     """Whatever was hashed before under the same title (the very cells, rows appended after
     them, a region cut from the same rows with blank cells after, a cell replaced, trailing
-    blank rows and a grid that changed), the digest is the one ``sheet_fingerprint`` gives."""
+    blank rows, a grid that changed, the lists hashed edited in place), the digest is the one
+    ``sheet_fingerprint`` gives."""
     hashed = KeptHashes()
 
     def check(rows: list[list[object]], grid=(10, 4)) -> None:
@@ -102,3 +103,6 @@ def test_kept_hashes_give_every_sheets_fingerprint_as_hashed_anew(first, more, c
         other[0][0] = "changed" if other[0][0] != "changed" else "again"
         check(other, (12, 5))
     check(rows)  # and back to the rows first hashed
+    if rows and rows[0]:  # the caller's own lists edited in place after they were hashed
+        rows[0][0] = "edited" if rows[0][0] != "edited" else "again"
+        check(rows)
