@@ -111,3 +111,20 @@ def test_an_xlsx_read_moves_within_a_sheet_as_its_part_inflates_and_its_rows_are
     assert len(inflating) >= 2 and len(typing) >= 2, counted
     assert rising(counted) and counted[-1].finished and len(sheets[OPERACIONES].rows) > 2500
     backend.close()
+
+
+def test_sizes_handed_in_are_the_estimate_and_a_read_measured_again_moves_last(served):
+    """The sizes a program keeps between runs (``answered``): a read made before is estimated
+    from them, and measured again it moves last, so a cache that keeps the newest keeps it."""
+    _, first = served
+    with phase(lambda s: None, "reading"):
+        first.read([OPERACIONES])
+    (key, size), = first.http.answered.items()
+    kept = {key: size, "older": 1}  # as loaded from a cache file: this read first
+    backend = GoogleBackend("live", session=requests.Session(), endpoint=first.http.endpoint,
+                            retry=FAST_RETRY, answered=kept)
+    steps: list[Step] = []
+    with phase(steps.append, "reading"):
+        backend.read([OPERACIONES])
+    assert any(s.estimated and s.total == size for s in bytes_of(steps)), steps
+    assert list(kept) == ["older", key]

@@ -169,11 +169,12 @@ def test_a_sheet_whose_cells_start_away_from_a1_reads_them_where_they_are(tmp_pa
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Resumen"
-    ws["B2"], ws["C4"], ws["D4"], ws["A7"] = "Resumen semanal", "spools", 12, "nota"
+    ws["B2"], ws["C4"], ws["D4"], ws["B7"] = "Resumen semanal", "spools", 12, "nota"
     ws["E5"] = "=D4*2"
     wb.save(path)
+    assert CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Resumen").start == (1, 1)
     expected = [[], [None, "Resumen semanal"], [], [None, None, "spools", 12],
-                [None, None, None, None, Formula("=D4*2")], [], ["nota"]]
+                [None, None, None, None, Formula("=D4*2")], [], [None, "nota"]]
     with Workbook(XlsxBackend(path)) as book:
         assert book.backend.read_regions([Region("Resumen", 1, 4)]) == [expected[:4]]
         assert book.read_sheet("Resumen").rows == expected

@@ -123,7 +123,8 @@ class GoogleHTTPClient(HTTPClient):
                     got = receive(response, self.answered.get(same) if same else None)
                 finally:
                     response.close()
-                if same and response.ok:
+                if same and response.ok:  # moved last: kept caches keep the newest
+                    self.answered.pop(same, None)
                     self.answered[same] = got
             except (requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
                 raise self.map_failure(exc, what, safe) from exc
