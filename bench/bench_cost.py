@@ -1,7 +1,9 @@
 """What each .xlsx operation costs against its floor (bench/floors.py), measured in the same run.
 
 Run on demand:  python bench/bench_cost.py [--spools 2500 50000] [--service-ops 40] [--no-demo]
-                [--only up demo]   (only those rows: ``migrate up``, ``spoolsheet demo``)
+                [--only up cli service demo]   (only those rows: ``migrate up``, the CLI
+                commands, the long-lived service's changes, ``spoolsheet demo``; the workbook
+                is always migrated first)
 
 Per size it writes the sample with ``spoolsheet sample``, runs ``spoolsheet migrate up`` (with
 its verified backup) on a copy, then runs each command as its own process, as a person would:
@@ -85,7 +87,8 @@ def service_changes(path: Path, tags: list[str], worker: str,
     return times
 
 
-def run_size(spools: int, tmp: Path, service_ops: int, only_up: bool = False) -> None:
+def run_size(spools: int, tmp: Path, service_ops: int, rows: set[str]) -> None:
+    """One size: the rows named in ``rows`` (up, cli, service) after migrating the sample."""
     source = tmp / f"sample_{spools}.xlsx"
     made = cli("sample", str(source), "--spools", str(spools), "--seed", "1")
     path = tmp / f"Kronos_{spools}.xlsx"
@@ -100,10 +103,19 @@ def run_size(spools: int, tmp: Path, service_ops: int, only_up: bool = False) ->
     up = cli("-w", str(path), "migrate", "up", "--force",
              "--backup-folder", str(tmp / f"backups_{spools}"))
     up_floor = start + floors.migration(source) + floors.write(source)
-    show("migrate up (verified backup)", up.cost, up_floor, up.peak_mb, "<= 3 x")
-    if only_up:
+    if "up" in rows:
+        show("migrate up (verified backup)", up.cost, up_floor, up.peak_mb, "<= 3 x")
+    if not rows & {"cli", "service"}:
         return
     tag, worker, fresh = choose(path)
+    if "cli" in rows:
+        run_cli(path, start, write, tag, worker)
+    if "service" in rows:
+        run_service(path, write, spools, fresh, worker, service_ops)
+
+
+def run_cli(path: Path, start: floors.Cost, write: floors.Cost, tag: str, worker: str) -> None:
+    """Each CLI command as its own process against its floor."""
     for action, extra in (("tomar", ["--op", "arm"]), ("pausar", []), ("tomar", ["--op", "arm"]),
                           ("completar", [])):
         done = cli("-w", str(path), action, tag, "--worker", worker, *extra)
@@ -114,6 +126,11 @@ def run_size(spools: int, tmp: Path, service_ops: int, only_up: bool = False) ->
         done = cli("-w", str(path), *args)
         show(f"{label} (CLI)", done.cost, start + floors.read(path, NEEDS[label]),
              done.peak_mb, "<= 3 x")
+
+
+def run_service(path: Path, write: floors.Cost, spools: int, fresh: list[str], worker: str,
+                service_ops: int) -> None:
+    """State changes through one long-lived service against the write alone."""
     times = service_changes(path, fresh, worker, service_ops)
     goal = 0.05 if spools <= 2500 else 0.3
     median = floors.Cost(statistics.median(t.wall for t in times),
@@ -138,16 +155,18 @@ def main() -> None:
     parser.add_argument("--spools", type=int, nargs="+", default=[2500, 50000])
     parser.add_argument("--service-ops", type=int, default=40)
     parser.add_argument("--no-demo", action="store_true")
-    parser.add_argument("--only", nargs="+", choices=["up", "demo"],
-                        help="only these rows (per size: migrate up; and the demo)")
+    parser.add_argument("--only", nargs="+", choices=["up", "cli", "service", "demo"],
+                        help="only these rows (per size: migrate up, the CLI commands, the "
+                             "service's changes; and the demo)")
     args = parser.parse_args()
     only = set(args.only or ())
+    rows = only - {"demo"} if only else {"up", "cli", "service"}
     floors.byte_compile()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        for spools in args.spools if not only or "up" in only else []:
-            run_size(spools, Path(tmp), args.service_ops, only_up=bool(only))
+        for spools in args.spools if rows else []:
+            run_size(spools, Path(tmp), args.service_ops, rows)
         if not args.no_demo and (not only or "demo" in only):
             run_demo(Path(tmp))
 

@@ -12,7 +12,7 @@ import pytest
 
 from spoolsheet import backup, migrations, occupation
 from spoolsheet.audit import LAST_BACKUP_NOTE, read_events
-from spoolsheet.occupation.rules import Operation, Stage
+from spoolsheet.occupation.rules import Operation, Stage, holdings
 from spoolsheet.schema import METADATA, OPERACIONES, TRABAJADORES
 from spoolsheet.testing import open_fake
 from spoolsheet.testing.fake_google import FakeGoogle
@@ -154,3 +154,20 @@ def test_fake_developer_metadata_round_trip_and_duplicate_id(fake_google, sample
         with pytest.raises(Exception, match="already exists"):
             wb.backend.http.call("POST", url, what="again", body={
                 "requests": [{"createDeveloperMetadata": {"developerMetadata": made}}]})
+
+
+@pytest.mark.slow
+def test_history_and_the_listing_read_only_what_they_show_in_two_requests(shop):
+    """A fresh process's history reads the header, the TAG column, the spool's row and the
+    log (filtered after the read); the listing the header, then only the columns it shows:
+    two requests each, as when they read Operaciones whole, and fewer bytes."""
+    fake, tag, _ = shop
+    held, log = logged(fake, lambda wb: occupation.history(wb, tag))
+    assert len(log) == 2
+    with open_fake(fake, "big") as wb:
+        whole = wb.read_regions([Region(OPERACIONES)])[0]
+        everything = read_events(wb.read_sheet(METADATA))
+    assert held == holdings(everything, tag)
+    spools, log = logged(fake, occupation.spools)
+    assert len(log) == 2 and [s.tag for s in spools] == [
+        str(r[5]).strip() for r in whole[1:] if len(r) > 5 and r[5]]

@@ -62,5 +62,5 @@ def test_cells_it_cannot_type_alone_go_to_calamine(tmp_path):
     pk = package(path)
     entry = pk.sheet_entries[0]
     assert plain_top(pk, entry, 1) is None  # a number with a number format, escaped text
-    assert plain_top(pk, entry, 2) is None  # a formula, a date, a boolean
+    assert plain_top(pk, entry, 2) is None  # row 1 again (a formula, a date, a boolean: typed alone)
     assert calamine_top(pk, entry, 2)[1][2] == "=SUM(F1:G1)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..audit import LAST_BACKUP_NOTE, read_events
+from ..audit import LAST_BACKUP_NOTE, metadata_columns, read_events
 from ..errors import SpoolsheetError
 from ..ledger import LEDGER_SHEET, LedgerEntry, read_ledger, schema_version
 from ..progress import Progress, phase
@@ -25,6 +25,8 @@ from .lock import holder
 from .planning import resumed_regions, todo, unverified
 from .registry import Chain, checksum, load
 from .reports import CheckReport, LastBackup, Status, VerifyReport
+
+BACKUP = "BACKUP_CREATED"
 
 
 def drift(sheets: Mapping[str, Sheet], chain: Chain | None = None) -> list[str]:
@@ -124,11 +126,13 @@ def _when(line: LastBackup) -> dt.datetime:
             else dt.datetime.min.replace(tzinfo=dt.UTC))
 
 
-def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry]) -> LastBackup | None:
+def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry],
+                 header: Sheet | None) -> LastBackup | None:
     """The newest backup the workbook knows of: the note its BACKUP_CREATED events keep (read
     with the ledger, no request), else the newest by creation time in a scan of the Metadata
-    log (older workbooks, and backends that keep no notes: one more read; two backups at once
-    may log in the other order), else the ledger."""
+    log's BACKUP_CREATED rows (older workbooks, and backends that keep no notes: one more read;
+    two backups at once may log in the other order; ``header``: Metadata's first row as read),
+    else the ledger."""
     note = workbook.note(LAST_BACKUP_NOTE)
     if note:
         try:
@@ -137,8 +141,12 @@ def _last_backup(workbook: Workbook, history: Sequence[LedgerEntry]) -> LastBack
             pass  # a note edited by hand: the log still says
     found = None
     try:
-        log = _sheets(workbook, [Region(METADATA)], small=False).get(METADATA)
-        for event in read_events(log, kind="BACKUP_CREATED") if log is not None else ():
+        log = None
+        if header is not None:
+            kind = metadata_columns(header).index("evento_tipo")
+            rows = workbook.read_regions([Region(METADATA, where=(kind, BACKUP))])[0]
+            log = Sheet(header.info, header.rows[:1] + rows[1:])  # its header as read before
+        for event in read_events(log, kind=BACKUP) if log is not None else ():
             if event.metadata.get("backup_id"):
                 line = _backup_line(event.metadata, event.timestamp)
                 if found is None or _when(line) >= _when(found):
@@ -165,5 +173,6 @@ def status(workbook: Workbook, *, migrations_dir: str | Path | None = None,
     held = holder(workbook, sheets)
     return Status(workbook.title, workbook.kind, schema_version(sheets),
                   [m.id for m in todo("up", sheets, None, chain)], history,
-                  [e.migration_id for e in unverified(sheets)], _last_backup(workbook, history),
+                  [e.migration_id for e in unverified(sheets)],
+                  _last_backup(workbook, history, sheets.get(METADATA)),
                   held.held() if held else None, mismatch)

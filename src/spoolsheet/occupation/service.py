@@ -35,7 +35,16 @@ from typing import Protocol
 from ..audit import apply_logged, metadata_columns, read_events
 from ..errors import DataError, SheetNotFound, SpoolsheetError, TransientBackendError, UsageError
 from ..ledger import LEDGER_SHEET
-from ..schema import METADATA, OPERACIONES, ROLES, TAG_COLUMN, TRABAJADORES, V2_1_HEADERS, ColumnMap
+from ..schema import (
+    METADATA,
+    METADATA_HEADERS,
+    OPERACIONES,
+    ROLES,
+    TAG_COLUMN,
+    TRABAJADORES,
+    V2_1_HEADERS,
+    ColumnMap,
+)
 from ..values import shop_today
 from ..workbook import Region, Sheet, Workbook
 from . import rules
@@ -64,6 +73,8 @@ class LayoutCheck(Protocol):
 SLOW_SHEETS = (TRABAJADORES, ROLES, METADATA, LEDGER_SHEET)
 #: Where the schema puts the TAG column: a fresh process reads it there before knowing the header.
 SCHEMA_TAG_COLUMN = V2_1_HEADERS.index(TAG_COLUMN) + 1
+#: Where the schema puts Metadata's tag_spool: a history reads the log's rows of one TAG there.
+SCHEMA_LOG_TAG_COLUMN = METADATA_HEADERS.index("tag_spool") + 1
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -205,17 +216,33 @@ class OccupationService:
         assert self._board is not None
         return self._board
 
-    def _listing(self) -> Operaciones:
-        """What ``survey`` lists: the board when it is fresh or nothing is known yet, else (within
-        ``view_ttl``) a read of only the columns shown, with no row_hash (``get`` gives it)."""
+    def _listing(self, hashed: bool) -> Operaciones:
+        """What ``survey`` lists: the board when it is fresh, or nothing is known yet and the
+        listing shows row_hash; else a read of only the columns shown, with no row_hash
+        (``get`` gives it): within ``view_ttl``, or when nothing is known yet (a CLI process:
+        the slow sheets and the header first, then the columns)."""
         board, at = self._board, self._board_at
         fresh = board is not None and at is not None and self._clock() - at < self.view_ttl
+        if not fresh and not hashed and self._layout is None:
+            slow = self._slow_regions(with_log=False)
+            cells = self._read([*slow, Region(OPERACIONES, 1, 1)], described=True)
+            self._take_slow(slow, cells[:len(slow)])
+            header = cells[len(slow)][0] if cells[len(slow)] else []
+            listed = self._columns_shown(Operaciones(OPERACIONES, header, {}))
+            if self._layout is None:  # (the board, read whole instead, sets it)
+                self._layout = Operaciones(OPERACIONES, listed.header, dict(listed.tags))
+            return listed
         layout = self._layout
         if fresh or layout is None or self.directory.stale() or not self.view_ttl:
             return self.board()
         shown, at = self._shown, self._shown_at
         if shown is not None and at is not None and self._clock() - at < self.view_ttl:
             return shown
+        return self._columns_shown(layout)
+
+    def _columns_shown(self, layout: Operaciones) -> Operaciones:
+        """Only the columns a listing shows, with the header again (one request): the board
+        read whole instead when the header is not ``layout``'s any more."""
         columns = sorted(set(layout.cols.values()))
         runs: list[tuple[int, int]] = []
         for col in columns:
@@ -249,6 +276,11 @@ class OccupationService:
             if self._clock() - at < self.view_ttl or (
                     revision is not None and revision == self._revision):
                 return board.spool(tag), []
+        if self._layout is None and extra:  # nothing known (a CLI process): not the whole sheet
+            view, cells = self._first([tag], self._slow_regions(with_log=False), *extra)
+            self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
+            self._revision = None
+            return view.spool(tag), cells
         if self._layout is not None:  # workers and roles ride along when their cache expired
             view, cells = self._touched([tag], self._slow_regions(with_log=False), *extra)
             self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
@@ -266,7 +298,7 @@ class OccupationService:
         spool that cannot be read; ``hashed=False``: without row_hash (a listing for people)."""
         if free and occupied:
             raise UsageError("--free and --occupied exclude each other; give one or neither")
-        return [s for s in self._listing().survey(hashed=hashed) if not isinstance(s, Spool)
+        return [s for s in self._listing(hashed).survey(hashed=hashed) if not isinstance(s, Spool)
                 or not ((free and not s.free) or (occupied and s.free)
                         or (op is not None and not rules.concerns(s, op)))]
 
@@ -285,12 +317,20 @@ class OccupationService:
         return sorted(self.directory.workers.values(), key=lambda w: w.id)
 
     def history(self, tag: str) -> list[Holding]:
-        """Who held the spool, for which operation, from when to when (from the Metadata log)."""
-        spool, (log,) = self._one(tag, Region(METADATA))
+        """Who held the spool, for which operation, from when to when: from the Metadata log's
+        rows of its TAG only, in the column where the schema puts it (read again from where
+        the header has it, if elsewhere: one request more)."""
+        key, col = tag.strip(), SCHEMA_LOG_TAG_COLUMN
+        spool, (header, log) = self._one(tag, Region(METADATA, 1, 1),
+                                         Region(METADATA, where=(col, key)))
         info = self.workbook.sheet_info(METADATA)
         if info is None:
             raise SheetNotFound(f"sheet {METADATA!r} not found in {self.workbook.title!r}")
-        return rules.holdings(read_events(Sheet(info, log), tag=spool.tag), spool.tag)
+        found = metadata_columns(Sheet(info, header)).index("tag_spool")
+        if found != col:
+            log = self.workbook.read_regions([Region(METADATA, where=(found, key))])[0]
+        return rules.holdings(read_events(Sheet(info, header + log[1:]), tag=spool.tag),
+                              spool.tag)
 
     # --- changing ----------------------------------------------------------------------------
 
@@ -394,30 +434,32 @@ class OccupationService:
             return Operaciones(OPERACIONES, board.header, dict(board.tags), dict(board.rows))
         slow = self._slow_regions(with_log)
         tags = [c.tag for c in changes]
-        view = self._first(tags, slow) if layout is None else self._touched(tags, slow)[0]
+        view = (self._first(tags, slow) if layout is None else self._touched(tags, slow))[0]
         self._layout = Operaciones(OPERACIONES, view.header, dict(view.tags))
         self._revision = None  # the board is known whole at a revision only after a whole read
         return view
 
-    def _first(self, tags: Sequence[str], slow: Sequence[Region]) -> Operaciones:
+    def _first(self, tags: Sequence[str], slow: Sequence[Region],
+               *extra: Region) -> tuple[Operaciones, list[list[list]]]:
         """What a group reads when nothing is known yet (a CLI process), in two requests, with
         no sheet list and no whole Operaciones: its header and TAG column where the schema puts
-        it (one request more when the header has it elsewhere), with ``slow``; then the rows
-        the TAGs stand at, the header again and one row of each sheet read, for their sizes
-        (``read_described``). A header or row that changed in between is refused."""
+        it (one request more when the header has it elsewhere), with ``slow`` and ``extra``
+        (whose cells it returns); then the rows the TAGs stand at, the header again and one row
+        of each other sheet read, for their sizes (``read_described``). A header or row that
+        changed in between is refused."""
         revision = self.workbook.revision()
         tag_col = SCHEMA_TAG_COLUMN
         for _ in range(2):
             cells = self._read([*slow, Region(OPERACIONES, 1, 1),
-                                Region(OPERACIONES, 2, None, tag_col, tag_col)])
+                                Region(OPERACIONES, 2, None, tag_col, tag_col), *extra])
             header = cells[len(slow)][0] if cells[len(slow)] else []
             found = ColumnMap.from_row(OPERACIONES, header).positions(TAG_COLUMN)
             if len(found) != 1 or found[0] == tag_col:
                 break
             tag_col = found[0]
-        at = tag_rows([r[0] if r else None for r in cells[-1]])
+        at = tag_rows([r[0] if r else None for r in cells[len(slow) + 1]])
         rows = sorted({r for t in tags for r in at.get(t.strip(), [])})
-        sized = list(dict.fromkeys(r.title for r in slow))
+        sized = list(dict.fromkeys(r.title for r in (*slow, *extra) if r.title != OPERACIONES))
         again = self._read([Region(OPERACIONES, 1, 1), *[Region(OPERACIONES, r, r) for r in rows],
                             *[Region(t, 1, 1) for t in sized]], described=True)
         self._take_slow(slow, cells[:len(slow)])
@@ -430,7 +472,7 @@ class OccupationService:
             raise SheetChanged(f"{OPERACIONES} changed while it was read (a row or column "
                                f"moved); nothing was written; try again")
         self._layout_at = revision
-        return view
+        return view, cells[len(slow) + 2:]
 
     def _touched(self, tags: Sequence[str], slow: Sequence[Region],
                  *extra: Region) -> tuple[Operaciones, list[list[list]]]:

@@ -88,11 +88,34 @@ class Region:
     last_row: int | None = None
     first_col: int = 1
     last_col: int | None = None
+    #: ``(column, text)``: only the rows whose cell in that column of the sheet (one of the
+    #: region's) is not blank and reads as ``text`` (``str`` of the value); the other rows
+    #: read as blank, so each row keeps its place. A backend may skip them before typing them.
+    where: tuple[int, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.where is not None and not (
+                self.first_col <= self.where[0] <= (self.last_col or self.where[0])):
+            raise ValueError(f"where column {self.where[0]} is outside the region {self}")
 
     def cut(self, rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
         """This region out of a whole sheet's rows (trimmed as ``trim`` does)."""
         picked = rows[self.first_row - 1:self.last_row]
-        return trim([list(r[self.first_col - 1:self.last_col]) for r in picked])
+        return self.kept(trim([list(r[self.first_col - 1:self.last_col]) for r in picked]))
+
+    def keeps(self, value: Cell) -> bool:
+        """Whether a row whose cell in the ``where`` column holds ``value`` is read."""
+        return self.where is None or (not is_blank(value) and str(value) == self.where[1])
+
+    def kept(self, cells: list[list[Cell]]) -> list[list[Cell]]:
+        """The region's cells (as cut) with the rows ``where`` does not keep made blank."""
+        if self.where is None:
+            return cells
+        col = self.where[0] - self.first_col
+        out = [row if self.keeps(row[col] if col < len(row) else None) else [] for row in cells]
+        while out and not out[-1]:
+            out.pop()
+        return out
 
 
 @dataclass

@@ -555,7 +555,7 @@ class GoogleBackend(Backend):
                     raise SheetNotFound(f"{what}: a sheet is missing ({exc})") from exc
             raise
         for (i, _), vr in zip(asked, body.get("valueRanges", []), strict=False):
-            out[i] = trim(vr.get("values", []))
+            out[i] = regions[i].kept(trim(vr.get("values", [])))
         return out
 
     def read_described(self, regions: Sequence[Region]) -> list[list[list[Cell]]]:
@@ -589,8 +589,8 @@ class GoogleBackend(Backend):
             self._seen[info.title] = info
             mine = [i for i, r in enumerate(regions) if r.title == info.title]
             for i, data in zip(mine, sheet.get("data", []), strict=False):
-                out[i] = trim([[_effective(c) for c in row.get("values", [])]
-                               for row in data.get("rowData", [])])
+                out[i] = regions[i].kept(trim([[_effective(c) for c in row.get("values", [])]
+                                               for row in data.get("rowData", [])]))
         return out
 
     # --- writing -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from ..values import DATE_DISPLAY_FORMAT, Cell, Formula, is_blank
 from .base import Backend, Region, RequestStats, Sheet, SheetInfo
 from .changes import ChangeSet
 from .xlsx_package import Package, SheetEntry, Stamp, save, stamp_of
-from .xlsx_read import SheetData, Typed, read_sheet, read_top
+from .xlsx_read import SheetData, Typed, read_picked, read_sheet, read_top
 from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
@@ -50,6 +50,8 @@ LOCK_TIMEOUT_SECONDS = 30.0
 #: A region that ends above this row is read from the top of its sheet only (a header, the
 #: first rows); deeper ones read the whole sheet once and keep it.
 PARTIAL_READ_ROWS = 200
+#: A sheet part this small is read by the byte scans whatever the region (``_picks``).
+SMALL_PART_BYTES = 1 << 20
 
 
 def lock_path(path: Path) -> Path:
@@ -148,6 +150,19 @@ def last_data_row(ws: Worksheet) -> int:
     return 0
 
 
+def _picks(package: Package, entry: SheetEntry, region: Region) -> bool:
+    """Whether a region of a sheet not read whole is picked from its part (``read_picked``):
+    one that reaches below the first rows and holds a few columns or rows, or filters them;
+    any region of a small part (calamine, for a few workers, would copy the whole file)."""
+    info = package.zip.NameToInfo.get(entry.part)
+    if info is not None and info.file_size <= SMALL_PART_BYTES:
+        return True
+    if region.last_row is not None and region.last_row <= PARTIAL_READ_ROWS:
+        return False  # the top of the part is enough (read_top)
+    return region.where is not None or region.last_col is not None or (
+        region.last_row is not None and region.last_row - region.first_row < PARTIAL_READ_ROWS)
+
+
 class XlsxBackend(Backend):
     """A local .xlsx file. Reads go through the fast reader, one sheet part at a time, cached
     per file version (``revision()``); writes replace the file atomically under its lock."""
@@ -220,8 +235,7 @@ class XlsxBackend(Backend):
     def _grid(self, package: Package, entry: SheetEntry) -> tuple[int, int]:
         grid = self._grids.get(entry.title)
         if grid is None:
-            sheet = package.sheet_part(entry.part)
-            grid = self._grids[entry.title] = package.guard(entry.part, lambda: sheet.grid)
+            grid = self._grids[entry.title] = package.grid(entry.part)
         return grid
 
     # --- contract ------------------------------------------------------------------------
@@ -283,10 +297,16 @@ class XlsxBackend(Backend):
         cut from memory, one not read yet only as far down as its regions reach."""
         with self._thread_lock:
             package = self._current()
+            picked: dict[int, list[list[Cell]]] = {}
+            for i, r in enumerate(regions):
+                entry = self._entry(package, r.title)
+                if r.title not in self._sheets and _picks(package, entry, r):
+                    found = read_picked(package, entry, r)
+                    if found is not None:
+                        picked[i] = found
             depth: dict[str, int | None] = {}
-            for r in regions:
-                self._entry(package, r.title)
-                if r.title in depth and depth[r.title] is None:
+            for i, r in enumerate(regions):
+                if i in picked or (r.title in depth and depth[r.title] is None):
                     continue
                 depth[r.title] = (None if r.last_row is None
                                   else max(depth.get(r.title) or 0, r.last_row))
@@ -300,7 +320,8 @@ class XlsxBackend(Backend):
                 else:
                     rows[title] = read_top(package, self._entry(package, title), last)
                     self._tops[title] = (last, rows[title])
-            return [r.cut(rows[r.title]) for r in regions]
+            return [picked[i] if i in picked else r.cut(rows[r.title])
+                    for i, r in enumerate(regions)]
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

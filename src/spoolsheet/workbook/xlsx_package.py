@@ -27,7 +27,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from ..errors import CorruptWorkbook, WorkbookAccessDenied, WorkbookNotFound
 from ..fs import atomic_write
 from ..progress import Received, upload
-from .xlsx_part import SheetPart
+from .xlsx_part import SheetPart, streamed_grid
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -134,13 +134,12 @@ class Package:
                                   f"missing)")
         try:
             with self.zip.open(name) as stream:  # checks the CRC at the end
-                pieces, got = [], 0
+                out = io.BytesIO()  # one buffer grown in place: joining pieces held both
                 while piece := stream.read(PIECE_BYTES):
-                    pieces.append(piece)
-                    got += len(piece)
+                    out.write(piece)
                     if told is not None:
-                        told(got)
-            data = self._parts[name] = b"".join(pieces)
+                        told(out.tell())
+            data = self._parts[name] = out.getvalue()  # the buffer itself, not a copy
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
             raise self.damaged(name, exc) from exc
         return data
@@ -152,6 +151,23 @@ class Package:
             xml = self.part(name)
             sheet = self._sheet_parts[name] = SheetPart(xml)
         return sheet
+
+    def grid(self, name: str) -> tuple[int, int]:
+        """A worksheet's grid (``SheetPart.grid``): of the part when it is held, else from the
+        member inflated a piece at a time and let go (a sheet list, or a read of a few rows,
+        needs the grids of parts it does not read)."""
+        if name in self._sheet_parts or name in self._parts:
+            return self.guard(name, lambda: self.sheet_part(name).grid)
+        if not self.has(name):
+            raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (part {name} is "
+                                  f"missing)")
+        try:
+            with self.zip.open(name) as stream:  # checks the CRC at the end
+                grid = self.guard(name, lambda: streamed_grid(
+                    iter(lambda: stream.read(PIECE_BYTES), b"")))
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+            raise self.damaged(name, exc) from exc
+        return grid if grid is not None else self.guard(name, lambda: self.sheet_part(name).grid)
 
     def carry(self, before: Package, rewritten: dict[str, SheetPart], changed: set[str]) -> None:
         """This snapshot is ``before`` rewritten by this process: members it copied as they

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import zlib
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from functools import cache, cached_property
 from itertools import accumulate, pairwise
 
@@ -85,8 +86,12 @@ def grid_of(xml: bytes) -> tuple[int, int]:
     m = CELL_REF.match(xml, last)
     if m is None:
         return _grid_slow(xml)
-    rows = int(m[2])
-    best = b""
+    best = _widest(xml, b"")
+    return int(m[2]), max(column_index(best), 1) if best else 1
+
+
+def _widest(xml: bytes, best: bytes) -> bytes:
+    """The letters of the widest last cell of a row in ``xml`` (whole rows), or ``best``."""
     start = 0
     for end in _ROW_END.finditer(xml):
         i = xml.rfind(_CELL_START, start, end.start())
@@ -99,7 +104,33 @@ def grid_of(xml: bytes) -> tuple[int, int]:
             letters = xml[j:k]
             if len(letters) > len(best) or (len(letters) == len(best) and letters > best):
                 best = letters
-    return rows, max(column_index(best), 1) if best else 1
+    return best
+
+
+def streamed_grid(pieces: Iterable[bytes]) -> tuple[int, int] | None:
+    """``grid_of`` the part these pieces make, without holding it: each run of whole rows is
+    measured as it completes. None when the part's last cell has no plain reference (then
+    ``grid_of`` needs the whole part)."""
+    best = b""
+    last: re.Match[bytes] | None = None
+    seen = False
+    held = b""
+    for piece in (*pieces, None):
+        held += piece if piece is not None else b""
+        cut = held.rfind(b"</row>") + 6 if piece is not None else len(held)
+        if cut < 6:
+            continue
+        rows = held[:cut]
+        i = rows.rfind(_CELL_START)
+        if i >= 0:
+            seen, last = True, CELL_REF.match(rows, i)
+            best = _widest(rows, best)
+        held = held[cut:]
+    if not seen:
+        return 1, 1
+    if last is None:
+        return None
+    return int(last[2]), max(column_index(best), 1) if best else 1
 
 
 def _grid_slow(xml: bytes) -> tuple[int, int]:

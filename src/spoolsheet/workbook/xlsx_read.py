@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 import zlib
@@ -25,11 +26,13 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from ..progress import download
 from ..values import Cell, Formula
-from .base import trim
+from .base import Region, trim
+from .xlsx_cells import column_letters
 from .xlsx_package import MAIN_NS, Package, SheetEntry
 from .xlsx_part import CELL_REF, column_index
 
 _FORMULA = re.compile(rb"<f(?=[\s>/])([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+_CELL_START = b'<c r="'
 _ATTR = re.compile(rb'\s([a-zA-Z:]+)="([^"]*)"')
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -210,14 +213,88 @@ def plain_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[C
 
 
 _NOT_PLAIN = object()
+_BOOLEANS = {b"1": True, b"0": False}
+#: A cell element that does not start ``<c r="``: such a part is not picked.
+_UNREFERENCED = re.compile(rb'<c(?=[\s>/])(?! r=")')
+
+
+def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[list[Cell]] | None:
+    """``region``'s cells found in the part's rows by byte scans and typed as ``plain_top``
+    types them; the sheet's other cells, and the rows ``region.where`` does not keep, are never
+    typed (a column of many thousand rows, or one spool's rows of the log, cost their own cells,
+    not the sheet's). None when a cell it types is not plain or a cell element does not carry
+    its reference first: the whole read (calamine) types the sheet then."""
+    sheet = package.sheet_part(entry.part)  # CRC-checked: a damaged member is named here
+    if not sheet.plain or not package.guard(entry.part, lambda: sheet.ordered):
+        return None
+    first, last, where = region.first_col, region.last_col, region.where
+    letters = {c: column_letters(c).encode() for c in
+               range(first, (last if last is not None else where[0] if where else 0) + 1)}
+    rows: list[list[Cell]] = []
+    try:
+        strings = package.shared_strings
+        for chunk in sheet.chunks:
+            base = chunk.base
+            if not chunk.rows or chunk.rows[-1][0] < region.first_row or (
+                    region.last_row is not None and chunk.rows[0][0] > region.last_row):
+                continue  # rows are in order: none of these is in the region
+            if _UNREFERENCED.search(base, chunk.lo, chunk.hi):
+                return None
+            for number, start, end in chunk.rows:
+                if number < region.first_row or (region.last_row is not None
+                                                   and number > region.last_row):
+                    continue
+                at = b"%d\"" % number
+                if where is not None:
+                    kept = _picked(package, base, letters[where[0]] + at, start, end, strings)
+                    if kept is _NOT_PLAIN:
+                        return None
+                    if not region.keeps(cast(Cell, kept)):
+                        continue
+                values: list[object]
+                if last is not None:
+                    values = [_picked(package, base, letters[c] + at, start, end, strings)
+                              for c in range(first, last + 1)]
+                else:
+                    values = []
+                    for m in _CELL.finditer(base, start, end):
+                        place = CELL_REF.match(base, m.start())
+                        if place is None or int(place[2]) != number:
+                            return None
+                        c = column_index(place[1]) - first
+                        if c >= 0:
+                            values.extend([None] * (c + 1 - len(values)))
+                            values[c] = _plain(package, attributes(m[1]), m[2] or b"", strings)
+                if _NOT_PLAIN in values:
+                    return None
+                rows.extend([] for _ in range(number - region.first_row + 1 - len(rows)))
+                rows[number - region.first_row] = cast(list[Cell], values)
+    except (ValueError, IndexError, KeyError):
+        return None  # the whole read names what is wrong
+    return trim(rows)
+
+
+def _picked(package: Package, xml: bytes, ref: bytes, start: int, end: int,
+            strings: list[str]) -> object:
+    """The plain value of the cell ``ref`` (letters, row, closing quote) between start and end:
+    None when the row has no such cell, ``_NOT_PLAIN`` when it is not plain."""
+    i = xml.find(_CELL_START + ref, start, end)
+    m = _CELL.match(xml, i) if i >= 0 else None
+    return None if m is None else _plain(package, attributes(m[1]), m[2] or b"", strings)
 
 
 def _plain(package: Package, cell: dict[bytes, bytes], inner: bytes,
            strings: list[str]) -> object:
-    """One cell's value as calamine types it, when it is plain; else ``_NOT_PLAIN``."""
-    if b"<f" in inner:
-        return _NOT_PLAIN
+    """One cell's value as ``read_sheet`` types it, when it is plain; else ``_NOT_PLAIN``."""
     kind = cell.get(b"t", b"n")
+    if b"<f" in inner:  # as formulas_of reads it; a shared one needs its master
+        f = _FORMULA.search(inner)
+        if f is None or attributes(f[1]).get(b"t") == b"shared" or not f[2]:
+            return _NOT_PLAIN
+        text = unescape(f[2].decode())
+        if kind == b"b" and text.strip().upper() in _LIBREOFFICE_BOOLEANS:
+            return _LIBREOFFICE_BOOLEANS[text.strip().upper()]
+        return Formula("=" + text)
     if kind == b"inlineStr":
         found = _INLINE.fullmatch(inner)
         if found is None or b"_x" in found[1] or b"\r" in found[1] or (
@@ -230,10 +307,42 @@ def _plain(package: Package, cell: dict[bytes, bytes], inner: bytes,
     if kind == b"s":
         text = strings[int(value[1])]
         return _NOT_PLAIN if "_x" in text or "\r" in text else normal(text)
+    if kind == b"b":
+        return _BOOLEANS.get(value[1], _NOT_PLAIN)
     style = int(cell.get(b"s", b"0"))
-    if kind != b"n" or (style and package.styles.xf_formats[style] != 0):
+    if kind != b"n":
         return _NOT_PLAIN
-    return normal(float(value[1]))
+    number = float(value[1])
+    fmt = package.styles.xf_formats[style] if style else 0
+    if fmt == 0:
+        return normal(number)
+    code = package.styles.custom.get(fmt)
+    if package.date1904 or not (_DATE_CODE.fullmatch(code) if code is not None
+                                else fmt in _BUILTIN_DATES):
+        return _NOT_PLAIN
+    return _date(number)
+
+
+#: Number formats whose serials calamine reads as dates or date-times, and nothing else:
+#: built-in m-d-yy, d-mmm-yy, d-mmm, mmm-yy, m/d/yy h:mm; codes of date and time letters only.
+_BUILTIN_DATES = frozenset({14, 15, 16, 17, 22})
+_DATE_CODE = re.compile(r"(?:[dmyhs]+|[-/.:, ])+", re.I)
+_EPOCH = dt.datetime(1899, 12, 30)
+_DAY_MS = 86_400_000
+
+
+def _date(serial: float) -> object:
+    """A date serial (1900 system) as calamine reads it: midnight for a whole day, else to the
+    nearest millisecond. Not plain: before 1 March 1900 (the leap year Excel invents), from
+    9999-12-31 on, or within 0.05 ms of a half millisecond (calamine's own rounding)."""
+    if not 61 <= serial < 2_958_465:
+        return _NOT_PLAIN
+    if serial.is_integer():
+        return _EPOCH + dt.timedelta(days=int(serial))
+    ms = serial * _DAY_MS
+    if abs(ms - math.floor(ms) - 0.5) < 0.05:
+        return _NOT_PLAIN
+    return _EPOCH + dt.timedelta(milliseconds=math.floor(ms + 0.5))
 
 
 def _head(package: Package, part: str, last_row: int) -> bytes | None:
