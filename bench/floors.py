@@ -6,7 +6,8 @@ code: starting the interpreter (``python -c pass``), python-calamine reading onl
 operation needs, writing the file's bytes once (temp file in the same folder, fsync, rename),
 and for a migration: reading Operaciones plus deflating its part once and writing the file.
 Each is the best of a few runs. ``run_process`` measures a command as its own process: wall
-time and its peak memory (``ru_maxrss`` of that child alone, from ``wait4``); ``byte_compile``
+time and its peak memory (``ru_maxrss`` of that child alone, from ``wait4`` in a small launcher:
+a child's counts its starter's high-water mark); ``byte_compile``
 first, so that a command is measured as installed.
 """
 
@@ -63,18 +64,39 @@ class Process:
     stderr: str
 
 
+#: Starts the measured command and reports its wall time, CPU time, peak memory and exit code
+#: on the file descriptor given first. A child's ``ru_maxrss`` counts the high-water mark of
+#: the process that started it (Linux carries it over exec), and this bench's own process
+#: reads whole workbooks: started from this small process, the command's figure is its own.
+LAUNCHER = """
+import os, subprocess, sys, time
+t0 = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - t0
+os.write(int(sys.argv[1]), f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} "
+                           f"{os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
 def run_process(args: Sequence[str], env: dict[str, str] | None = None,
                 cwd: str | Path | None = None) -> Process:
-    """One child process: its wall time from spawn to exit and its own peak resident memory."""
+    """One child process: its wall time from spawn to exit and its own peak resident memory
+    (``ru_maxrss`` from ``wait4`` in ``LAUNCHER``, a small process between this one and it)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        child = subprocess.Popen(list(args), stdout=out, stderr=err, env=env, cwd=cwd)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
-        cost = Cost(time.perf_counter() - t0, usage.ru_utime + usage.ru_stime)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        read, write = os.pipe()
+        try:
+            launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(write), *args],
+                                        stdout=out, stderr=err, env=env, cwd=cwd,
+                                        pass_fds=(write,))
+            os.close(write)
+            with os.fdopen(read, "rb") as report:
+                wall, cpu, maxrss, code = report.read().split()
+        finally:
+            launcher.wait()
         out.seek(0)
         err.seek(0)
-        return Process(cost, usage.ru_maxrss / 1024, child.returncode,
+        return Process(Cost(float(wall), float(cpu)), int(maxrss) / 1024, int(code),
                        out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 
