@@ -159,6 +159,11 @@ class Backend(ABC):
     def sheets(self) -> list[SheetInfo]:
         """Every sheet with its grid size, in order (cached; kept current by ``apply``)."""
 
+    def sheet_titles(self) -> list[str]:
+        """Every sheet's title, in order: ``sheets()`` without the grids, where a backend
+        learns those at a cost of their own (.xlsx: inflating each part)."""
+        return [s.title for s in self.sheets()]
+
     @abstractmethod
     def read(self, titles: Sequence[str] | None = None, *,
              formulas: bool = True) -> dict[str, Sheet]:

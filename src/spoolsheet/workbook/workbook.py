@@ -51,7 +51,7 @@ class Workbook:
         return self.backend.sheets()
 
     def sheet_titles(self) -> list[str]:
-        return [s.title for s in self.sheets()]
+        return self.backend.sheet_titles()
 
     def read(self, titles: Sequence[str] | None = None, *,
              formulas: bool = True) -> dict[str, Sheet]:

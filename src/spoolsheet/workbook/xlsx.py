@@ -246,6 +246,11 @@ class XlsxBackend(Backend):
             return [SheetInfo(e.title, i, i, *self._grid(package, e))
                     for i, e in enumerate(package.sheet_entries)]
 
+    def sheet_titles(self) -> list[str]:
+        """From the workbook part alone: no sheet part is opened."""
+        with self._thread_lock:
+            return [e.title for e in self._current().sheet_entries]
+
     def sheet_info(self, title: str) -> SheetInfo | None:
         """That sheet alone: the others' parts are not opened for their grids."""
         with self._thread_lock:
