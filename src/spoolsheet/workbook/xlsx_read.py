@@ -7,6 +7,11 @@ prefixes): which cells hold formulas (they read as ``Formula``, shared formulas 
 cell as Excel and openpyxl do) and the grid (the extent of the cell elements, empty ones included,
 which is how the .xlsx backend stores a grid size). Booleans that LibreOffice writes as
 ``<f>TRUE()</f><v>1</v>`` read as booleans.
+
+A region of a sheet not read whole (a few columns, a few rows, a filter: ``read_picked``) and
+the top rows of one (``plain_top``) are typed by this module alone, from the cells' own bytes,
+when each cell is plain (``_plain``: text, numbers, booleans, formulas, serials in date
+formats), the same values calamine and the scans give; anything else goes to them.
 """
 
 from __future__ import annotations
