@@ -31,6 +31,8 @@ _CELL_START = b'<c r="'
 _ROW_END = re.compile(rb"</row>")
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _R_NUM = re.compile(rb'\sr="(\d+)"')
+#: A cell element whose reference is not its first attribute: a scan by reference misses it.
+_UNREFERENCED = re.compile(rb'<c(?=[\s>/])(?! r=")')
 _SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData\b[^>]*>")
 #: zlib level of rewritten segments: level 1 is ~3 x faster than the default for a part ~15 %
 #: larger, and a write recompresses a few segments, so the level costs little either way.
@@ -160,12 +162,13 @@ class Chunk:
     chunk it touches, so a write copies ~1/64 of the part, not all of it.
     """
 
-    __slots__ = ("_ordered", "base", "hi", "lo", "rows", "segment")
+    __slots__ = ("_ordered", "_referenced", "base", "hi", "lo", "rows", "segment")
 
     def __init__(self, base: bytes, lo: int, hi: int, rows: list[Span]) -> None:
         self.base, self.lo, self.hi, self.rows = base, lo, hi, rows
         self.segment: Segment | None = None
         self._ordered: bool | None = None
+        self._referenced: bool | None = None
 
     def view(self) -> memoryview:
         return memoryview(self.base)[self.lo:self.hi]
@@ -179,6 +182,12 @@ class Chunk:
         if self._ordered is None:
             self._ordered = all(a[0] < b[0] for a, b in pairwise(self.rows))
         return self._ordered
+
+    def referenced(self) -> bool:
+        """Whether every cell element of the chunk starts ``<c r="`` (its reference first)."""
+        if self._referenced is None:
+            self._referenced = _UNREFERENCED.search(self.base, self.lo, self.hi) is None
+        return self._referenced
 
 
 class SheetPart:

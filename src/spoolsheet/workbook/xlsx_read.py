@@ -219,8 +219,6 @@ def plain_top(package: Package, entry: SheetEntry, last_row: int) -> list[list[C
 
 _NOT_PLAIN = object()
 _BOOLEANS = {b"1": True, b"0": False}
-#: A cell element that does not start ``<c r="``: such a part is not picked.
-_UNREFERENCED = re.compile(rb'<c(?=[\s>/])(?! r=")')
 
 
 def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[list[Cell]] | None:
@@ -243,7 +241,7 @@ def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[lis
             if not chunk.rows or chunk.rows[-1][0] < region.first_row or (
                     region.last_row is not None and chunk.rows[0][0] > region.last_row):
                 continue  # rows are in order: none of these is in the region
-            if _UNREFERENCED.search(base, chunk.lo, chunk.hi):
+            if not chunk.referenced():
                 return None
             for number, start, end in chunk.rows:
                 if number < region.first_row or (region.last_row is not None
@@ -251,17 +249,19 @@ def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[lis
                     continue
                 at = b"%d\"" % number
                 if where is not None:
-                    kept = _picked(package, base, letters[where[0]] + at, start, end, strings)
+                    kept = _picked(package, base, letters[where[0]] + at, start, end, strings)[0]
                     if kept is _NOT_PLAIN:
                         return None
                     if not region.keeps(cast(Cell, kept)):
                         continue
-                values: list[object]
+                values: list[object] = []
                 if last is not None:
-                    values = [_picked(package, base, letters[c] + at, start, end, strings)
-                              for c in range(first, last + 1)]
+                    at_cell = start  # cells are in column order: each is sought after the last
+                    for c in range(first, last + 1):
+                        value, at_cell = _picked(package, base, letters[c] + at, at_cell, end,
+                                                 strings)
+                        values.append(value)
                 else:
-                    values = []
                     for m in _CELL.finditer(base, start, end):
                         place = CELL_REF.match(base, m.start())
                         if place is None or int(place[2]) != number:
@@ -280,12 +280,15 @@ def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[lis
 
 
 def _picked(package: Package, xml: bytes, ref: bytes, start: int, end: int,
-            strings: list[str]) -> object:
-    """The plain value of the cell ``ref`` (letters, row, closing quote) between start and end:
-    None when the row has no such cell, ``_NOT_PLAIN`` when it is not plain."""
+            strings: list[str]) -> tuple[object, int]:
+    """The plain value of the cell ``ref`` (letters, row, closing quote) between start and end,
+    and where the cell ends: None (and start) when the row has no such cell, ``_NOT_PLAIN``
+    when it is not plain."""
     i = xml.find(_CELL_START + ref, start, end)
     m = _CELL.match(xml, i) if i >= 0 else None
-    return None if m is None else _plain(package, attributes(m[1]), m[2] or b"", strings)
+    if m is None:
+        return None, start
+    return _plain(package, attributes(m[1]), m[2] or b"", strings), m.end()
 
 
 def _plain(package: Package, cell: dict[bytes, bytes], inner: bytes,
