@@ -28,7 +28,7 @@ def package(path: Path) -> Package:
     return Package(path, path.read_bytes(), stamp_of(path.stat()))
 
 
-def regions_of(tag: str) -> list[Region]:
+def regions_of(tag: str, worker: str) -> list[Region]:
     return [
         Region(OPERACIONES, 2, None, 6, 6),             # the TAG column
         Region(OPERACIONES, 2, None, 34, 38),           # dates and names
@@ -37,6 +37,7 @@ def regions_of(tag: str) -> list[Region]:
         Region(OPERACIONES, 150, 260),                  # a run of rows past the end
         Region(METADATA, where=(4, tag)),               # one spool's rows of the log
         Region(METADATA, 2, None, 3, 4, where=(3, "TOMAR_SPOOL")),
+        Region(METADATA, 2, None, where=(5, worker)),    # a number: typed, then compared
         Region(METADATA, where=(4, "no such spool")),
     ]
 
@@ -57,7 +58,8 @@ def test_picked_regions_are_the_cut_of_a_whole_read(migrated):
     with open_workbook(Settings(workbook=migrated, sheet_id=None)) as wb:
         whole = wb.read([OPERACIONES, METADATA], formulas=False)
     tag = next(str(r[3]) for r in whole[METADATA].rows[1:] if len(r) > 3 and r[3])
-    regions = regions_of(tag)
+    worker = next(str(r[4]) for r in whole[METADATA].rows[1:] if len(r) > 4 and r[4])
+    regions = regions_of(tag, worker)
     pk = package(migrated)
     for r in regions[:-1]:  # each is picked, not read whole
         assert read_picked(pk, pk.entry(r.title), r) is not None, r
@@ -68,6 +70,7 @@ def test_picked_regions_are_the_cut_of_a_whole_read(migrated):
     assert got[4][52][35] == "=texto escrito a mano"  # text that looks like a formula stays text
     assert sum(1 for row in got[5] if row) >= 1 and got[5][0] == [] and got[-1] == []
     assert all(not row or row[3] == tag for row in got[5])
+    assert any(got[7]) and all(not row or str(row[4]) == worker for row in got[7])
 
 
 def test_where_keeps_rows_in_place_on_both_backends(open_copy, sample_small):

@@ -243,12 +243,15 @@ def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[lis
                 continue  # rows are in order: none of these is in the region
             if not chunk.referenced():
                 return None
+            literal = _literal(where[1], base, chunk.lo, chunk.hi) if where is not None else None
             for number, start, end in chunk.rows:
                 if number < region.first_row or (region.last_row is not None
                                                    and number > region.last_row):
                     continue
                 at = b"%d\"" % number
                 if where is not None:
+                    if literal is not None and base.find(literal, start, end) < 0:
+                        continue  # the text is nowhere in the row: no cell of it reads as it
                     kept = _picked(package, base, letters[where[0]] + at, start, end, strings)[0]
                     if kept is _NOT_PLAIN:
                         return None
@@ -277,6 +280,21 @@ def read_picked(package: Package, entry: SheetEntry, region: Region) -> list[lis
     except (ValueError, IndexError, KeyError):
         return None  # the whole read names what is wrong
     return trim(rows)
+
+
+def _literal(text: str, xml: bytes, lo: int, hi: int) -> bytes | None:
+    """``text``'s bytes when any cell of ``xml[lo:hi]`` that reads as it holds them as they are
+    (so a row without them has no such cell): text that XML does not escape and no number,
+    date, time, boolean or formula reads as, in a run of rows with no shared strings, character
+    references or ``_x`` escapes. None otherwise."""
+    if not text or any(c in text for c in "&<>\"'\r:") or text.startswith("=") or text in (
+            "True", "False") or any(xml.find(p, lo, hi) >= 0 for p in (b't="s"', b"&#", b"_x")):
+        return None
+    try:
+        float(text)
+    except ValueError:
+        return text.encode()
+    return None
 
 
 def _picked(package: Package, xml: bytes, ref: bytes, start: int, end: int,
