@@ -151,24 +151,3 @@ def test_a_grid_is_measured_streaming_as_from_the_whole_part(migrated):
             for size in (7, 1000, 1 << 16):
                 pieces = (xml[i:i + size] for i in range(0, len(xml), size))
                 assert streamed_grid(pieces) == grid_of(xml), (pk.path.name, entry.title, size)
-
-
-def test_a_sheet_that_starts_below_and_right_of_a1_reads_in_place(tmp_path):
-    """calamine's rows from A1 (the empty area before the first cell included) are not moved
-    again by where that cell is: C3 reads at row 3, column 3 in every kind of read."""
-    path = tmp_path / "offset.xlsx"
-    book = openpyxl.Workbook()
-    book.active["C3"] = "x"
-    book.active["E5"] = 2
-    book.active["D4"] = dt.datetime(2026, 3, 5)
-    book.save(path)
-    expected = [[], [], [None, None, "x"], [None, None, None, dt.datetime(2026, 3, 5)],
-                [None, None, None, None, 2]]
-    title = book.active.title
-    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
-        assert wb.read_sheet(title).rows == expected
-    with open_workbook(Settings(workbook=path, sheet_id=None)) as wb:
-        assert wb.read_regions([Region(title, 1, 4), Region(title, 2, None, 3, 5)]) == [
-            expected[:4], [r[2:5] for r in expected[1:]]]
-    pk = package(path)
-    assert read_sheet(pk, pk.sheet_entries[0]).rows == expected

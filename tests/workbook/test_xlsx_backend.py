@@ -164,7 +164,7 @@ def test_killed_mid_write_leaves_old_or_new_workbook(book):
 def test_a_sheet_whose_cells_start_away_from_a1_reads_them_where_they_are(tmp_path):
     """A clerk's sheet with an empty first row and column (a title in B2): calamine's range
     starts at its first used cell; every cell must still read at its own address, read whole,
-    as a header region (the partial reader) and after a write."""
+    as a header region and as columns (the partial readers) and after a write."""
     path = tmp_path / "Resumen.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -177,6 +177,8 @@ def test_a_sheet_whose_cells_start_away_from_a1_reads_them_where_they_are(tmp_pa
                 [None, None, None, None, Formula("=D4*2")], [], [None, "nota"]]
     with Workbook(XlsxBackend(path)) as book:
         assert book.backend.read_regions([Region("Resumen", 1, 4)]) == [expected[:4]]
+        assert book.backend.read_regions([Region("Resumen", 2, None, 3, 5)]) == [
+            [r[2:5] for r in expected[1:5]]]  # rows 6 and 7 have nothing in C:E
         assert book.read_sheet("Resumen").rows == expected
         book.apply(ChangeSet().put("Resumen", 4, 4, 13))
     with Workbook(XlsxBackend(path)) as book:
