@@ -9,10 +9,12 @@ is always retried.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import tenacity
+from typing import TYPE_CHECKING
 
 from ..errors import TransientBackendError
+
+if TYPE_CHECKING:  # imported where a retry loop is made (Google's backend): not for the .xlsx
+    import tenacity
 
 
 class AmbiguousWriteError(TransientBackendError):
@@ -37,6 +39,8 @@ class RetryPolicy:
     budget_seconds: float = 180.0
 
     def retrying(self, on_retry) -> tenacity.Retrying:
+        import tenacity
+
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(RetryableFailure),
             stop=tenacity.stop_after_attempt(self.max_attempts)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from xml.sax.saxutils import escape as xml_escape
 
 from ..errors import DataError, UsageError
 from ..values import Cell, Formula, datetime_to_serial
@@ -20,6 +19,13 @@ from ..values import Cell, Formula, datetime_to_serial
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 #: Serial of 1904-01-01 in the 1900 system: what the 1904 date system counts from.
 DAYS_1904 = 1462
+
+
+def xml_escape(text: str, *, quotes: bool = False) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` (and, with ``quotes``, both quotes) as entities: what
+    ``xml.sax.saxutils.escape`` gives, without its import of urllib.request and ssl (~15 ms)."""
+    text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    return text.replace('"', "&quot;").replace("'", "&apos;") if quotes else text
 
 
 def column_letters(col: int) -> str:

@@ -17,12 +17,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from xml.sax.saxutils import escape as xml_escape
 
 from ..errors import SheetNotFound, UnsafeChange, UsageError
 from ..formula_refs import REF_ERROR, ColumnMove, mentions, move_cells, rename_sheet
 from .changes import ChangeSet
-from .xlsx_cells import column_letters
+from .xlsx_cells import column_letters, xml_escape
 from .xlsx_package import MAIN_NS, Package, SheetEntry
 from .xlsx_part import column_index, grid_of
 from .xlsx_read import unescape
@@ -109,7 +108,7 @@ def follow(package: Package, changes: ChangeSet, name: str,
 
 
 def _escaped(title: str) -> bytes:
-    return xml_escape(title, {'"': "&quot;", "'": "&apos;"}).encode()
+    return xml_escape(title, quotes=True).encode()
 
 
 def _refuse_referring(package: Package, named: set[str], name: str) -> None:
