@@ -179,6 +179,10 @@ def imported_by(args: list[str], cwd: Path | None = None) -> set[str]:
 REMOTE = {"gspread", "google.auth", "requests", "openpyxl", "fastapi", "uvicorn", "starlette"}
 #: What only some commands need: reading settings or a workbook, drawing tables and progress.
 WORK = {"pydantic_settings", "python_calamine", "lxml", "rich.table", "rich.progress"}
+#: What no command on .xlsx needs: Google's retry loop; urllib.request and ssl (xml.sax.saxutils
+#: imported them for its escape); the file lock only a write takes.
+WRITES = {"filelock"}
+NEVER_ON_XLSX = {"tenacity", "urllib.request", "ssl", "http.client", "xml.sax.saxutils"}
 
 
 @pytest.mark.parametrize("args", [["-m", "spoolsheet", "--help"],
@@ -187,16 +191,26 @@ WORK = {"pydantic_settings", "python_calamine", "lxml", "rich.table", "rich.prog
                                   ["-c", "import spoolsheet.cli"]])
 def test_help_does_not_import_the_heavy_libraries(args):
     # pydantic itself is not on the list: Typer uses it to convert option values
-    assert not (REMOTE | WORK) & imported_by(args)
+    assert not (REMOTE | WORK | WRITES | NEVER_ON_XLSX) & imported_by(args)
 
 
-@pytest.mark.parametrize("command", [["workers", "--json"], ["migrate", "status"]])
+@pytest.mark.parametrize("command", [["workers", "--json"], ["migrate", "status"],
+                                     ["spools"], ["workers"]])
 def test_a_cheap_command_on_xlsx_imports_none_of_google_openpyxl_or_the_service(migrated, command):
     found = imported_by(["-m", "spoolsheet", "--workbook", str(migrated), *command])
-    assert "python_calamine" in found and not REMOTE & found
+    assert "python_calamine" in found and not (REMOTE | WRITES | NEVER_ON_XLSX) & found
     assert "pydantic_settings" not in found  # settings.py reads the environment itself
-    if command[0] == "workers":  # JSON: no table, and nothing to show progress of
+    if command == ["workers", "--json"]:  # JSON: no table, and nothing to show progress of
         assert not {"rich.table", "rich.progress"} & found
+
+
+def test_a_change_on_xlsx_takes_the_file_lock_and_imports_nothing_else_it_does_not_need(migrated):
+    from spoolsheet.testing.race import contenders
+
+    [free] = contenders(migrated, 1)  # a spool ready for ARM and an active Armador
+    found = imported_by(["-m", "spoolsheet", "--workbook", str(migrated), "tomar", free.tag,
+                         "--worker", str(free.worker), "--op", "arm"])
+    assert found >= WRITES and not (REMOTE | NEVER_ON_XLSX) & found
 
 
 def test_the_demo_library_reports_and_never_prints(tmp_path, capfd):

@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import filelock
-
 from ..errors import (
     BackendError,
     CorruptWorkbook,
@@ -43,6 +41,7 @@ from .xlsx_store import XlsxStore
 from .xlsx_write import NeedsWholeWorkbook, Result, SheetEdit, rewrite
 
 if TYPE_CHECKING:
+    import filelock
     import openpyxl
     from openpyxl.worksheet.worksheet import Worksheet
 
@@ -177,7 +176,7 @@ class XlsxBackend(Backend):
             raise CorruptWorkbook(f"{self.path} is not an .xlsx workbook")
         self.stats = RequestStats()
         self._lock_timeout = lock_timeout
-        self._file_lock = filelock.FileLock(lock_path(self.path), thread_local=False)
+        self._file_lock: filelock.FileLock | None = None  # made by the first exclusive()
         self._thread_lock = threading.RLock()
         self._package: Package | None = None
         #: What was read of the current package, per sheet: typed rows and grid, or grid only.
@@ -330,7 +329,11 @@ class XlsxBackend(Backend):
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
+        import filelock  # here: a command that only reads never imports it (~10 ms)
+
         with self._thread_lock:
+            if self._file_lock is None:
+                self._file_lock = filelock.FileLock(lock_path(self.path), thread_local=False)
             try:
                 self._file_lock.acquire(timeout=self._lock_timeout)
             except filelock.Timeout as exc:
