@@ -3,6 +3,7 @@ and ``--help`` without the heavy libraries."""
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import subprocess
@@ -211,6 +212,16 @@ def test_a_change_on_xlsx_takes_the_file_lock_and_imports_nothing_else_it_does_n
     found = imported_by(["-m", "spoolsheet", "--workbook", str(migrated), "tomar", free.tag,
                          "--worker", str(free.worker), "--op", "arm"])
     assert found >= WRITES and not (REMOTE | NEVER_ON_XLSX) & found
+
+
+def test_a_command_process_runs_without_the_cyclic_collector_and_in_process_runs_keep_it(migrated):
+    report = "import atexit, gc; atexit.register(lambda: print('collector', gc.isenabled()))"
+    out = subprocess.run([sys.executable, "-c", f"{report}; from spoolsheet.cli import app; "
+                          f"app(['--workbook', {str(migrated)!r}, 'workers', '--json'])"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.endswith("collector False\n")
+    assert run("--workbook", str(migrated), "workers", "--json").exit_code == 0
+    assert gc.isenabled()
 
 
 def test_the_demo_library_reports_and_never_prints(tmp_path, capfd):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import typer
 
 from . import backup, demo, migrate, occupation, sample, serve
-from .common import RootGroup, state
+from .common import Program, RootGroup, state
 
-app = typer.Typer(
+app = Program(
     name="spoolsheet",
     cls=RootGroup,
     help="Back up, migrate and operate a pipe-spool shop's production workbook "

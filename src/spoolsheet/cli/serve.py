@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import typer
 
 from .common import cli_errors, state
@@ -19,4 +21,5 @@ def register(app: typer.Typer) -> None:
         """Serve the shop floor: the HTTP API (docs at /docs), the one writer of the workbook."""
         from .. import service
 
+        gc.enable()  # a long-lived process: the cyclic collector back on (see common.Program)
         service.serve(state(ctx).settings, host=host, port=port)
