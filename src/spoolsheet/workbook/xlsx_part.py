@@ -299,23 +299,28 @@ class SheetPart:
         end = last.base.find(b"</sheetData>", last.rows[-1][2] if last.rows else last.lo, last.hi)
         return end - last.lo + self.starts[-2]
 
-    def spliced(self, splices: list[Splice], grid: tuple[int, int]) -> SheetPart:
+    def spliced(self, splices: Iterable[Splice], grid: tuple[int, int]) -> SheetPart:
         """This part with ``splices`` (sorted, not overlapping, whole rows; offsets in the whole
-        part) made: only the chunks they touch are new, the others are shared as they are."""
+        part) made: only the chunks they touch are new, the others are shared as they are.
+        Each chunk's new bytes are made as soon as its last splice has come, so an iterator of
+        splices (the writer's rows, made as it goes) is held one chunk's worth at a time."""
         chunks = self.chunks
-        by_chunk: dict[int, list[Splice]] = {}
+        out: list[Chunk] = []
+        group: list[Splice] = []
+        at = 0  # the first chunk not yet in ``out``
         for start, end, new in splices:
             c = min(bisect_right(self.starts, start) - 1, len(chunks) - 1)
             assert end <= self.starts[c + 1], "a splice crosses chunks"
-            by_chunk.setdefault(c, []).append((start, end, new))
-        out: list[Chunk] = []
-        for c, chunk in enumerate(chunks):
-            if c not in by_chunk:
-                out.append(chunk)
-                continue
-            shift = chunk.lo - self.starts[c]  # a whole-part offset + shift = one in chunk.base
-            local = [(s + shift, e + shift, new) for s, e, new in by_chunk[c]]
-            out += _resplit(_chunk_after(chunk, local), self.goal)
+            if group and c != at:
+                out += self._made(at, group)
+                group, at = [], at + 1
+            out += chunks[at:c]
+            at = c
+            group.append((start, end, new))
+        if group:
+            out += self._made(at, group)
+            at += 1
+        out += chunks[at:]
         new_part = SheetPart.__new__(SheetPart)
         new_part._flat = None
         new_part.plain = True
@@ -323,6 +328,13 @@ class SheetPart:
         new_part.__dict__["grid"] = grid
         new_part.__dict__["chunks"] = out
         return new_part
+
+    def _made(self, c: int, splices: list[Splice]) -> list[Chunk]:
+        """Chunk ``c`` with ``splices`` (offsets in the whole part) made, resplit to the goal."""
+        chunk = self.chunks[c]
+        shift = chunk.lo - self.starts[c]  # a whole-part offset + shift = one in chunk.base
+        local = [(s + shift, e + shift, new) for s, e, new in splices]
+        return _resplit(_chunk_after(chunk, local), self.goal)
 
     def compressed(self) -> tuple[list[bytes], int, int]:
         """The deflate stream's pieces, its CRC-32 and uncompressed size (each chunk compressed

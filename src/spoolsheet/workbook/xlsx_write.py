@@ -22,6 +22,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -357,49 +358,54 @@ class _SheetWriter:
         has_corner = kept and self._has_cell(sheet, corner)
         if not has_corner and corner[1] not in by_row.get(corner[0], {}):
             by_row.setdefault(corner[0], {})[corner[1]] = None
-        splices: list[Splice] = []
         dim = _DIMENSION.search(sheet.head())
         ref = f"A1:{column_letters(cols_grid)}{rows_grid}" if corner != (1, 1) else "A1"
-        if dim and dim[0] != f'<dimension ref="{ref}"/>'.encode():
-            splices.append((dim.start(), dim.end(), f'<dimension ref="{ref}"/>'.encode()))
         pending = sorted(by_row)
         # Shrinks look at every row; other changes only at the rows they write.
         shrinking = keep_rows is not None or keep_cols is not None
         touched = (range(len(sheet)) if shrinking
                    else sorted({sheet.find(n) for n in pending} - {len(sheet)}))
-        i = 0
         laid = upload(sheet.starts[-1])  # the part's bytes gone through, as its rows are made
-        for n, index in enumerate(touched):
-            number, start, end = sheet.row(index)
-            if laid is not None and not n % EVERY:
-                laid(start)
-            old = sheet.row_xml(index)
-            new = []
-            while i < len(pending) and pending[i] < number:
-                new.append(self.row(pending[i], None, by_row[pending[i]], None,
-                                    formats.get(pending[i])))
-                i += 1
-            if keep_rows is not None and number > keep_rows:
-                self.dropped_formula |= self._cuts_formula(old, number, None)
-            elif i < len(pending) and pending[i] == number:
-                new.append(self.row(number, old, by_row[number], keep_cols,
-                                    formats.get(number)))
-                i += 1
-            elif keep_cols is not None:
-                new.append(self.row(number, old, {}, keep_cols))
-            else:
-                if new:
-                    splices.append((start, start, b"".join(new)))
-                continue
-            splices.append((start, end, b"".join(new)))
-        if i < len(pending):
-            body_end = sheet.body_end()
-            splices.append((body_end, body_end, b"".join(
-                self.row(n, None, by_row[n], None, formats.get(n)) for n in pending[i:])))
+
+        def splices() -> Iterator[Splice]:
+            """In order, each made as the new part takes it (a rewrite of every row is not
+            held whole beside the part's new chunks)."""
+            if dim and dim[0] != f'<dimension ref="{ref}"/>'.encode():
+                yield dim.start(), dim.end(), f'<dimension ref="{ref}"/>'.encode()
+            i = 0
+            for n, index in enumerate(touched):
+                number, start, end = sheet.row(index)
+                if laid is not None and not n % EVERY:
+                    laid(start)
+                old = sheet.row_xml(index)
+                new = []
+                while i < len(pending) and pending[i] < number:
+                    new.append(self.row(pending[i], None, by_row[pending[i]], None,
+                                        formats.get(pending[i])))
+                    i += 1
+                if keep_rows is not None and number > keep_rows:
+                    self.dropped_formula |= self._cuts_formula(old, number, None)
+                elif i < len(pending) and pending[i] == number:
+                    new.append(self.row(number, old, by_row[number], keep_cols,
+                                        formats.get(number)))
+                    i += 1
+                elif keep_cols is not None:
+                    new.append(self.row(number, old, {}, keep_cols))
+                else:
+                    if new:
+                        yield start, start, b"".join(new)
+                    continue
+                yield start, end, b"".join(new)
+            if i < len(pending):
+                body_end = sheet.body_end()
+                yield body_end, body_end, b"".join(
+                    self.row(n, None, by_row[n], None, formats.get(n)) for n in pending[i:])
+
         grid = (rows_grid, cols_grid)
+        part = sheet.spliced(splices(), grid)
         if laid is not None:
             laid(sheet.starts[-1])
-        return sheet.spliced(splices, grid), grid
+        return part, grid
 
     def _formats(self, corner: tuple[int, int]) -> dict[int, dict[int, str]]:
         """Row -> column -> pattern of the change's number formats, inside the final grid
