@@ -159,16 +159,32 @@ class Chunk:
     the last what follows them): its rows at offsets in ``base``, its segment once made.
 
     Chunks cut from the part as read share its bytes; a splice makes new bytes only for the
-    chunk it touches, so a write copies ~1/64 of the part, not all of it.
+    chunk it touches, so a write copies ~1/64 of the part, not all of it. A chunk a write made
+    is kept ``packed``: its segment alone, inflated again only when its bytes are asked for
+    (a write touching it, a read of the part), so a part rewritten whole is not held twice.
     """
 
-    __slots__ = ("_ordered", "_referenced", "base", "hi", "lo", "rows", "segment")
+    __slots__ = ("_base", "_ordered", "_referenced", "hi", "lo", "rows", "segment")
 
-    def __init__(self, base: bytes, lo: int, hi: int, rows: list[Span]) -> None:
-        self.base, self.lo, self.hi, self.rows = base, lo, hi, rows
+    def __init__(self, base: bytes | None, lo: int, hi: int, rows: list[Span]) -> None:
+        self._base, self.lo, self.hi, self.rows = base, lo, hi, rows
         self.segment: Segment | None = None
         self._ordered: bool | None = None
         self._referenced: bool | None = None
+
+    @property
+    def base(self) -> bytes:
+        if self._base is None:  # packed: its segment is raw deflate ended by a full flush
+            assert self.segment is not None
+            self._base = zlib.decompressobj(-15).decompress(self.segment.data)
+        return self._base
+
+    def packed(self) -> Chunk:
+        """This chunk held as its compressed segment alone (made now, as the write would)."""
+        packed = Chunk(None, 0, self.hi - self.lo, _shifted(self.rows, -self.lo))
+        packed.segment = self.compressed()
+        packed._ordered, packed._referenced = self._ordered, self._referenced
+        return packed
 
     def view(self) -> memoryview:
         return memoryview(self.base)[self.lo:self.hi]
@@ -334,7 +350,7 @@ class SheetPart:
         chunk = self.chunks[c]
         shift = chunk.lo - self.starts[c]  # a whole-part offset + shift = one in chunk.base
         local = [(s + shift, e + shift, new) for s, e, new in splices]
-        return _resplit(_chunk_after(chunk, local), self.goal)
+        return [c.packed() for c in _resplit(_chunk_after(chunk, local), self.goal)]
 
     def compressed(self) -> tuple[list[bytes], int, int]:
         """The deflate stream's pieces, its CRC-32 and uncompressed size (each chunk compressed
