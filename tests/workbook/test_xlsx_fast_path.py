@@ -242,6 +242,32 @@ def test_a_long_lived_backend_keeps_what_the_file_holds_through_many_writes(samp
     assert openpyxl_values(path)["Operaciones"][(rows + 3, 5 + 8)] == "past the end"
 
 
+def test_writes_after_a_whole_read_inflate_the_part_again_and_keep_it_packed(sample_small,
+                                                                             tmp_path):
+    """A sheet read whole keeps its typed rows, not its XML; a write then inflates the part
+    again and keeps what it made packed (segments alone): every write lands as openpyxl reads
+    it, and what the backend holds is the file."""
+    path = tmp_path / "kronos.xlsx"
+    shutil.copy(sample_small, path)
+    backend = XlsxBackend(path)
+    wb = Workbook(backend)
+    rows = len(wb.read()["Operaciones"].rows)
+    part = backend._package.entry("Operaciones").part
+    assert part not in backend._package._sheet_parts  # typed whole: its XML let go
+    for k, row in enumerate((2, rows // 2, rows - 1, rows + 2)):
+        cs = ChangeSet()
+        cs.set_block("Operaciones", row, 3, [[f"written {k}", k]])
+        cs.append_rows("Metadata", [[f"event {k}", k]])
+        wb.apply(cs)
+        assert kept_parts_problems(backend) == [], k
+        chunks = backend._package._sheet_parts[part].chunks
+        assert len(chunks) >= 3 and all(c.segment for c in chunks)
+    values = openpyxl_values(path)["Operaciones"]
+    assert values[(rows // 2, 3)] == "written 1" and values[(rows + 2, 4)] == 3
+    fresh = Workbook(XlsxBackend(path)).read()
+    assert {t: s.rows for t, s in wb.read().items()} == {t: s.rows for t, s in fresh.items()}
+
+
 def test_a_chunk_grown_by_appended_rows_is_cut_again_and_a_shrink_spans_chunks(sample_small,
                                                                                tmp_path):
     """Rows appended to the log land in its last chunk; once it holds more than twice a chunk's

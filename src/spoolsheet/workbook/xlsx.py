@@ -227,8 +227,10 @@ class XlsxBackend(Backend):
     def _data(self, package: Package, title: str, typed: Typed | None = None) -> SheetData:
         data = self._sheets.get(title)
         if data is None:
-            data = self._sheets[title] = read_sheet(package, self._entry(package, title), typed)
+            entry = self._entry(package, title)
+            data = self._sheets[title] = read_sheet(package, entry, typed)
             self._grids[title] = (data.grid_rows, data.grid_cols)
+            package.release(entry.part)  # typed whole: its XML is not held beside its rows
         return data
 
     def _grid(self, package: Package, entry: SheetEntry) -> tuple[int, int]:

@@ -152,6 +152,15 @@ class Package:
             sheet = self._sheet_parts[name] = SheetPart(xml)
         return sheet
 
+    def release(self, name: str) -> None:
+        """Let go of a member's bytes as inflated from the file (a sheet typed whole needs them
+        no longer; a write inflates them again, and keeps what it makes packed). A sheet part
+        this process wrote is kept: it is held compressed already."""
+        sheet = self._sheet_parts.get(name)
+        if sheet is None or sheet.flat:
+            self._sheet_parts.pop(name, None)
+            self._parts.pop(name, None)
+
     def grid(self, name: str) -> tuple[int, int]:
         """A worksheet's grid (``SheetPart.grid``): of the part when it is held, else from the
         member inflated a piece at a time and let go (a sheet list, or a read of a few rows,

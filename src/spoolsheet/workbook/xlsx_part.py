@@ -159,9 +159,10 @@ class Chunk:
     the last what follows them): its rows at offsets in ``base``, its segment once made.
 
     Chunks cut from the part as read share its bytes; a splice makes new bytes only for the
-    chunk it touches, so a write copies ~1/64 of the part, not all of it. A chunk a write made
-    is kept ``packed``: its segment alone, inflated again only when its bytes are asked for
-    (a write touching it, a read of the part), so a part rewritten whole is not held twice.
+    chunk it touches, so a write copies ~1/64 of the part, not all of it. The chunks of a part
+    a write made are kept ``packed``: their segments alone, each inflated again only when its
+    bytes are asked for (a write touching it, a read of the part), so a part rewritten whole is
+    not held twice, and a part written once is held compressed.
     """
 
     __slots__ = ("_base", "_ordered", "_referenced", "hi", "lo", "rows", "segment")
@@ -181,6 +182,8 @@ class Chunk:
 
     def packed(self) -> Chunk:
         """This chunk held as its compressed segment alone (made now, as the write would)."""
+        if self._base is None:
+            return self
         packed = Chunk(None, 0, self.hi - self.lo, _shifted(self.rows, -self.lo))
         packed.segment = self.compressed()
         packed._ordered, packed._referenced = self._ordered, self._referenced
@@ -222,6 +225,11 @@ class SheetPart:
         self._flat: bytes | None = xml
         self.plain = data is not None  # False when the part is not in plain form
         self.goal = max(MIN_SEGMENT, len(xml) // SEGMENTS)  # a chunk's size
+
+    @property
+    def flat(self) -> bool:
+        """Whether the part is held as read (one ``bytes``), not as a write's chunks."""
+        return self._flat is not None
 
     @property
     def xml(self) -> bytes:
@@ -317,9 +325,11 @@ class SheetPart:
 
     def spliced(self, splices: Iterable[Splice], grid: tuple[int, int]) -> SheetPart:
         """This part with ``splices`` (sorted, not overlapping, whole rows; offsets in the whole
-        part) made: only the chunks they touch are new, the others are shared as they are.
-        Each chunk's new bytes are made as soon as its last splice has come, so an iterator of
-        splices (the writer's rows, made as it goes) is held one chunk's worth at a time."""
+        part) made: only the chunks they touch are new, the others keep their bytes, packed
+        (their segments, which the write needs anyway: the part as read is then let go with
+        the snapshot that read it). Each chunk's new bytes are made as soon as its last splice
+        has come, so an iterator of splices (the writer's rows, made as it goes) is held one
+        chunk's worth at a time."""
         chunks = self.chunks
         out: list[Chunk] = []
         group: list[Splice] = []
@@ -330,13 +340,13 @@ class SheetPart:
             if group and c != at:
                 out += self._made(at, group)
                 group, at = [], at + 1
-            out += chunks[at:c]
+            out += [chunk.packed() for chunk in chunks[at:c]]
             at = c
             group.append((start, end, new))
         if group:
             out += self._made(at, group)
             at += 1
-        out += chunks[at:]
+        out += [chunk.packed() for chunk in chunks[at:]]
         new_part = SheetPart.__new__(SheetPart)
         new_part._flat = None
         new_part.plain = True
