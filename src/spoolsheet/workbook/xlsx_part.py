@@ -160,9 +160,9 @@ class Chunk:
 
     Chunks cut from the part as read share its bytes; a splice makes new bytes only for the
     chunk it touches, so a write copies ~1/64 of the part, not all of it. The chunks of a part
-    a write made are kept ``packed``: their segments alone, each inflated again only when its
-    bytes are asked for (a write touching it, a read of the part), so a part rewritten whole is
-    not held twice, and a part written once is held compressed.
+    a write made are kept packed (``pack``): their segments alone, each inflated again only when
+    its bytes are asked for (a write touching it, a read of the part), so a part rewritten whole
+    is not held twice, and a part written once is held compressed.
     """
 
     __slots__ = ("_base", "_ordered", "_referenced", "hi", "lo", "rows", "segment")
@@ -180,14 +180,15 @@ class Chunk:
             self._base = zlib.decompressobj(-15).decompress(self.segment.data)
         return self._base
 
-    def packed(self) -> Chunk:
-        """This chunk held as its compressed segment alone (made now, as the write would)."""
-        if self._base is None:
-            return self
-        packed = Chunk(None, 0, self.hi - self.lo, _shifted(self.rows, -self.lo))
-        packed.segment = self.compressed()
-        packed._ordered, packed._referenced = self._ordered, self._referenced
-        return packed
+    def pack(self) -> Chunk:
+        """Hold this chunk from now on as its compressed segment alone (made now, as the write
+        would), in place: a part as read that shares it (the snapshot before a write) finds the
+        same bytes through it, and its rows are not held twice."""
+        if self._base is not None:
+            self.compressed()
+            self.rows = _shifted(self.rows, -self.lo)
+            self.lo, self.hi, self._base = 0, self.hi - self.lo, None
+        return self
 
     def view(self) -> memoryview:
         return memoryview(self.base)[self.lo:self.hi]
@@ -340,13 +341,13 @@ class SheetPart:
             if group and c != at:
                 out += self._made(at, group)
                 group, at = [], at + 1
-            out += [chunk.packed() for chunk in chunks[at:c]]
+            out += [chunk.pack() for chunk in chunks[at:c]]
             at = c
             group.append((start, end, new))
         if group:
             out += self._made(at, group)
             at += 1
-        out += [chunk.packed() for chunk in chunks[at:]]
+        out += [chunk.pack() for chunk in chunks[at:]]
         new_part = SheetPart.__new__(SheetPart)
         new_part._flat = None
         new_part.plain = True
@@ -360,7 +361,7 @@ class SheetPart:
         chunk = self.chunks[c]
         shift = chunk.lo - self.starts[c]  # a whole-part offset + shift = one in chunk.base
         local = [(s + shift, e + shift, new) for s, e, new in splices]
-        return [c.packed() for c in _resplit(_chunk_after(chunk, local), self.goal)]
+        return [c.pack() for c in _resplit(_chunk_after(chunk, local), self.goal)]
 
     def compressed(self) -> tuple[list[bytes], int, int]:
         """The deflate stream's pieces, its CRC-32 and uncompressed size (each chunk compressed
