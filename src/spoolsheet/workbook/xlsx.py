@@ -230,7 +230,6 @@ class XlsxBackend(Backend):
             entry = self._entry(package, title)
             data = self._sheets[title] = read_sheet(package, entry, typed)
             self._grids[title] = (data.grid_rows, data.grid_cols)
-            package.release(entry.part)  # typed whole: its XML is not held beside its rows
         return data
 
     def _grid(self, package: Package, entry: SheetEntry) -> tuple[int, int]:

@@ -153,8 +153,11 @@ def _parsed(xml: bytes) -> _Found:
 
 def read_sheet(package: Package, entry: SheetEntry, typed: Typed | None = None) -> SheetData:
     """One worksheet, typed; damaged parts raise ``CorruptWorkbook`` naming file and part.
-    ``typed`` is told the rows typed so far, of the sheet's, every ``TYPED_EVERY`` rows."""
+    ``typed`` is told the rows typed so far, of the sheet's, every ``TYPED_EVERY`` rows. The
+    part's inflated XML is let go once scanned, before calamine (which reads the file itself)
+    types the rows: the two are not held at once (a write inflates the part again)."""
     (grid_rows, grid_cols), overlay = _scan(package, entry)
+    package.release(entry.part)
     return SheetData(_typed(package, entry, overlay, None, typed), grid_rows, grid_cols)
 
 
