@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import openpyxl
@@ -151,3 +152,27 @@ def test_a_grid_is_measured_streaming_as_from_the_whole_part(migrated):
             for size in (7, 1000, 1 << 16):
                 pieces = (xml[i:i + size] for i in range(0, len(xml), size))
                 assert streamed_grid(pieces) == grid_of(xml), (pk.path.name, entry.title, size)
+
+
+def test_a_streamed_grid_holds_one_piece_at_a_time():
+    """A grid measured as a part streams through holds a piece or two, not the part: 64 pieces
+    of 256 KiB made as they are asked for (16 MiB in all) stay under 2 MiB of new memory."""
+    row = b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>' + b"x" * 200 + b"</t></is></c></row>"
+
+    def pieces():
+        n = 0
+        for _ in range(64):
+            out = bytearray()
+            while len(out) < 1 << 18:
+                n += 1
+                out += row % (n, n)
+            yield bytes(out)
+
+    tracemalloc.start()
+    try:
+        grid = streamed_grid(pieces())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert grid is not None and grid[1] == 1 and grid[0] > 60_000
+    assert peak < 2 << 20, f"{peak:,} bytes held"

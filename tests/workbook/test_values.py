@@ -1,6 +1,7 @@
 """The one codec: every date form the shop has, workers, integers, canonical forms."""
 
 import datetime as dt
+from xml.sax.saxutils import escape
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from spoolsheet.values import (
     parse_int,
     serial_to_datetime,
 )
+from spoolsheet.workbook.xlsx_cells import xml_escape
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -90,3 +92,11 @@ def test_canonical_distinguishes_formula_from_text():
     assert canonical(Formula("=A1")) != canonical("=A1")
     assert canonical(2.0) == canonical(2)
     assert canonical("") is None
+
+
+@given(st.text(alphabet=st.sampled_from("&<>\"'a ;#x&amp;")) | st.text())
+def test_the_writers_xml_escape_is_saxutils(text):
+    """The .xlsx writer escapes text itself (saxutils' import pulls in urllib and ssl): the same
+    entities, for cell text and for quoted attribute values (sheet titles)."""
+    assert xml_escape(text) == escape(text)
+    assert xml_escape(text, quotes=True) == escape(text, {'"': "&quot;", "'": "&apos;"})

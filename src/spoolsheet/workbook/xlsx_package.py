@@ -16,11 +16,12 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -129,20 +130,27 @@ class Package:
         data = self._parts.get(name)
         if data is not None:
             return data
+        with self._inflating(name) as stream:
+            out = io.BytesIO()  # one buffer grown in place: joining pieces held both
+            while piece := stream.read(PIECE_BYTES):
+                out.write(piece)
+                if told is not None:
+                    told(out.tell())
+        data = self._parts[name] = out.getvalue()  # the buffer itself, not a copy
+        return data
+
+    @contextmanager
+    def _inflating(self, name: str) -> Iterator[IO[bytes]]:
+        """A member as it inflates (its CRC checked at the end); a missing or damaged member is
+        refused naming the file and the part."""
         if not self.has(name):
             raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (part {name} is "
                                   f"missing)")
         try:
-            with self.zip.open(name) as stream:  # checks the CRC at the end
-                out = io.BytesIO()  # one buffer grown in place: joining pieces held both
-                while piece := stream.read(PIECE_BYTES):
-                    out.write(piece)
-                    if told is not None:
-                        told(out.tell())
-            data = self._parts[name] = out.getvalue()  # the buffer itself, not a copy
+            with self.zip.open(name) as stream:
+                yield stream
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
             raise self.damaged(name, exc) from exc
-        return data
 
     def sheet_part(self, name: str) -> SheetPart:
         """A worksheet member as the writer and the grid need it (once per snapshot)."""
@@ -167,15 +175,9 @@ class Package:
         needs the grids of parts it does not read)."""
         if name in self._sheet_parts or name in self._parts:
             return self.guard(name, lambda: self.sheet_part(name).grid)
-        if not self.has(name):
-            raise CorruptWorkbook(f"{self.path} is not a readable .xlsx workbook (part {name} is "
-                                  f"missing)")
-        try:
-            with self.zip.open(name) as stream:  # checks the CRC at the end
-                grid = self.guard(name, lambda: streamed_grid(
-                    iter(lambda: stream.read(PIECE_BYTES), b"")))
-        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
-            raise self.damaged(name, exc) from exc
+        with self._inflating(name) as stream:
+            grid = self.guard(name, lambda: streamed_grid(
+                iter(lambda: stream.read(PIECE_BYTES), b"")))
         return grid if grid is not None else self.guard(name, lambda: self.sheet_part(name).grid)
 
     def carry(self, before: Package, rewritten: dict[str, SheetPart], changed: set[str]) -> None:

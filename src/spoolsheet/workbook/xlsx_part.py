@@ -24,7 +24,7 @@ import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from functools import cache, cached_property
-from itertools import accumulate, pairwise
+from itertools import accumulate, chain, pairwise
 
 CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
 _CELL_START = b'<c r="'
@@ -117,7 +117,7 @@ def streamed_grid(pieces: Iterable[bytes]) -> tuple[int, int] | None:
     last: re.Match[bytes] | None = None
     seen = False
     held = b""
-    for piece in (*pieces, None):
+    for piece in chain(pieces, [None]):  # one piece held at a time, then the end
         held += piece if piece is not None else b""
         cut = held.rfind(b"</row>") + 6 if piece is not None else len(held)
         if cut < 6:
